@@ -1,0 +1,1 @@
+export function generateValidators(): Record<string, string>;

@@ -1,0 +1,111 @@
+import { parseArgs } from 'node:util';
+import { type CliContext, UsageError } from './cli/context.js';
+import { demo } from './cli/demo.js';
+import { invoke } from './cli/invoke.js';
+import { ConfigError } from './errors.js';
+
+const USAGE = `flowlog-enrich — enrich and flag AWS VPC Flow Logs (the Firehose transformation Lambda, run locally)
+
+Usage:
+  flowlog-enrich invoke --event FILE [--format STR] [--inventory FILE] [--ip-ranges FILE]
+                        [--region R] [--endpoint-url URL] [--reingest-file FILE]
+      Run the real handler on a Firehose event (as sam local invoke -e would); the response goes to stdout.
+  flowlog-enrich demo
+      Run the bundled sample events and print a readable summary (what npm start does).
+
+Configuration comes from the same environment variables as the Lambda (FLOW_LOG_FORMAT, …; see README).
+`;
+
+const COMMON = {
+  format: { type: 'string' },
+  inventory: { type: 'string' },
+  'ip-ranges': { type: 'string' },
+  region: { type: 'string' },
+  'endpoint-url': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function main(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'invoke': {
+        const { values } = parseArgs({
+          args: rest,
+          options: { ...COMMON, event: { type: 'string', short: 'e' }, 'reingest-file': { type: 'string' } },
+          strict: true,
+        });
+        if (values.help) return help(ctx);
+        if (!values.event) throw new UsageError('invoke needs --event FILE');
+        await invoke(
+          {
+            event: values.event,
+            ...common(values),
+            ...(values['reingest-file'] ? { reingestFile: values['reingest-file'] } : {}),
+          },
+          ctx,
+        );
+        return 0;
+      }
+      case 'demo': {
+        const { values } = parseArgs({ args: rest, options: COMMON, strict: true });
+        if (values.help) return help(ctx);
+        await demo(common(values), ctx);
+        return 0;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        return help(ctx);
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError || isParseArgsError(error)) {
+      ctx.stderr(`flowlog-enrich: ${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    ctx.stderr(`flowlog-enrich: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+function common(values: {
+  format?: string | undefined;
+  inventory?: string | undefined;
+  'ip-ranges'?: string | undefined;
+  region?: string | undefined;
+  'endpoint-url'?: string | undefined;
+}) {
+  return {
+    ...(values.format ? { format: values.format } : {}),
+    ...(values.inventory ? { inventory: values.inventory } : {}),
+    ...(values['ip-ranges'] ? { ipRanges: values['ip-ranges'] } : {}),
+    ...(values.region ? { region: values.region } : {}),
+    ...(values['endpoint-url'] ? { endpointUrl: values['endpoint-url'] } : {}),
+  };
+}
+
+function help(ctx: CliContext): number {
+  ctx.stdout(USAGE);
+  return 0;
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+// Run when executed (bin/flowlog-enrich.js or node dist/cli.js), not when imported by tests.
+const entry = process.argv[1] ?? '';
+if (/(?:cli\.js|flowlog-enrich(?:\.js)?)$/.test(entry)) {
+  // The SDK warns on Node 20 that future releases need 22; that noise would hide real messages.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const code = await main(process.argv.slice(2), {
+    env: process.env,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  });
+  process.exitCode = code;
+}

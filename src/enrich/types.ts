@@ -1,0 +1,68 @@
+/** What the inventory knows about one network interface, already resolved to subnet and VPC. */
+export interface EniInfo {
+  readonly interfaceId: string;
+  readonly ownerId?: string;
+  /** EC2 `InterfaceType`: interface, nat_gateway, lambda, vpc_endpoint, network_load_balancer, … */
+  readonly eniType?: string;
+  /** Owning AWS service, upper case: EC2, ELB, NAT_GATEWAY, LAMBDA, RDS, VPC_ENDPOINT, … */
+  readonly eniService?: string;
+  /** Allow-listed tags, the attached instance's merged in (ENI tags win). */
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly securityGroupIds?: readonly string[];
+  readonly instanceId?: string;
+  readonly subnetId?: string;
+  readonly vpcId?: string;
+  readonly azId?: string;
+  readonly subnetTier?: string;
+  readonly subnetName?: string;
+  readonly vpcName?: string;
+  /** The ENI's own private and public addresses (IPv4 and IPv6), to infer flow direction. */
+  readonly addresses?: readonly string[];
+  /** The VPC's CIDR blocks (IPv4 and IPv6): addresses inside them are `internal`. */
+  readonly vpcCidrs?: readonly string[];
+}
+
+export type EnrichmentStatus = 'ok' | 'not_found' | 'unavailable' | 'skipped';
+
+/** Fields enrichment adds to one flow. `eni` is shared by every flow of the interface. */
+export interface Enrichment {
+  readonly status: EnrichmentStatus;
+  readonly eni?: EniView;
+  readonly src_aws_service?: string;
+  readonly dst_aws_service?: string;
+  /** Only when the log format has no flow-direction of its own: inferred from the ENI's addresses. */
+  readonly flow_direction?: 'ingress' | 'egress';
+  readonly peer_scope?: 'internal' | 'external';
+  /** Direction used by detection, from the record's own field or inferred. */
+  readonly direction?: 'ingress' | 'egress';
+}
+
+/** An EniInfo with its JSON members serialized once, so a busy interface costs nothing per flow. */
+export interface EniView {
+  readonly info: EniInfo;
+  /** `,"eni_type":"…",…` — the ENI-derived members, each starting with a comma. */
+  readonly fragment: string;
+}
+
+/** Counters one invocation's enrichment reports in its summary and metrics. */
+export interface EnrichmentStats {
+  cacheHits: number;
+  cacheMisses: number;
+  lookupCalls: number;
+  lookupMs: number;
+  lookupErrors: number;
+}
+
+/** The enrichment of one invocation: lookups are done once, then each flow is enriched synchronously. */
+export interface EnrichmentBatch {
+  enrich(flow: import('../flowlog/parse.js').Flow): Enrichment | undefined;
+  readonly stats: EnrichmentStats;
+}
+
+export interface Enricher {
+  /**
+   * Resolves every interface of the batch in one batched round, finishing by `deadline` (epoch ms).
+   * Never rejects: lookups that fail or run out of time make those flows `unavailable`.
+   */
+  prepare(flows: readonly import('../flowlog/parse.js').Flow[], deadline: number): Promise<EnrichmentBatch>;
+}

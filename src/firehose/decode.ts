@@ -1,0 +1,156 @@
+import { isAscii, isUtf8 } from 'node:buffer';
+import { gunzipSync } from 'node:zlib';
+import { DecodeError } from '../errors.js';
+
+/**
+ * What one Firehose record holds, once its bytes are understood:
+ * - `lines`: flow-log lines delivered straight to Firehose (or bare messages Firehose's own
+ *   CloudWatch Logs processor extracted);
+ * - `cwl-data`: a CloudWatch Logs subscription `DATA_MESSAGE`; its messages are the lines;
+ * - `cwl-control`: a `CONTROL_MESSAGE` (CloudWatch Logs checking the destination): no data.
+ */
+export type DecodedRecord =
+  | { readonly kind: 'lines'; readonly lines: string[] }
+  | { readonly kind: 'cwl-data'; readonly lines: string[]; readonly envelope: CloudWatchLogsEnvelope }
+  | { readonly kind: 'cwl-control' };
+
+/** The fields of a CloudWatch Logs subscription payload this project uses; AWS may add more. */
+export interface CloudWatchLogsEnvelope {
+  readonly messageType: string;
+  readonly owner?: string;
+  readonly logGroup?: string;
+  readonly logStream?: string;
+  readonly subscriptionFilters?: string[];
+  readonly logEvents: ReadonlyArray<{
+    readonly id?: string;
+    readonly timestamp?: number;
+    readonly message: string;
+  }>;
+}
+
+export interface DecodeOptions {
+  /** Cap on the size of a decompressed envelope, so a gzip bomb cannot exhaust memory. */
+  readonly maxDecompressedBytes: number;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Decodes a Firehose record's `data`. Detects per record, by content, how it arrived: gzip magic
+ * bytes → CloudWatch Logs envelope; `{` → an envelope Firehose already decompressed; else text lines.
+ *
+ * @example decodeRecord(Buffer.from('2 123456789010 eni-1235b8ca123456789 … ACCEPT OK\n').toString('base64'), opts)
+ *   // → { kind: 'lines', lines: ['2 123456789010 eni-1235b8ca123456789 … ACCEPT OK'] }
+ * @throws DecodeError with a specific reason; never anything else.
+ */
+export function decodeRecord(data: string, options: DecodeOptions): DecodedRecord {
+  const bytes = decodeBase64(data);
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    return decodeEnvelope(gunzip(bytes, options.maxDecompressedBytes));
+  }
+  const text = toText(bytes);
+  if (firstNonSpace(text) === '{') return decodeEnvelope(text);
+  return { kind: 'lines', lines: splitLines(text) };
+}
+
+/** Decodes base64 strictly: Node's decoder silently skips characters it does not know. */
+export function decodeBase64(data: unknown): Buffer {
+  if (typeof data !== 'string') throw new DecodeError('invalid_base64', 'record data is not a base64 string');
+  if (data.length % 4 !== 0 || !BASE64.test(data)) {
+    throw new DecodeError('invalid_base64', 'record data is not valid base64');
+  }
+  return Buffer.from(data, 'base64');
+}
+
+function gunzip(bytes: Buffer, maxBytes: number): string {
+  let inflated: Buffer;
+  try {
+    inflated = gunzipSync(bytes, { maxOutputLength: maxBytes });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new DecodeError('gzip_too_large', `decompressed record exceeds ${maxBytes} bytes`, {
+        cause: error,
+      });
+    }
+    throw new DecodeError('gzip_corrupt', `record is not valid gzip: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return toText(inflated);
+}
+
+function toText(bytes: Buffer): string {
+  // latin1 decoding is the fast path for pure ASCII, which flow logs almost always are.
+  if (isAscii(bytes)) return bytes.toString('latin1');
+  if (!isUtf8(bytes)) throw new DecodeError('invalid_utf8', 'record data is not valid UTF-8');
+  return bytes.toString('utf8');
+}
+
+function firstNonSpace(text: string): string | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return text[i];
+  }
+  return undefined;
+}
+
+/** Splits on LF, tolerating CRLF and a missing trailing newline; blank lines are left out. */
+export function splitLines(text: string): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  const length = text.length;
+  while (start < length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = length;
+    let stop = end;
+    while (stop > start && isSpace(text.charCodeAt(stop - 1))) stop--;
+    let begin = start;
+    while (begin < stop && isSpace(text.charCodeAt(begin))) begin++;
+    if (stop > begin)
+      lines.push(begin === start && stop === end ? text.slice(start, end) : text.slice(begin, stop));
+    start = end + 1;
+  }
+  return lines;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0d || c === 0x09;
+}
+
+function decodeEnvelope(text: string): DecodedRecord {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new DecodeError(
+      'invalid_envelope',
+      'record looks like a CloudWatch Logs envelope but is not JSON',
+      {
+        cause: error,
+      },
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new DecodeError('invalid_envelope', 'CloudWatch Logs envelope is not a JSON object');
+  }
+  const envelope = parsed as Partial<CloudWatchLogsEnvelope>;
+  if (envelope.messageType === 'CONTROL_MESSAGE') return { kind: 'cwl-control' };
+  if (envelope.messageType !== 'DATA_MESSAGE') {
+    throw new DecodeError(
+      'invalid_envelope',
+      `CloudWatch Logs envelope has messageType ${JSON.stringify(envelope.messageType)}, expected DATA_MESSAGE or CONTROL_MESSAGE`,
+    );
+  }
+  if (!Array.isArray(envelope.logEvents)) {
+    throw new DecodeError('invalid_envelope', 'CloudWatch Logs DATA_MESSAGE has no logEvents array');
+  }
+  const lines: string[] = [];
+  envelope.logEvents.forEach((event, index) => {
+    if (typeof event?.message !== 'string') {
+      throw new DecodeError('invalid_envelope', `logEvents[${index}] has no string message`);
+    }
+    // A message is one flow-log line; split anyway so a stray newline cannot glue two together.
+    for (const line of splitLines(event.message)) lines.push(line);
+  });
+  return { kind: 'cwl-data', lines, envelope: envelope as CloudWatchLogsEnvelope };
+}

@@ -1,0 +1,15 @@
+/** Puts original record bytes back into the source delivery stream (Firehose `PutRecordBatch`). */
+export interface Reingester {
+  /**
+   * @param streamArn the event's `deliveryStreamArn`
+   * @param records original bytes, one Firehose record each
+   * @returns per record, whether it was accepted; never rejects (a failed call marks its records false)
+   */
+  reingest(streamArn: string, records: readonly Buffer[], deadline: number): Promise<ReingestOutcome>;
+}
+
+export interface ReingestOutcome {
+  readonly accepted: readonly boolean[];
+  readonly calls: number;
+  readonly retries: number;
+}

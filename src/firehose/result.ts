@@ -1,0 +1,80 @@
+import type { FirehoseTransformationEventRecord } from 'aws-lambda';
+import type { PartitionKeys } from '../output/partition.js';
+
+/**
+ * One record of the response. `data` is omitted for `Dropped` records, as AWS's own CloudWatch Logs
+ * processor blueprint does: Firehose ignores it, and every byte counts against the 6 MB response limit.
+ */
+export type ResultRecord =
+  | {
+      readonly recordId: string;
+      readonly result: 'Ok';
+      readonly data: string;
+      readonly metadata: { readonly partitionKeys: PartitionKeys };
+    }
+  | { readonly recordId: string; readonly result: 'Dropped' }
+  | { readonly recordId: string; readonly result: 'ProcessingFailed'; readonly data?: string };
+
+export interface TransformResponse {
+  records: ResultRecord[];
+}
+
+export function ok(
+  input: FirehoseTransformationEventRecord,
+  data: string,
+  keys: PartitionKeys,
+): ResultRecord {
+  return { recordId: input.recordId, result: 'Ok', data, metadata: { partitionKeys: keys } };
+}
+
+export function dropped(input: FirehoseTransformationEventRecord): ResultRecord {
+  return { recordId: input.recordId, result: 'Dropped' };
+}
+
+/** A failed record goes back with its original data; Firehose writes it under the error prefix. */
+export function failed(input: FirehoseTransformationEventRecord, withData = true): ResultRecord {
+  return withData && typeof input.data === 'string'
+    ? { recordId: input.recordId, result: 'ProcessingFailed', data: input.data }
+    : { recordId: input.recordId, result: 'ProcessingFailed' };
+}
+
+/** `{"records":[` + `]}`, less the first record's separating comma that `resultSize` counts. */
+export const RESPONSE_OVERHEAD = 13;
+
+/**
+ * Exact length in bytes (UTF-8) of `JSON.stringify(record)` (plus the comma that separates it from the previous
+ * one), computed without serializing the payload: the runtime serializes the response the same way.
+ * Partition-key values are sanitized and base64 is ASCII, so neither needs escaping.
+ */
+export function resultSize(record: ResultRecord): number {
+  // {"recordId":…,"result":"…"}
+  let size = 12 + jsonStringLength(record.recordId) + 11 + record.result.length + 2 + 1;
+  if ('data' in record && record.data !== undefined) {
+    // Our own output is base64; a failed record echoes whatever it was sent, which may need escaping.
+    size += record.result === 'Ok' ? 10 + record.data.length : 8 + jsonStringLength(record.data);
+  }
+  if (record.result === 'Ok') {
+    // ,"metadata":{"partitionKeys":{…}}
+    size += 30 + 2;
+    let first = true;
+    for (const [key, value] of Object.entries(record.metadata.partitionKeys)) {
+      size += (first ? 0 : 1) + key.length + value.length + 5;
+      first = false;
+    }
+  }
+  return size;
+}
+
+const SAFE_JSON_STRING = /^[A-Za-z0-9+/=_.-]*$/;
+
+function jsonStringLength(value: string): number {
+  // Firehose record ids are digits and data is base64; fall back to the exact answer for anything else.
+  return SAFE_JSON_STRING.test(value) ? value.length + 2 : Buffer.byteLength(JSON.stringify(value));
+}
+
+/** Exact length of `JSON.stringify({ records })`. */
+export function responseSize(records: readonly ResultRecord[]): number {
+  let size = RESPONSE_OVERHEAD + 1;
+  for (const record of records) size += resultSize(record);
+  return records.length > 0 ? size - 1 : size;
+}

@@ -1,0 +1,4 @@
+// Types for the generated standalone validators (see scripts/build-validators.mjs).
+import type { Validator } from './validator.js';
+export const validateFlowRecord: Validator;
+export const validateEmittedRecord: Validator;

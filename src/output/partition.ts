@@ -1,0 +1,50 @@
+import type { Flow } from '../flowlog/parse.js';
+
+/**
+ * Firehose dynamic-partitioning keys of one record. Their names are the `partitionKeyFromLambda:` names in
+ * the template's S3 prefix; the S3 folders themselves are named apart from record columns
+ * (`aws_account_id=…/aws_region=…/dt=…/hour=…/`) because Athena rejects a partition column that repeats one.
+ */
+export interface PartitionKeys {
+  account_id: string;
+  region: string;
+  dt: string;
+  hour: string;
+}
+
+export const PARTITION_KEY_NAMES = ['account_id', 'region', 'dt', 'hour'] as const;
+
+const UNSAFE = /[^A-Za-z0-9_.-]/g;
+
+/**
+ * Keeps a value that comes from data inside its S3 prefix: only `[A-Za-z0-9_.-]`, never `..`, never empty.
+ * @example sanitizeKey('../../etc') // → '_.__._etc'
+ */
+export function sanitizeKey(value: string): string {
+  const cleaned = value.replace(UNSAFE, '_').replaceAll('..', '_.');
+  if (cleaned === '' || cleaned === '.') return 'unknown';
+  return cleaned;
+}
+
+/**
+ * Partition keys from a record's first flow: account, region (the record's own field, else the event's),
+ * and the UTC date and hour of the flow's `start` (arrival time when the flow has none).
+ */
+export function partitionKeys(flow: Flow, eventRegion: string, arrivalMs: number): PartitionKeys {
+  const iso = new Date(timestampMs(flow, arrivalMs)).toISOString();
+  return {
+    account_id: sanitizeKey(flow.account_id ?? 'unknown'),
+    region: sanitizeKey(flow.region ?? eventRegion),
+    dt: iso.slice(0, 10),
+    hour: iso.slice(11, 13),
+  };
+}
+
+// Dates beyond ±8.64e15 ms are invalid in JavaScript; a hostile `start` must not throw.
+const MAX_DATE_MS = 8.64e15;
+
+function timestampMs(flow: Flow, arrivalMs: number): number {
+  if (typeof flow.start === 'number' && flow.start * 1000 <= MAX_DATE_MS) return flow.start * 1000;
+  if (Number.isFinite(arrivalMs) && Math.abs(arrivalMs) <= MAX_DATE_MS) return arrivalMs;
+  return 0;
+}

@@ -1,0 +1,70 @@
+/**
+ * One structured line per invocation, which is at once the summary log and the CloudWatch metrics
+ * (Embedded Metric Format: CloudWatch Logs extracts the metrics listed under `_aws`). It carries counts
+ * only — never flow data, addresses or interface ids — and one low-cardinality dimension.
+ * Metric names are the alarm contract: `template.yaml` alarms reference them.
+ */
+export interface InvocationSummary {
+  readonly stream: string;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly durationMs: number;
+  /** Non-metric context (e.g. the first failure's field and position). Never flow values. */
+  readonly context?: Readonly<Record<string, unknown>>;
+}
+
+export type LineSink = (line: string) => void;
+
+export const METRIC = {
+  recordsIn: 'RecordsIn',
+  recordsOk: 'RecordsOk',
+  recordsDropped: 'RecordsDropped',
+  recordsFailed: 'RecordsFailed',
+  recordsReingested: 'RecordsReingested',
+  reingestFailed: 'ReingestFailed',
+  linesIn: 'LinesIn',
+  flowsOk: 'FlowsOk',
+  bytesIn: 'BytesIn',
+  bytesOut: 'BytesOut',
+  responseBytes: 'ResponseBytes',
+  failed: (reason: string) => `Failed_${reason}`,
+  dropped: (why: string) => `Dropped_${why}`,
+  flag: (flag: string) => `Flag_${flag}`,
+  severity: (severity: string) => `Severity_${severity}`,
+  suppressed: (flag: string) => `Suppressed_${flag}`,
+  enrichment: (status: string) => `Enrichment_${status}`,
+  cacheHits: 'EniCacheHits',
+  cacheMisses: 'EniCacheMisses',
+  lookupCalls: 'Ec2Calls',
+  lookupMs: 'Ec2Milliseconds',
+  lookupErrors: 'Ec2Errors',
+  durationMs: 'TransformMilliseconds',
+} as const;
+
+const MILLISECONDS = new Set<string>([METRIC.lookupMs, METRIC.durationMs]);
+const BYTES = new Set<string>([METRIC.bytesIn, METRIC.bytesOut, METRIC.responseBytes]);
+
+/** Builds the EMF line. Zero counts are left out: CloudWatch treats a missing point as "no data". */
+export function formatSummary(namespace: string, summary: InvocationSummary, nowMs: number): string {
+  const values: Record<string, number> = {};
+  for (const [name, value] of Object.entries(summary.counts)) if (value !== 0) values[name] = value;
+  values[METRIC.durationMs] = Math.round(summary.durationMs * 100) / 100;
+  const metrics = Object.keys(values).map((name) => ({
+    Name: name,
+    Unit: MILLISECONDS.has(name) ? 'Milliseconds' : BYTES.has(name) ? 'Bytes' : 'Count',
+  }));
+  return JSON.stringify({
+    _aws: {
+      Timestamp: nowMs,
+      CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [['DeliveryStream']], Metrics: metrics }],
+    },
+    message: 'flowlog-enrich invocation summary',
+    DeliveryStream: summary.stream,
+    ...values,
+    ...(summary.context ? { context: summary.context } : {}),
+  });
+}
+
+/** Adds to a counter map. */
+export function bump(counts: Record<string, number>, name: string, by = 1): void {
+  counts[name] = (counts[name] ?? 0) + by;
+}

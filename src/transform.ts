@@ -1,0 +1,374 @@
+import { gzipSync } from 'node:zlib';
+import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from 'aws-lambda';
+import type { Config } from './config.js';
+import type { DetectionBatch, Detector } from './detect/types.js';
+import { NO_FINDINGS } from './detect/types.js';
+import type { Enricher, Enrichment, EnrichmentBatch } from './enrich/types.js';
+import {
+  CapacityError,
+  type FailureReason,
+  type FlowlogError,
+  ParseError,
+  toFlowlogError,
+} from './errors.js';
+import {
+  type CloudWatchLogsEnvelope,
+  type DecodedRecord,
+  decodeBase64,
+  decodeRecord,
+} from './firehose/decode.js';
+import type { Reingester } from './firehose/reingest.js';
+import {
+  dropped,
+  failed,
+  ok,
+  RESPONSE_OVERHEAD,
+  type ResultRecord,
+  responseSize,
+  resultSize,
+  type TransformResponse,
+} from './firehose/result.js';
+import { isHeaderLine } from './flowlog/format.js';
+import { createLineParser, type Flow } from './flowlog/parse.js';
+import { createFlowWriter } from './output/jsonl.js';
+import { partitionKeys } from './output/partition.js';
+import { bump, type InvocationSummary, METRIC } from './telemetry.js';
+
+export interface TransformDeps {
+  readonly config: Config;
+  readonly enricher?: Enricher;
+  readonly detector?: Detector;
+  /** Without one, records that do not fit the response fail (`too_large`) rather than being re-ingested. */
+  readonly reingester?: Reingester;
+  /** Receives one summary per invocation (the handler writes it as an EMF log line). */
+  readonly report: (summary: InvocationSummary) => void;
+  readonly now?: () => number;
+  /** Told about each record that fails, with the reason (the local CLI prints these; Lambda does not). */
+  readonly onRecordError?: (index: number, error: FlowlogError) => void;
+}
+
+export type Transform = (event: FirehoseTransformationEvent) => Promise<TransformResponse>;
+
+/** Why a record with no flow of its own is `Dropped`. */
+type DropReason = 'control_message' | 'header' | 'empty';
+
+type Outcome =
+  | { readonly kind: 'failed'; readonly error: FlowlogError }
+  | { readonly kind: 'dropped'; readonly why: DropReason }
+  | {
+      readonly kind: 'parsed';
+      readonly decoded: DecodedRecord & { kind: 'lines' | 'cwl-data' };
+      /** Index of this record's first flow in the batch-wide flow list. */
+      readonly first: number;
+      readonly count: number;
+    };
+
+/**
+ * Builds the Firehose data-transformation function from objects made once per container.
+ *
+ * Per invocation: decode and parse every record (one bad record never fails its neighbours); look up
+ * every interface of the batch in one round; evaluate detection over the whole batch; serialize while
+ * counting the response's bytes; re-ingest what does not fit; report one summary.
+ * Every input `recordId` comes back exactly once, in input order, and bad data never throws.
+ */
+export function createTransformer(deps: TransformDeps): Transform {
+  const { config, enricher, detector, reingester, report } = deps;
+  const now = deps.now ?? Date.now;
+  const parseLine = createLineParser(config.format, { maxLineLength: config.maxLineLength });
+  const writeFlow = createFlowWriter(config.format);
+  const decodeOptions = { maxDecompressedBytes: config.maxDecompressedBytes };
+
+  return async (event) => {
+    const started = now();
+    const inputs: FirehoseTransformationEventRecord[] = Array.isArray(event?.records) ? event.records : [];
+    const stream = streamName(event?.deliveryStreamArn);
+    const eventRegion = typeof event?.region === 'string' ? event.region : 'unknown';
+    const counts: Record<string, number> = {};
+    let firstFailure: { reason: string; field?: string; position?: number } | undefined;
+
+    // 1. Decode and parse.
+    const flows: Flow[] = [];
+    const outcomes: Outcome[] = inputs.map((input, index) => {
+      try {
+        const decoded = decodeRecord(input.data, decodeOptions);
+        bump(counts, METRIC.bytesIn, Math.floor((input.data.length * 3) / 4));
+        if (decoded.kind === 'cwl-control') return { kind: 'dropped', why: 'control_message' };
+        // Parsed into a local list first: a record is written whole or not at all.
+        const parsed: Flow[] = [];
+        let headers = 0;
+        decoded.lines.forEach((line, index) => {
+          if (isHeaderLine(line)) {
+            headers++;
+            return;
+          }
+          try {
+            parsed.push(parseLine(line));
+          } catch (error) {
+            throw error instanceof ParseError && decoded.lines.length > 1 ? error.atLine(index + 1) : error;
+          }
+        });
+        bump(counts, METRIC.linesIn, decoded.lines.length);
+        if (parsed.length === 0) return { kind: 'dropped', why: headers > 0 ? 'header' : 'empty' };
+        const first = flows.length;
+        for (const flow of parsed) flows.push(flow);
+        const count = parsed.length;
+        return { kind: 'parsed', decoded, first, count };
+      } catch (error) {
+        const flowlogError = toFlowlogError(error);
+        deps.onRecordError?.(index, flowlogError);
+        return { kind: 'failed', error: flowlogError };
+      }
+    });
+
+    // 2. Enrich: one batched lookup round for the whole invocation, bounded in time.
+    const enrichments = await enrichAll(enricher, flows, started + config.enrichment.budgetMs, counts);
+
+    // 3. Detect over the batch as a whole.
+    const detection: DetectionBatch | undefined = detector?.evaluate(flows, enrichments, started);
+
+    // 4. Serialize within the response budget.
+    const results: (ResultRecord | undefined)[] = new Array(inputs.length);
+    const reserve = suffixReserve(inputs);
+    let committed = RESPONSE_OVERHEAD;
+    const overflow: { index: number; parts: Buffer[] }[] = [];
+    const okIndexes: number[] = [];
+
+    outcomes.forEach((outcome, index) => {
+      const input = inputs[index] as FirehoseTransformationEventRecord;
+      const after = reserve[index + 1] as number;
+      if (outcome.kind === 'dropped') {
+        const result = dropped(input);
+        committed += resultSize(result);
+        results[index] = result;
+        bump(counts, METRIC.dropped(outcome.why));
+        return;
+      }
+      if (outcome.kind === 'failed') {
+        let result = failed(input);
+        if (committed + resultSize(result) + after > config.responseLimitBytes) result = failed(input, false);
+        committed += resultSize(result);
+        results[index] = result;
+        bump(counts, METRIC.failed(outcome.error.reason));
+        firstFailure ??= describeFailure(outcome.error);
+        return;
+      }
+      let text = '';
+      for (let i = outcome.first; i < outcome.first + outcome.count; i++) {
+        text += writeFlow(flows[i] as Flow, enrichments[i], detection?.detections[i] ?? NO_FINDINGS);
+      }
+      const data = Buffer.from(text, 'utf8').toString('base64');
+      const keys = partitionKeys(
+        flows[outcome.first] as Flow,
+        eventRegion,
+        input.approximateArrivalTimestamp,
+      );
+      const result = ok(input, data, keys);
+      const size = resultSize(result);
+      if (committed + size + after <= config.responseLimitBytes) {
+        committed += size;
+        results[index] = result;
+        okIndexes.push(index);
+        bump(counts, METRIC.bytesOut, text.length);
+        return;
+      }
+      // Does not fit: re-ingest the original bytes (split when it could never fit on its own).
+      const fitsAlone = RESPONSE_OVERHEAD + size <= config.responseLimitBytes;
+      try {
+        const parts = fitsAlone ? [decodeBase64(input.data)] : split(outcome.decoded, input);
+        overflow.push({ index, parts });
+        const placeholder = failed(input, false);
+        committed += resultSize(placeholder);
+        results[index] = placeholder;
+      } catch (error) {
+        const result = failed(input, false);
+        committed += resultSize(result);
+        results[index] = result;
+        const flowlogError = toFlowlogError(error);
+        deps.onRecordError?.(index, flowlogError);
+        bump(counts, METRIC.failed(flowlogError.reason));
+        firstFailure ??= describeFailure(flowlogError);
+      }
+    });
+
+    // 5. Re-ingest the overflow; Dropped only once Firehose has accepted every part.
+    if (overflow.length > 0) {
+      const accepted = await reingestAll(
+        reingester,
+        event?.deliveryStreamArn,
+        overflow,
+        now() + config.reingestBudgetMs,
+      );
+      overflow.forEach(({ index }, n) => {
+        const input = inputs[index] as FirehoseTransformationEventRecord;
+        if (accepted[n]) {
+          results[index] = dropped(input);
+          bump(counts, METRIC.recordsReingested);
+        } else {
+          const error = reingester
+            ? new CapacityError(
+                'reingest_failed',
+                'output does not fit the response and re-ingesting it failed',
+              )
+            : new CapacityError(
+                'too_large',
+                'output does not fit the response and there is no stream to re-ingest into',
+              );
+          deps.onRecordError?.(index, error);
+          bump(counts, METRIC.reingestFailed);
+          bump(counts, METRIC.failed(error.reason));
+          firstFailure ??= describeFailure(error);
+        }
+      });
+    }
+
+    // 6. Only records returned Ok count, in the detection window and the metrics.
+    const okFlowIndexes: number[] = [];
+    for (const index of okIndexes) {
+      const outcome = outcomes[index] as Outcome & { kind: 'parsed' };
+      for (let i = outcome.first; i < outcome.first + outcome.count; i++) okFlowIndexes.push(i);
+    }
+    detection?.commit(okFlowIndexes);
+    countFindings(counts, okFlowIndexes, enrichments, detection);
+
+    const records = results as ResultRecord[];
+    for (const record of records) {
+      if (record.result === 'Ok') bump(counts, METRIC.recordsOk);
+      else if (record.result === 'Dropped') bump(counts, METRIC.recordsDropped);
+      else bump(counts, METRIC.recordsFailed);
+    }
+    counts[METRIC.recordsIn] = inputs.length;
+    counts[METRIC.flowsOk] = okFlowIndexes.length;
+    counts[METRIC.responseBytes] = responseSize(records);
+    for (const [flag, n] of Object.entries(detection?.suppressed ?? {}))
+      bump(counts, METRIC.suppressed(flag), n);
+    report({
+      stream,
+      counts,
+      durationMs: now() - started,
+      ...(firstFailure ? { context: { firstFailure } } : {}),
+    });
+    return { records };
+  };
+}
+
+async function enrichAll(
+  enricher: Enricher | undefined,
+  flows: readonly Flow[],
+  deadline: number,
+  counts: Record<string, number>,
+): Promise<(Enrichment | undefined)[]> {
+  if (!enricher || flows.length === 0) return new Array(flows.length);
+  let batch: EnrichmentBatch;
+  try {
+    batch = await enricher.prepare(flows, deadline);
+  } catch {
+    // An enricher must not reject; if one does, data still flows, unenriched.
+    bump(counts, METRIC.lookupErrors);
+    return new Array(flows.length);
+  }
+  const out = new Array<Enrichment | undefined>(flows.length);
+  for (let i = 0; i < flows.length; i++) out[i] = batch.enrich(flows[i] as Flow);
+  const stats = batch.stats;
+  bump(counts, METRIC.cacheHits, stats.cacheHits);
+  bump(counts, METRIC.cacheMisses, stats.cacheMisses);
+  bump(counts, METRIC.lookupCalls, stats.lookupCalls);
+  bump(counts, METRIC.lookupMs, Math.round(stats.lookupMs));
+  bump(counts, METRIC.lookupErrors, stats.lookupErrors);
+  return out;
+}
+
+function countFindings(
+  counts: Record<string, number>,
+  okFlowIndexes: readonly number[],
+  enrichments: readonly (Enrichment | undefined)[],
+  detection: DetectionBatch | undefined,
+): void {
+  for (const i of okFlowIndexes) {
+    const enrichment = enrichments[i];
+    if (enrichment) bump(counts, METRIC.enrichment(enrichment.status));
+    const found = detection?.detections[i];
+    if (!found || found.flags.length === 0) continue;
+    bump(counts, METRIC.severity(found.severity));
+    for (const flag of found.flags) bump(counts, METRIC.flag(flag));
+  }
+}
+
+/**
+ * Bytes every record after index i needs at least (a `ProcessingFailed` entry without data), so a record
+ * is accepted only when all that follow can still be answered: `reserve[i]` covers records i..n-1.
+ */
+function suffixReserve(inputs: readonly FirehoseTransformationEventRecord[]): number[] {
+  const reserve = new Array<number>(inputs.length + 1);
+  reserve[inputs.length] = 0;
+  for (let i = inputs.length - 1; i >= 0; i--) {
+    reserve[i] =
+      (reserve[i + 1] as number) + resultSize(failed(inputs[i] as FirehoseTransformationEventRecord, false));
+  }
+  return reserve;
+}
+
+/**
+ * Splits a record whose output could never fit one response into two records of the same kind, as
+ * AWS's CloudWatch Logs processor blueprint does: an envelope's `logEvents` in halves, each its own
+ * gzip envelope; plain lines in halves. A single line cannot be split.
+ */
+function split(
+  decoded: DecodedRecord & { kind: 'lines' | 'cwl-data' },
+  input: FirehoseTransformationEventRecord,
+): Buffer[] {
+  if (decoded.kind === 'cwl-data') {
+    const events = decoded.envelope.logEvents;
+    if (events.length < 2) throw tooLarge(input);
+    const half = Math.ceil(events.length / 2);
+    return [events.slice(0, half), events.slice(half)].map((logEvents) =>
+      gzipSync(JSON.stringify({ ...decoded.envelope, logEvents } satisfies CloudWatchLogsEnvelope)),
+    );
+  }
+  if (decoded.lines.length < 2) throw tooLarge(input);
+  const half = Math.ceil(decoded.lines.length / 2);
+  return [decoded.lines.slice(0, half), decoded.lines.slice(half)].map((lines) =>
+    Buffer.from(`${lines.join('\n')}\n`),
+  );
+}
+
+function tooLarge(input: FirehoseTransformationEventRecord): CapacityError {
+  return new CapacityError(
+    'too_large',
+    `record ${input.recordId}: a single flow line whose output cannot fit a 6 MB Lambda response`,
+  );
+}
+
+async function reingestAll(
+  reingester: Reingester | undefined,
+  streamArn: string | undefined,
+  overflow: readonly { parts: Buffer[] }[],
+  deadline: number,
+): Promise<boolean[]> {
+  if (!reingester || typeof streamArn !== 'string') return overflow.map(() => false);
+  const flat = overflow.flatMap((entry) => entry.parts);
+  const outcome = await reingester.reingest(streamArn, flat, deadline).catch(() => undefined);
+  let cursor = 0;
+  return overflow.map((entry) => {
+    let all = true;
+    for (let i = 0; i < entry.parts.length; i++) all = (outcome?.accepted[cursor++] ?? false) && all;
+    return all;
+  });
+}
+
+function describeFailure(error: FlowlogError): { reason: FailureReason; field?: string; position?: number } {
+  // The field and position help find a wrong FLOW_LOG_FORMAT; the value is flow data and stays out of logs.
+  if (error instanceof ParseError) {
+    return {
+      reason: error.reason,
+      ...(error.field ? { field: error.field } : {}),
+      ...(error.position ? { position: error.position } : {}),
+    };
+  }
+  return { reason: error.reason };
+}
+
+function streamName(arn: unknown): string {
+  if (typeof arn !== 'string') return 'unknown';
+  const slash = arn.lastIndexOf('/');
+  return slash === -1 ? arn : arn.slice(slash + 1);
+}

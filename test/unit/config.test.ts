@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_ADMIN_PORTS, loadConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
+
+describe('loadConfig', () => {
+  it('has working defaults and is frozen', () => {
+    const config = loadConfig({});
+    expect(config.format.fields).toHaveLength(14);
+    expect(config.responseLimitBytes).toBe(6_000_000);
+    expect(config.detection.adminPorts).toStrictEqual(DEFAULT_ADMIN_PORTS);
+    expect(config.enrichment.tagKeys).toContain('Name');
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.detection.adminPorts)).toBe(true);
+  });
+
+  it('reads lists, numbers and role maps', () => {
+    const config = loadConfig({
+      ADMIN_PORTS: '22, 2222',
+      ENI_CACHE_TTL_SECONDS: '60',
+      CROSS_ACCOUNT_ROLES: '111122223333=arn:aws:iam::111122223333:role/flowlog-read',
+      SUPPRESSIONS: '[{"flags":["port_scan"],"cidr":"10.0.9.0/24"},{"dstport":443}]',
+    });
+    expect(config.detection.adminPorts).toStrictEqual([22, 2222]);
+    expect(config.enrichment.cacheTtlMs).toBe(60_000);
+    expect(config.enrichment.crossAccountRoles).toStrictEqual({
+      '111122223333': 'arn:aws:iam::111122223333:role/flowlog-read',
+    });
+    expect(config.detection.suppressions).toStrictEqual([
+      { flags: ['port_scan'], cidr: '10.0.9.0/24' },
+      { flags: ['*'], dstport: 443 },
+    ]);
+  });
+
+  it.each([
+    { env: { FLOW_LOG_FORMAT: '${srcaddr} dstaddr' }, message: /^FLOW_LOG_FORMAT: token 2/ },
+    { env: { MAX_LINE_LENGTH: 'many' }, message: /^MAX_LINE_LENGTH: "many" is not a whole number/ },
+    { env: { RESPONSE_LIMIT_BYTES: '7000000' }, message: /^RESPONSE_LIMIT_BYTES: 7000000 is outside/ },
+    { env: { ENRICHMENT: 'maybe' }, message: /^ENRICHMENT: "maybe" is not one of ec2, off/ },
+    { env: { ADMIN_PORTS: '22,ssh' }, message: /^ADMIN_PORTS: "ssh" is not a port/ },
+    {
+      env: { CROSS_ACCOUNT_ROLES: '{"1234":"arn"}' },
+      message: /^CROSS_ACCOUNT_ROLES: "1234" is not an account id/,
+    },
+    { env: { CROSS_ACCOUNT_ROLES: '{"111122223333":"nope"}' }, message: /is not an IAM role ARN/ },
+    { env: { SUPPRESSIONS: '{}' }, message: /^SUPPRESSIONS: expected a JSON array/ },
+    {
+      env: { SUPPRESSIONS: '[{"flags":["port_scan"]}]' },
+      message: /rule 0: needs at least one of cidr, dstport, tag/,
+    },
+  ])('fails the cold start naming the variable: $message', ({ env, message }) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

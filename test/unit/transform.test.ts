@@ -1,0 +1,356 @@
+import { gunzipSync } from 'node:zlib';
+import { fc, test as fcTest } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import type { Reingester } from '../../src/firehose/reingest.js';
+import type { ResultRecord } from '../../src/firehose/result.js';
+import { responseSize } from '../../src/firehose/result.js';
+import { ALL_FIELDS_FORMAT } from '../../src/flowlog/fields.js';
+import { validateEmittedRecord } from '../../src/generated/validators.js';
+import type { InvocationSummary } from '../../src/telemetry.js';
+import { createTransformer } from '../../src/transform.js';
+import { cwlEnvelope, decodeLines, firehoseEvent, firehoseRecord } from '../helpers/events.js';
+
+const LINE =
+  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+const NODATA = '2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA';
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+
+function setup(env: Record<string, string> = {}, reingester?: Reingester) {
+  const summaries: InvocationSummary[] = [];
+  const transform = createTransformer({
+    config: loadConfig({ ENRICHMENT: 'off', ...env }),
+    report: (summary) => summaries.push(summary),
+    ...(reingester ? { reingester } : {}),
+  });
+  return { transform, summaries };
+}
+
+function fakeReingester(accept: (data: Buffer) => boolean = () => true) {
+  const received: Buffer[] = [];
+  const reingester: Reingester = {
+    async reingest(_arn, records) {
+      received.push(...records);
+      return { accepted: records.map(accept), calls: 1, retries: 0 };
+    },
+  };
+  return { reingester, received };
+}
+
+describe('transform', () => {
+  it('turns a direct-delivery line into one JSON line with partition keys', async () => {
+    // Prepare
+    const { transform } = setup();
+    const input = firehoseRecord(`${LINE}\n`);
+
+    // Act
+    const response = await transform(firehoseEvent([input]));
+
+    // Assess
+    const [record] = response.records as [ResultRecord & { result: 'Ok' }];
+    expect(record.recordId).toBe(input.recordId);
+    expect(record.result).toBe('Ok');
+    expect(record.metadata.partitionKeys).toStrictEqual({
+      account_id: '123456789010',
+      region: 'us-east-1',
+      dt: '2014-12-14',
+      hour: '04',
+    });
+    expect(decodeLines(record.data)).toStrictEqual([
+      {
+        version: 2,
+        account_id: '123456789010',
+        interface_id: 'eni-1235b8ca123456789',
+        srcaddr: '172.31.16.139',
+        dstaddr: '172.31.16.21',
+        srcport: 20641,
+        dstport: 22,
+        protocol: 6,
+        packets: 20,
+        bytes: 4249,
+        start: 1418530010,
+        end: 1418530070,
+        action: 'ACCEPT',
+        log_status: 'OK',
+        flags: [],
+        severity: 'none',
+      },
+    ]);
+  });
+
+  it('omits absent fields of NODATA records and keeps them Ok', async () => {
+    const { transform } = setup();
+    const response = await transform(firehoseEvent([firehoseRecord(NODATA)]));
+    const record = response.records[0] as ResultRecord & { result: 'Ok' };
+    expect(record.result).toBe('Ok');
+    expect(decodeLines(record.data)).toStrictEqual([
+      {
+        version: 2,
+        account_id: '123456789010',
+        interface_id: 'eni-1235b8ca123456789',
+        start: 1431280876,
+        end: 1431280934,
+        log_status: 'NODATA',
+        flags: [],
+        severity: 'none',
+      },
+    ]);
+  });
+
+  it('reads a CloudWatch Logs envelope and drops control messages', async () => {
+    const { transform, summaries } = setup();
+    const data = firehoseRecord(cwlEnvelope([LINE, NODATA]));
+    const control = firehoseRecord(cwlEnvelope(['CWL CONTROL MESSAGE: Checking health'], 'CONTROL_MESSAGE'));
+    const response = await transform(firehoseEvent([data, control]));
+    expect(response.records.map((r) => r.result)).toStrictEqual(['Ok', 'Dropped']);
+    const ok = response.records[0] as ResultRecord & { result: 'Ok' };
+    expect(decodeLines(ok.data).map((line) => line.log_status)).toStrictEqual(['OK', 'NODATA']);
+    expect(summaries[0]?.counts).toMatchObject({ Dropped_control_message: 1, RecordsOk: 1, FlowsOk: 2 });
+  });
+
+  it('drops header and empty records, and fails a record with any bad line as a whole', async () => {
+    const { transform, summaries } = setup();
+    const records = [
+      firehoseRecord(`${HEADER}\n`),
+      firehoseRecord('  \n'),
+      firehoseRecord(`${LINE}\n${LINE.replace(' 22 ', ' 22x ')}\n`),
+      firehoseRecord(`${HEADER}\n${LINE}\n`),
+    ];
+    const response = await transform(firehoseEvent(records));
+    expect(response.records.map((r) => [r.recordId, r.result])).toStrictEqual([
+      [records[0]?.recordId, 'Dropped'],
+      [records[1]?.recordId, 'Dropped'],
+      [records[2]?.recordId, 'ProcessingFailed'],
+      [records[3]?.recordId, 'Ok'],
+    ]);
+    // The failed record goes back with its original data, for the error prefix.
+    expect(response.records[2]).toStrictEqual({
+      recordId: records[2]?.recordId,
+      result: 'ProcessingFailed',
+      data: records[2]?.data,
+    });
+    expect(summaries[0]?.counts).toMatchObject({
+      Dropped_header: 1,
+      Dropped_empty: 1,
+      Failed_invalid_field: 1,
+    });
+    expect(summaries[0]?.context).toStrictEqual({
+      firstFailure: { reason: 'invalid_field', field: 'dstport', position: 7 },
+    });
+  });
+
+  it('writes every line of a multi-line record and takes partition keys from the first', async () => {
+    const { transform } = setup({ FLOW_LOG_FORMAT: '${account-id} ${region} ${start} ${srcaddr}' });
+    const response = await transform(
+      firehoseEvent([
+        firehoseRecord(
+          '111122223333 eu-west-1 1700000000 10.0.0.1\n444455556666 us-west-2 1800000000 10.0.0.2\n',
+        ),
+      ]),
+    );
+    const record = response.records[0] as ResultRecord & { result: 'Ok' };
+    expect(record.metadata.partitionKeys).toStrictEqual({
+      account_id: '111122223333',
+      region: 'eu-west-1',
+      dt: '2023-11-14',
+      hour: '22',
+    });
+    expect(decodeLines(record.data).map((l) => l.srcaddr)).toStrictEqual(['10.0.0.1', '10.0.0.2']);
+  });
+
+  it('uses the arrival time for partitions when the format has no start', async () => {
+    const { transform } = setup({ FLOW_LOG_FORMAT: '${srcaddr}' });
+    const response = await transform(firehoseEvent([firehoseRecord('10.0.0.1')]));
+    const record = response.records[0] as ResultRecord & { result: 'Ok' };
+    expect(record.metadata.partitionKeys).toStrictEqual({
+      account_id: 'unknown',
+      region: 'us-east-1',
+      dt: '2023-11-14',
+      hour: '22',
+    });
+  });
+
+  it('escapes free-text fields and passes unknown fields through', async () => {
+    const { transform } = setup({ FLOW_LOG_FORMAT: '${ecs-service-name} ${new-field}' });
+    const response = await transform(firehoseEvent([firehoseRecord('svc"\\x v\u00e9')]));
+    const record = response.records[0] as ResultRecord & { result: 'Ok' };
+    expect(decodeLines(record.data)).toStrictEqual([
+      { ecs_service_name: 'svc"\\x', new_field: 'v\u00e9', flags: [], severity: 'none' },
+    ]);
+  });
+
+  it('re-ingests what does not fit the response and returns it Dropped', async () => {
+    // Prepare: a small response limit so that a few records overflow.
+    const { reingester, received } = fakeReingester();
+    const { transform, summaries } = setup({ RESPONSE_LIMIT_BYTES: '10000' }, reingester);
+    const lines = Array.from({ length: 40 }, (_, i) => LINE.replace('20641', String(20000 + i)));
+    const records = lines.map((line) => firehoseRecord(`${line}\n`));
+
+    // Act
+    const response = await transform(firehoseEvent(records));
+
+    // Assess
+    const size = responseSize(response.records);
+    expect(Buffer.byteLength(JSON.stringify(response))).toBe(size);
+    expect(size).toBeLessThanOrEqual(10000);
+    const okLines = response.records.flatMap((r) =>
+      r.result === 'Ok' ? decodeLines(r.data).map((l) => l.srcport) : [],
+    );
+    const reingestedLines = received.map((data) => Number(data.toString().split(' ')[5]));
+    expect(okLines.length).toBeGreaterThan(0);
+    expect(received.length).toBeGreaterThan(0);
+    expect([...okLines, ...reingestedLines].sort()).toStrictEqual(lines.map((_, i) => 20000 + i).sort());
+    expect(response.records.filter((r) => r.result === 'Dropped')).toHaveLength(received.length);
+    expect(summaries[0]?.counts.RecordsReingested).toBe(received.length);
+  });
+
+  it('fails records whose re-ingestion was refused, so Firehose keeps them', async () => {
+    const { reingester } = fakeReingester(() => false);
+    const { transform, summaries } = setup({ RESPONSE_LIMIT_BYTES: '10000' }, reingester);
+    const records = Array.from({ length: 40 }, () => firehoseRecord(`${LINE}\n`));
+    const response = await transform(firehoseEvent(records));
+    const results = response.records.map((r) => r.result);
+    expect(results).not.toContain('Dropped');
+    expect(results).toContain('ProcessingFailed');
+    expect(summaries[0]?.counts.ReingestFailed).toBe(results.filter((r) => r === 'ProcessingFailed').length);
+  });
+
+  it('splits an envelope that can never fit one response into halves, each its own gzip envelope', async () => {
+    const { reingester, received } = fakeReingester();
+    const { transform } = setup({ RESPONSE_LIMIT_BYTES: '10000' }, reingester);
+    const messages = Array.from({ length: 60 }, (_, i) => LINE.replace('20641', String(30000 + i)));
+    const response = await transform(firehoseEvent([firehoseRecord(cwlEnvelope(messages))]));
+    expect(response.records.map((r) => r.result)).toStrictEqual(['Dropped']);
+    expect(received).toHaveLength(2);
+    const halves = received.map(
+      (data) =>
+        JSON.parse(gunzipSync(data).toString()) as { messageType: string; logEvents: { message: string }[] },
+    );
+    expect(halves.map((h) => h.messageType)).toStrictEqual(['DATA_MESSAGE', 'DATA_MESSAGE']);
+    expect(halves.flatMap((h) => h.logEvents.map((e) => e.message))).toStrictEqual(messages);
+  });
+
+  it('fails a single line whose output can never fit, with its reason', async () => {
+    const { reingester } = fakeReingester();
+    const { transform, summaries } = setup(
+      { RESPONSE_LIMIT_BYTES: '10000', FLOW_LOG_FORMAT: '${srcaddr} ${ecs-task-arn}' },
+      reingester,
+    );
+    const response = await transform(firehoseEvent([firehoseRecord(`10.0.0.1 ${'x'.repeat(7600)}`)]));
+    expect(response.records.map((r) => r.result)).toStrictEqual(['ProcessingFailed']);
+    expect(summaries[0]?.counts.Failed_too_large).toBe(1);
+  });
+
+  it('never throws for an event without records', async () => {
+    const { transform } = setup();
+    await expect(transform({} as never)).resolves.toStrictEqual({ records: [] });
+  });
+});
+
+describe('the record contract (properties)', () => {
+  const { transform } = setup({ FLOW_LOG_FORMAT: ALL_FIELDS_FORMAT });
+  const octet = fc.integer({ min: 0, max: 255 });
+  const ipv4 = fc.tuple(octet, octet, octet, octet).map((p) => p.join('.'));
+  const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
+  const dash = <T>(arb: fc.Arbitrary<T>) => fc.oneof(arb.map(String), fc.constant('-'));
+  const validLine = fc
+    .record({
+      version: fc.integer({ min: 2, max: 8 }),
+      account: fc.stringMatching(/^[0-9]{12}$/),
+      eni: hex(17),
+      src: fc.oneof(ipv4, fc.ipV6()),
+      dst: fc.oneof(ipv4, fc.ipV6()),
+      sport: dash(fc.integer({ min: 0, max: 65535 })),
+      dport: dash(fc.integer({ min: 0, max: 65535 })),
+      proto: dash(fc.integer({ min: 0, max: 255 })),
+      packets: dash(fc.nat()),
+      bytes: dash(fc.nat()),
+      start: fc.integer({ min: 0, max: 2_000_000_000 }),
+      action: fc.constantFrom('ACCEPT', 'REJECT', '-'),
+      status: fc.constantFrom('OK', 'NODATA', 'SKIPDATA'),
+      flags: dash(fc.integer({ min: 0, max: 255 })),
+      text: fc.stringMatching(/^[!-~]{1,30}$/),
+    })
+    .map((r) =>
+      [
+        r.version,
+        r.account,
+        `eni-${r.eni}`,
+        r.src,
+        r.dst,
+        r.sport,
+        r.dport,
+        r.proto,
+        r.packets,
+        r.bytes,
+        r.start,
+        r.start + 60,
+        r.action,
+        r.status,
+        '-',
+        '-',
+        '-',
+        r.flags,
+        'IPv4',
+        '-',
+        '-',
+        'us-east-1',
+        'use1-az1',
+        '-',
+        '-',
+        'S3',
+        '-',
+        'ingress',
+        '1',
+        r.text,
+        r.text,
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+      ].join(' '),
+    );
+  const recordData = fc.oneof(
+    fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
+    fc
+      .array(fc.oneof(validLine, fc.string({ maxLength: 80 }), fc.constant('')), { maxLength: 6 })
+      .map((lines) => Buffer.from(lines.join('\n'))),
+    fc.array(validLine, { minLength: 1, maxLength: 5 }).map((lines) => cwlEnvelope(lines)),
+  );
+  const records = fc.array(
+    fc.oneof(
+      recordData.map((data) => firehoseRecord(data)),
+      fc.string({ maxLength: 40 }).map((data) => ({ ...firehoseRecord(''), data })),
+    ),
+    { maxLength: 25 },
+  );
+
+  fcTest.prop([records], { numRuns: 150 })(
+    'never throws and returns every recordId once, in order',
+    async (inputs) => {
+      const response = await transform(firehoseEvent(inputs));
+      expect(response.records.map((r) => r.recordId)).toStrictEqual(inputs.map((r) => r.recordId));
+      for (const record of response.records) {
+        expect(['Ok', 'Dropped', 'ProcessingFailed']).toContain(record.result);
+        if (record.result === 'Ok') {
+          for (const line of decodeLines(record.data)) expect(validateEmittedRecord(line)).toBe(true);
+        }
+      }
+      expect(Buffer.byteLength(JSON.stringify(response))).toBe(responseSize(response.records));
+    },
+  );
+
+  fcTest.prop([fc.array(validLine, { minLength: 1, maxLength: 20 })])(
+    'accepts every valid line',
+    async (lines) => {
+      const response = await transform(firehoseEvent(lines.map((line) => firehoseRecord(line))));
+      expect(response.records.every((r) => r.result === 'Ok')).toBe(true);
+    },
+  );
+});
