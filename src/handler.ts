@@ -1,14 +1,21 @@
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { FirehoseTransformationHandler, FirehoseTransformationResult } from 'aws-lambda';
+import { createEc2Inventory } from './aws/ec2-inventory.js';
 import { createFirehoseReingester } from './aws/firehose-reingester.js';
 import { loadConfig } from './config.js';
 import { createPipeline } from './pipeline.js';
 
 // Built once per container: configuration errors fail the cold start, not a record.
 const config = loadConfig(process.env);
+const inventory = createEc2Inventory({ roles: config.enrichment.crossAccountRoles });
 const pipeline = await createPipeline({
   config,
   env: process.env,
+  inventory,
+  warmUp: async () => ({
+    accountId: (await inventory.ownAccount()) ?? 'unknown',
+    interfaces: await inventory.listInterfaces(config.enrichment.warmUpPages),
+  }),
   reingester: createFirehoseReingester(new FirehoseClient({})),
   // Lambda sends stdout to CloudWatch Logs; raw JSON lines (no console prefix) keep EMF extractable.
   writeLine: (line) => process.stdout.write(`${line}\n`),

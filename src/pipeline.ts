@@ -1,4 +1,10 @@
+import { readFileSync } from 'node:fs';
+import bundledIpRanges from '../data/ip-ranges.json' with { type: 'json' };
 import type { Config, Env } from './config.js';
+import { createDetector } from './detect/detector.js';
+import { createEnricher } from './enrich/enricher.js';
+import { createServiceIndex, type IpRangesDocument, type ServiceIndex } from './enrich/ip-ranges.js';
+import type { Inventory, RawNetworkInterface } from './enrich/ports.js';
 import type { Reingester } from './firehose/reingest.js';
 import { formatSummary } from './telemetry.js';
 import { createTransformer, type Transform } from './transform.js';
@@ -6,40 +12,95 @@ import { createTransformer, type Transform } from './transform.js';
 export interface PipelineOptions {
   readonly config: Config;
   readonly env: Env;
+  /** Interface lookups: the EC2 adapter in Lambda, EC2 or a static file in the CLI; none when ENRICHMENT=off. */
+  readonly inventory?: Inventory;
+  /** Interfaces listed at cold start to warm the cache (WARM_UP_ENI_PAGES). */
+  readonly warmUp?: () => Promise<{ accountId: string; interfaces: RawNetworkInterface[] }>;
   readonly reingester?: Reingester;
   /** Where the summary (EMF) and start-up lines go: stdout in Lambda, stderr in the CLI. */
   readonly writeLine: (line: string) => void;
   readonly onRecordError?: Parameters<typeof createTransformer>[0]['onRecordError'];
   readonly now?: () => number;
+  /** Fetches an https ip-ranges source; injectable for tests. */
+  readonly fetch?: typeof fetch;
 }
 
 export interface Pipeline {
   readonly transform: Transform;
+  readonly services: ServiceIndex;
 }
 
 /**
  * Wires the transform from configuration and injected edges; shared by the Lambda handler and the CLI so
- * that both run exactly the same code.
+ * that both run exactly the same code. Runs once per container.
  */
 export async function createPipeline(options: PipelineOptions): Promise<Pipeline> {
   const { config, writeLine } = options;
   const now = options.now ?? Date.now;
+  const log = (level: string, message: string, extra: Record<string, unknown> = {}) =>
+    writeLine(JSON.stringify({ level, message, ...extra }));
   if (config.format.unknown.length > 0) {
     // A field AWS added after this release must never break a running pipeline: pass it through, say so once.
-    writeLine(
-      JSON.stringify({
-        level: 'WARN',
-        message: 'log format has fields this version does not know; they pass through as strings',
-        fields: config.format.unknown,
-      }),
-    );
+    log('WARN', 'log format has fields this version does not know; they pass through as strings', {
+      fields: config.format.unknown,
+    });
+  }
+  const services = createServiceIndex(
+    await loadIpRanges(config.enrichment.ipRangesSource, options.fetch ?? fetch, log),
+  );
+  const enricher = createEnricher({
+    ...(options.inventory && config.enrichment.mode !== 'off' ? { inventory: options.inventory } : {}),
+    services,
+    config: config.enrichment,
+    format: config.format,
+    now,
+  });
+  if (options.warmUp && options.inventory && config.enrichment.warmUpPages > 0) {
+    try {
+      const { accountId, interfaces } = await options.warmUp();
+      enricher.warmUp(accountId, interfaces);
+    } catch (error) {
+      log('WARN', 'cache warm-up failed; the first batches look interfaces up', {
+        error: (error as Error).name,
+      });
+    }
   }
   const transform = createTransformer({
     config,
+    enricher,
+    detector: createDetector(config.detection),
     ...(options.reingester ? { reingester: options.reingester } : {}),
     ...(options.onRecordError ? { onRecordError: options.onRecordError } : {}),
     now,
     report: (summary) => writeLine(formatSummary(config.metricsNamespace, summary, now())),
   });
-  return { transform };
+  return { transform, services };
+}
+
+/**
+ * `bundled` (the snapshot in data/), an https URL (fetched once per container with a short timeout,
+ * falling back to the snapshot), or a file path.
+ */
+async function loadIpRanges(
+  source: string,
+  fetchFn: typeof fetch,
+  log: (level: string, message: string, extra?: Record<string, unknown>) => void,
+): Promise<IpRangesDocument> {
+  const bundled = bundledIpRanges as IpRangesDocument;
+  if (source === 'bundled') return bundled;
+  if (source.startsWith('https://')) {
+    try {
+      const response = await fetchFn(source, { signal: AbortSignal.timeout(3000) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return (await response.json()) as IpRangesDocument;
+    } catch (error) {
+      log('WARN', 'could not fetch ip-ranges; using the bundled snapshot', {
+        source,
+        snapshot: bundled.createDate,
+        error: (error as Error).message,
+      });
+      return bundled;
+    }
+  }
+  return JSON.parse(readFileSync(source, 'utf8')) as IpRangesDocument;
 }

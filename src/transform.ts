@@ -121,7 +121,14 @@ export function createTransformer(deps: TransformDeps): Transform {
     });
 
     // 2. Enrich: one batched lookup round for the whole invocation, bounded in time.
-    const enrichments = await enrichAll(enricher, flows, started + config.enrichment.budgetMs, counts);
+    const accountId = accountOf(event?.deliveryStreamArn);
+    const enrichments = await enrichAll(
+      enricher,
+      flows,
+      started + config.enrichment.budgetMs,
+      counts,
+      accountId,
+    );
 
     // 3. Detect over the batch as a whole.
     const detection: DetectionBatch | undefined = detector?.evaluate(flows, enrichments, started);
@@ -256,11 +263,12 @@ async function enrichAll(
   flows: readonly Flow[],
   deadline: number,
   counts: Record<string, number>,
+  accountId: string | undefined,
 ): Promise<(Enrichment | undefined)[]> {
   if (!enricher || flows.length === 0) return new Array(flows.length);
   let batch: EnrichmentBatch;
   try {
-    batch = await enricher.prepare(flows, deadline);
+    batch = await enricher.prepare(flows, deadline, accountId ? { accountId } : {});
   } catch {
     // An enricher must not reject; if one does, data still flows, unenriched.
     bump(counts, METRIC.lookupErrors);
@@ -285,7 +293,7 @@ function countFindings(
 ): void {
   for (const i of okFlowIndexes) {
     const enrichment = enrichments[i];
-    if (enrichment) bump(counts, METRIC.enrichment(enrichment.status));
+    if (enrichment?.status) bump(counts, METRIC.enrichment(enrichment.status));
     const found = detection?.detections[i];
     if (!found || found.flags.length === 0) continue;
     bump(counts, METRIC.severity(found.severity));
@@ -365,6 +373,13 @@ function describeFailure(error: FlowlogError): { reason: FailureReason; field?: 
     };
   }
   return { reason: error.reason };
+}
+
+/** The function's own account: the delivery stream that invokes it lives there. */
+function accountOf(arn: unknown): string | undefined {
+  if (typeof arn !== 'string') return undefined;
+  const account = arn.split(':')[4];
+  return account && /^\d{12}$/.test(account) ? account : undefined;
 }
 
 function streamName(arn: unknown): string {

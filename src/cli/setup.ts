@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { createEc2Inventory } from '../aws/ec2-inventory.js';
 import { createFirehoseReingester } from '../aws/firehose-reingester.js';
 import { type Config, type Env, loadConfig } from '../config.js';
+import type { Inventory } from '../enrich/ports.js';
+import { createStaticInventory, parseInventoryDocument } from '../enrich/static-inventory.js';
 import type { Reingester } from '../firehose/reingest.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from '../pipeline.js';
-import type { CliContext } from './context.js';
+import { type CliContext, UsageError } from './context.js';
 
 /** Flags shared by every command that runs the transform. */
 export interface PipelineFlags {
@@ -51,12 +55,35 @@ export async function buildPipeline(
   const config = loadConfig(env);
   const reingester =
     extras.reingester ?? createFirehoseReingester(new FirehoseClient({ ...awsClientConfig(flags) }));
+  const inventory = config.enrichment.mode === 'off' ? undefined : cliInventory(flags, config);
   return createPipeline({
     config,
     env,
     reingester,
+    ...(inventory ? { inventory } : {}),
     writeLine: (line) => ctx.stderr(`${line}\n`),
     ...(extras.onRecordError ? { onRecordError: extras.onRecordError } : {}),
     ...(extras.now ? { now: extras.now } : {}),
+  });
+}
+
+/** `--inventory FILE` answers offline; without it, the EC2 API with the default credential chain. */
+export function cliInventory(flags: PipelineFlags, config: Config): Inventory {
+  if (flags.inventory) {
+    let text: string;
+    try {
+      text = readFileSync(flags.inventory, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read inventory file ${flags.inventory}: ${(error as Error).message}`);
+    }
+    try {
+      return createStaticInventory(parseInventoryDocument(text, flags.inventory));
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  return createEc2Inventory({
+    clientConfig: awsClientConfig(flags),
+    roles: config.enrichment.crossAccountRoles,
   });
 }

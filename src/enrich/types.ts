@@ -26,7 +26,8 @@ export type EnrichmentStatus = 'ok' | 'not_found' | 'unavailable' | 'skipped';
 
 /** Fields enrichment adds to one flow. `eni` is shared by every flow of the interface. */
 export interface Enrichment {
-  readonly status: EnrichmentStatus;
+  /** Absent when interface lookups are switched off (ENRICHMENT=off). */
+  readonly status?: EnrichmentStatus;
   readonly eni?: EniView;
   readonly src_aws_service?: string;
   readonly dst_aws_service?: string;
@@ -64,5 +65,9 @@ export interface Enricher {
    * Resolves every interface of the batch in one batched round, finishing by `deadline` (epoch ms).
    * Never rejects: lookups that fail or run out of time make those flows `unavailable`.
    */
-  prepare(flows: readonly import('../flowlog/parse.js').Flow[], deadline: number): Promise<EnrichmentBatch>;
+  prepare(
+    flows: readonly import('../flowlog/parse.js').Flow[],
+    deadline: number,
+    context?: { readonly accountId?: string },
+  ): Promise<EnrichmentBatch>;
 }

@@ -31,9 +31,14 @@ export function createFlowWriter(format: FormatSpec): FlowWriter {
       sep = ',';
     }
     if (enrichment) {
-      out += `${sep}"enrichment_status":"${enrichment.status}"`;
-      sep = ',';
-      if (enrichment.eni) out += enrichment.eni.fragment;
+      if (enrichment.status) {
+        out += `${sep}"enrichment_status":"${enrichment.status}"`;
+        sep = ',';
+      }
+      if (enrichment.eni) {
+        out += sep === '' ? enrichment.eni.fragment.slice(1) : enrichment.eni.fragment;
+        sep = ',';
+      }
       if (enrichment.src_aws_service) out += `,"src_aws_service":"${enrichment.src_aws_service}"`;
       if (enrichment.dst_aws_service) out += `,"dst_aws_service":"${enrichment.dst_aws_service}"`;
       if (enrichment.flow_direction && !hasDirection)

@@ -1,0 +1,257 @@
+import type { DetectionConfig } from '../config.js';
+import type { Enrichment } from '../enrich/types.js';
+import type { Flow } from '../flowlog/parse.js';
+import {
+  compileSuppressions,
+  FLAG,
+  type FlagId,
+  type Initiator,
+  initiator,
+  isExternalToInternalTier,
+  isLargeTransfer,
+  isRejectedTo,
+  isSuppressed,
+  isUnusualProtocol,
+  SEVERITY_OF,
+  servicePortSet,
+} from './rules.js';
+import {
+  type Detection,
+  type DetectionBatch,
+  type Detector,
+  NO_FINDINGS,
+  SEVERITY_RANK,
+  type Severity,
+} from './types.js';
+
+/** What one source did inside the window: timestamps (flow start, seconds) of its initiated activity. */
+interface SourceWindow {
+  /** Destination port → when it was last reached (insertion order = age). */
+  readonly ports: Map<number, number>;
+  /** Rejected admin-port attempts. */
+  adminRejects: number[];
+  /** Connections it opened into the VPC (external sources only). */
+  inbound: number[];
+}
+
+interface DestinationWindow {
+  /** [time, bytes] pairs of egress to one external address. */
+  transfers: [number, number][];
+}
+
+/** What one flow of the batch contributes, computed once in `evaluate` and reused by `commit`. */
+interface Contribution {
+  readonly source?: string;
+  readonly time: number;
+  readonly port?: number;
+  readonly adminReject: boolean;
+  readonly inbound: boolean;
+  readonly egressTo?: string;
+  readonly bytes: number;
+}
+
+/**
+ * Runs the rules over a whole batch before writing any flag, so that when a source crosses a threshold
+ * anywhere in the batch, every one of its flows in the batch that is part of the pattern is flagged.
+ * Windowed rules also see a sliding window of earlier batches kept in this container's memory, bounded in
+ * the number of sources and destinations it tracks (oldest evicted first). Only flows returned `Ok` are
+ * committed to the window, so a re-ingested record counts once, when it comes back.
+ */
+export function createDetector(config: DetectionConfig): Detector & { readonly windowSize: () => number } {
+  const servicePorts = servicePortSet(config);
+  const adminPorts = new Set(config.adminPorts);
+  const dbPorts = new Set(config.dbPorts);
+  const internalTiers = new Set(config.internalTiers);
+  const suppressions = compileSuppressions(config.suppressions);
+  const sources = new Map<string, SourceWindow>();
+  const destinations = new Map<string, DestinationWindow>();
+  const windowSeconds = config.windowSeconds;
+  // Port sets beyond the threshold add nothing: keep at most this many per source.
+  const portCap = config.portScanThreshold;
+
+  const sourceWindow = (source: string): SourceWindow | undefined => sources.get(source);
+
+  function touch<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+    let value = map.get(key);
+    if (value === undefined) {
+      value = create();
+      if (map.size >= config.windowMaxSources) {
+        const oldest = map.keys().next().value as K;
+        map.delete(oldest);
+      }
+    } else {
+      map.delete(key);
+    }
+    map.set(key, value);
+    return value;
+  }
+
+  return {
+    windowSize: () => sources.size + destinations.size,
+    evaluate(flows, enrichments, nowMs): DetectionBatch {
+      const fallbackTime = Math.floor(nowMs / 1000);
+      const contributions: Contribution[] = new Array(flows.length);
+      const who: Initiator[] = new Array(flows.length);
+      let latest = 0;
+
+      // 1. What each flow contributes.
+      for (let i = 0; i < flows.length; i++) {
+        const flow = flows[i] as Flow;
+        const enrichment = enrichments[i];
+        const initiatedBy = initiator(flow, servicePorts);
+        who[i] = initiatedBy;
+        const time = typeof flow.start === 'number' ? flow.start : fallbackTime;
+        if (time > latest) latest = time;
+        const source = flow.pkt_srcaddr ?? flow.srcaddr ?? undefined;
+        const initiated = initiatedBy === 'src' && source !== undefined;
+        const external = enrichment?.peer_scope === 'external';
+        const egressTo =
+          external &&
+          enrichment?.direction === 'egress' &&
+          !enrichment.dst_aws_service &&
+          flow.action === 'ACCEPT'
+            ? (flow.pkt_dstaddr ?? flow.dstaddr ?? undefined)
+            : undefined;
+        contributions[i] = {
+          time,
+          bytes: typeof flow.bytes === 'number' ? flow.bytes : 0,
+          adminReject: initiated && isRejectedTo(flow, adminPorts, initiatedBy),
+          inbound: initiated && external && enrichment?.direction === 'ingress',
+          ...(initiated ? { source } : {}),
+          ...(initiated && typeof flow.dstport === 'number' ? { port: flow.dstport } : {}),
+          ...(egressTo ? { egressTo } : {}),
+        };
+      }
+      const since = latest - windowSeconds;
+
+      // 2. Batch totals plus the window, per source and per destination.
+      const ports = new Map<string, Set<number>>();
+      const adminRejects = new Map<string, number>();
+      const inbound = new Map<string, number>();
+      const egressBytes = new Map<string, number>();
+      for (const c of contributions) {
+        if (c.egressTo) egressBytes.set(c.egressTo, (egressBytes.get(c.egressTo) ?? 0) + c.bytes);
+        if (!c.source) continue;
+        if (c.port !== undefined) {
+          let set = ports.get(c.source);
+          if (!set) ports.set(c.source, (set = new Set()));
+          set.add(c.port);
+        }
+        if (c.adminReject) adminRejects.set(c.source, (adminRejects.get(c.source) ?? 0) + 1);
+        if (c.inbound) inbound.set(c.source, (inbound.get(c.source) ?? 0) + 1);
+      }
+      const scanners = new Set<string>();
+      for (const [source, set] of ports) {
+        const window = sourceWindow(source);
+        if (window) for (const [port, time] of window.ports) if (time >= since) set.add(port);
+        if (set.size >= config.portScanThreshold) scanners.add(source);
+      }
+      const bruteForcers = new Set<string>();
+      for (const [source, count] of adminRejects) {
+        const earlier = sourceWindow(source)?.adminRejects.filter((t) => t >= since).length ?? 0;
+        if (count + earlier >= config.bruteForceThreshold) bruteForcers.add(source);
+      }
+      const floods = new Set<string>();
+      for (const [source, count] of inbound) {
+        const earlier = sourceWindow(source)?.inbound.filter((t) => t >= since).length ?? 0;
+        if (count + earlier >= config.connectionRateThreshold) floods.add(source);
+      }
+      const exfiltrated = new Set<string>();
+      for (const [destination, bytes] of egressBytes) {
+        let total = bytes;
+        for (const [time, b] of destinations.get(destination)?.transfers ?? []) if (time >= since) total += b;
+        if (total >= config.exfiltrationBytes) exfiltrated.add(destination);
+      }
+
+      // 3. Flags per flow.
+      const suppressed: Record<string, number> = {};
+      const detections: Detection[] = new Array(flows.length);
+      for (let i = 0; i < flows.length; i++) {
+        const flow = flows[i] as Flow;
+        const enrichment = enrichments[i];
+        const c = contributions[i] as Contribution;
+        let flags: FlagId[] | undefined;
+        const add = (flag: FlagId) => {
+          if (suppressions.length > 0 && isSuppressed(flag, flow, enrichment, suppressions)) {
+            suppressed[flag] = (suppressed[flag] ?? 0) + 1;
+            return;
+          }
+          (flags ??= []).push(flag);
+        };
+        if (c.source && c.port !== undefined && scanners.has(c.source)) add(FLAG.portScan);
+        if (c.adminReject) {
+          add(FLAG.adminPortRejected);
+          if (bruteForcers.has(c.source as string)) add(FLAG.bruteForce);
+        }
+        if (isRejectedTo(flow, dbPorts, who[i])) add(FLAG.dbPortRejected);
+        if (isLargeTransfer(flow, config)) add(FLAG.largeTransfer);
+        if (isExternalToInternalTier(flow, enrichment, who[i], internalTiers))
+          add(FLAG.externalToInternalTier);
+        if (isUnusualProtocol(flow)) add(FLAG.unusualProtocol);
+        if (c.inbound && floods.has(c.source as string)) add(FLAG.highConnectionRate);
+        if (c.egressTo && exfiltrated.has(c.egressTo)) add(FLAG.exfiltrationVolume);
+        detections[i] = flags ? { flags, severity: highest(flags) } : NO_FINDINGS;
+      }
+
+      return {
+        detections,
+        suppressed,
+        commit(okIndexes) {
+          for (const i of okIndexes) {
+            const c = contributions[i];
+            if (!c) continue;
+            if (c.egressTo && c.bytes > 0) {
+              const window = touch(destinations, c.egressTo, () => ({ transfers: [] }));
+              window.transfers.push([c.time, c.bytes]);
+              if (window.transfers.length > 256) window.transfers = mergeOld(window.transfers);
+            }
+            if (!c.source) continue;
+            const window = touch(sources, c.source, () => ({
+              ports: new Map(),
+              adminRejects: [],
+              inbound: [],
+            }));
+            if (c.port !== undefined) {
+              window.ports.delete(c.port);
+              window.ports.set(c.port, c.time);
+              if (window.ports.size > portCap)
+                window.ports.delete(window.ports.keys().next().value as number);
+            }
+            if (c.adminReject)
+              window.adminRejects = keepRecent(window.adminRejects, c.time, config.bruteForceThreshold);
+            if (c.inbound)
+              window.inbound = keepRecent(window.inbound, c.time, config.connectionRateThreshold);
+          }
+        },
+      };
+    },
+  };
+}
+
+function highest(flags: readonly FlagId[]): Severity {
+  let best: Severity = 'none';
+  for (const flag of flags) {
+    const severity = SEVERITY_OF[flag];
+    if (SEVERITY_RANK[severity] > SEVERITY_RANK[best]) best = severity;
+  }
+  return best;
+}
+
+/** Appends a timestamp, keeping only the most recent `cap` (more cannot change a threshold decision). */
+function keepRecent(times: number[], time: number, cap: number): number[] {
+  times.push(time);
+  return times.length > cap ? times.slice(times.length - cap) : times;
+}
+
+/** Bounds a destination's transfer list: the older half collapses into one entry at its latest time. */
+function mergeOld(transfers: [number, number][]): [number, number][] {
+  const half = transfers.length >> 1;
+  let bytes = 0;
+  let time = 0;
+  for (let i = 0; i < half; i++) {
+    const [t, b] = transfers[i] as [number, number];
+    bytes += b;
+    if (t > time) time = t;
+  }
+  return [[time, bytes], ...transfers.slice(half)];
+}

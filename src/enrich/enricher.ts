@@ -1,0 +1,310 @@
+import type { EnrichmentConfig } from '../config.js';
+import type { FormatSpec } from '../flowlog/format.js';
+import type { Flow } from '../flowlog/parse.js';
+import { eniFragment } from '../output/jsonl.js';
+import { type Answer, BatchCache, type BatchStats } from './batch-cache.js';
+import { type Cidr, cidrContains, isInternal, type ParsedAddress, parseAddress, parseCidr } from './ip.js';
+import type { ServiceIndex } from './ip-ranges.js';
+import type {
+  Inventory,
+  RawInstance,
+  RawNetworkInterface,
+  RawRouteTable,
+  RawSubnet,
+  RawVpc,
+} from './ports.js';
+import { resolveEni } from './resolve.js';
+import type { EniInfo, EniView, Enricher, Enrichment, EnrichmentBatch } from './types.js';
+
+export interface EnricherDeps {
+  /** Absent when enrichment from EC2 is off: only ip-ranges and address scope are added. */
+  readonly inventory?: Inventory;
+  readonly services: ServiceIndex;
+  readonly config: EnrichmentConfig;
+  readonly format: FormatSpec;
+  readonly now?: () => number;
+}
+
+interface AddressFacts {
+  readonly parsed: ParsedAddress | undefined;
+  readonly service: string | undefined;
+  /** RFC 1918 / RFC 6598 / ULA or a configured internal range. */
+  readonly internal: boolean;
+}
+
+type Key = string;
+const key = (accountId: string, id: string): Key => `${accountId}/${id}`;
+
+/**
+ * Enrichment: for each batch, one lookup round for every interface (then their subnets, VPCs, route
+ * tables and instances, each batched and cached the same way), then a synchronous, allocation-light
+ * `enrich(flow)` for every line.
+ */
+export function createEnricher(deps: EnricherDeps): Enricher & {
+  readonly cacheSize: () => number;
+  warmUp(accountId: string, interfaces: readonly RawNetworkInterface[]): void;
+} {
+  const { inventory, services, config, format } = deps;
+  const now = deps.now ?? Date.now;
+  const cacheOptions = {
+    max: config.cacheMax,
+    ttlMs: config.cacheTtlMs,
+    negativeTtlMs: config.negativeTtlMs,
+    now,
+  };
+  const enis = new BatchCache<RawNetworkInterface>(cacheOptions);
+  const subnets = new BatchCache<RawSubnet>(cacheOptions);
+  const vpcs = new BatchCache<RawVpc>(cacheOptions);
+  const routeTables = new BatchCache<RawRouteTable[]>(cacheOptions);
+  const instances = new BatchCache<RawInstance>(cacheOptions);
+  const extraInternal = config.internalCidrs.map(parseCidr).filter((c): c is Cidr => c !== undefined);
+  // Views are rebuilt only when one of their parts changed (a cache refresh), not per invocation.
+  const views = new WeakMap<RawNetworkInterface, { parts: unknown[]; view: EniView }>();
+  // Address facts do not change within a container; bounded so a flood of addresses cannot grow it forever.
+  const addressFacts = new Map<string, AddressFacts>();
+  const hasDirection = format.indexOf.has('flow_direction');
+  const hasSrcService = format.indexOf.has('pkt_src_aws_service');
+  const hasDstService = format.indexOf.has('pkt_dst_aws_service');
+
+  function facts(address: string): AddressFacts {
+    let known = addressFacts.get(address);
+    if (known) return known;
+    const parsed = parseAddress(address);
+    const internal = parsed !== undefined && isInternal(parsed, extraInternal);
+    known = { parsed, internal, service: parsed && !internal ? services.lookup(parsed) : undefined };
+    if (addressFacts.size >= 200_000) addressFacts.clear();
+    addressFacts.set(address, known);
+    return known;
+  }
+
+  async function resolveAll(
+    flows: readonly Flow[],
+    deadline: number,
+    stats: BatchStats,
+    defaultAccount: string,
+  ) {
+    const byAccount = new Map<string, Set<string>>();
+    for (const flow of flows) {
+      const id = flow.interface_id;
+      if (!id) continue;
+      const account = flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : defaultAccount;
+      let ids = byAccount.get(account);
+      if (!ids) byAccount.set(account, (ids = new Set()));
+      ids.add(id);
+    }
+    const resolved = new Map<Key, Answer<EniView>>();
+    if (!inventory) return resolved;
+    await Promise.all(
+      [...byAccount].map(async ([account, ids]) => {
+        const eniAnswers = await enis.getMany(
+          [...ids].map((id) => key(account, id)),
+          async (missing) =>
+            byId(
+              await inventory.networkInterfaces(account, missing.map(idOf)),
+              account,
+              (e) => e.NetworkInterfaceId,
+            ),
+          deadline,
+          stats,
+        );
+        const found = [...eniAnswers.values()].filter(
+          (a): a is RawNetworkInterface => typeof a === 'object' && a !== null,
+        );
+        const subnetIds = unique(found.map((e) => e.SubnetId));
+        const vpcIds = unique(found.map((e) => e.VpcId));
+        const instanceIds = unique(found.map((e) => e.Attachment?.InstanceId));
+        const [subnetAnswers, vpcAnswers, tableAnswers, instanceAnswers] = await Promise.all([
+          subnets.getMany(
+            subnetIds.map((id) => key(account, id)),
+            async (m) => byId(await inventory.subnets(account, m.map(idOf)), account, (s) => s.SubnetId),
+            deadline,
+            stats,
+          ),
+          vpcs.getMany(
+            vpcIds.map((id) => key(account, id)),
+            async (m) => byId(await inventory.vpcs(account, m.map(idOf)), account, (v) => v.VpcId),
+            deadline,
+            stats,
+          ),
+          routeTables.getMany(
+            vpcIds.map((id) => key(account, id)),
+            async (m) => groupByVpc(await inventory.routeTables(account, m.map(idOf)), account),
+            deadline,
+            stats,
+          ),
+          instances.getMany(
+            instanceIds.map((id) => key(account, id)),
+            async (m) => byId(await inventory.instances(account, m.map(idOf)), account, (i) => i.InstanceId),
+            deadline,
+            stats,
+          ),
+        ]);
+        for (const [eniKey, answer] of eniAnswers) {
+          if (answer === null || answer === 'unavailable') {
+            resolved.set(eniKey, answer);
+            continue;
+          }
+          const part = <V>(answers: Map<string, Answer<V>>, id: string | undefined): V | undefined => {
+            const value = id ? answers.get(key(account, id)) : undefined;
+            return value === null || value === 'unavailable' ? undefined : value;
+          };
+          const parts = [
+            part(subnetAnswers, answer.SubnetId),
+            part(vpcAnswers, answer.VpcId),
+            part(tableAnswers, answer.VpcId),
+            part(instanceAnswers, answer.Attachment?.InstanceId),
+          ] as const;
+          const cached = views.get(answer);
+          if (cached && cached.parts.every((p, i) => p === parts[i])) {
+            resolved.set(eniKey, cached.view);
+            continue;
+          }
+          const info = resolveEni(
+            answer,
+            { subnet: parts[0], vpc: parts[1], routeTables: parts[2], instance: parts[3] },
+            config,
+          );
+          const view = makeView(info);
+          views.set(answer, { parts: [...parts], view });
+          resolved.set(eniKey, view);
+        }
+      }),
+    );
+    return resolved;
+  }
+
+  function makeView(info: EniInfo): EniView & { cidrs: Cidr[]; addressSet: Set<string> } {
+    return {
+      info,
+      fragment: eniFragment(info, format),
+      cidrs: (info.vpcCidrs ?? []).map(parseCidr).filter((c): c is Cidr => c !== undefined),
+      addressSet: new Set(info.addresses ?? []),
+    };
+  }
+
+  return {
+    cacheSize: () => enis.size,
+    warmUp(accountId, interfaces) {
+      enis.prime(
+        interfaces
+          .filter((eni) => eni.NetworkInterfaceId)
+          .map((eni) => [key(eni.OwnerId ?? accountId, eni.NetworkInterfaceId as string), eni] as const),
+      );
+    },
+    async prepare(flows, deadline, context): Promise<EnrichmentBatch> {
+      const stats: BatchStats = { hits: 0, misses: 0, calls: 0, errors: 0, ms: 0 };
+      let resolved: Map<Key, Answer<EniView>>;
+      try {
+        resolved = await resolveAll(flows, deadline, stats, context?.accountId ?? 'unknown');
+      } catch {
+        stats.errors++;
+        resolved = new Map();
+      }
+      const defaultAccount = context?.accountId ?? 'unknown';
+      return {
+        stats: {
+          get cacheHits() {
+            return stats.hits;
+          },
+          get cacheMisses() {
+            return stats.misses;
+          },
+          get lookupCalls() {
+            return stats.calls;
+          },
+          get lookupMs() {
+            return stats.ms;
+          },
+          get lookupErrors() {
+            return stats.errors;
+          },
+        },
+        enrich(flow): Enrichment {
+          const id = flow.interface_id;
+          let status: Enrichment['status'] = 'skipped';
+          let view: (EniView & { cidrs?: Cidr[]; addressSet?: Set<string> }) | undefined;
+          if (id) {
+            if (!inventory) status = 'unavailable';
+            else {
+              const account =
+                flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : defaultAccount;
+              const answer = resolved.get(key(account, id));
+              if (answer === null) status = 'not_found';
+              else if (answer === undefined || answer === 'unavailable') status = 'unavailable';
+              else {
+                status = 'ok';
+                view = answer;
+              }
+            }
+          }
+          const src = flow.pkt_srcaddr ?? flow.srcaddr;
+          const dst = flow.pkt_dstaddr ?? flow.dstaddr;
+          const srcFacts = src ? facts(src) : undefined;
+          const dstFacts = dst ? facts(dst) : undefined;
+          let direction = (flow.flow_direction ?? undefined) as 'ingress' | 'egress' | undefined;
+          let inferred: 'ingress' | 'egress' | undefined;
+          if (!direction && view?.addressSet) {
+            if (flow.dstaddr && view.addressSet.has(flow.dstaddr)) inferred = 'ingress';
+            else if (flow.srcaddr && view.addressSet.has(flow.srcaddr)) inferred = 'egress';
+            direction = inferred;
+          }
+          const remote =
+            direction === 'ingress'
+              ? srcFacts
+              : direction === 'egress'
+                ? dstFacts
+                : srcFacts?.internal
+                  ? dstFacts
+                  : srcFacts;
+          let peerScope: 'internal' | 'external' | undefined;
+          if (remote?.parsed) {
+            const inside =
+              remote.internal ||
+              (view?.cidrs?.some((c) => cidrContains(c, remote.parsed as ParsedAddress)) ?? false);
+            peerScope = inside ? 'internal' : 'external';
+          }
+          const srcService = (hasSrcService ? flow.pkt_src_aws_service : undefined) ?? srcFacts?.service;
+          const dstService = (hasDstService ? flow.pkt_dst_aws_service : undefined) ?? dstFacts?.service;
+          return {
+            status,
+            ...(view ? { eni: view } : {}),
+            ...(srcService ? { src_aws_service: srcService } : {}),
+            ...(dstService ? { dst_aws_service: dstService } : {}),
+            ...(inferred && !hasDirection ? { flow_direction: inferred } : {}),
+            ...(peerScope ? { peer_scope: peerScope } : {}),
+            ...(direction ? { direction } : {}),
+          };
+        },
+      };
+    },
+  };
+}
+
+function idOf(cacheKey: string): string {
+  return cacheKey.slice(cacheKey.indexOf('/') + 1);
+}
+
+function byId<V>(items: readonly V[], account: string, id: (item: V) => string | undefined): Map<string, V> {
+  const out = new Map<string, V>();
+  for (const item of items) {
+    const value = id(item);
+    if (value) out.set(key(account, value), item);
+  }
+  return out;
+}
+
+function groupByVpc(tables: readonly RawRouteTable[], account: string): Map<string, RawRouteTable[]> {
+  const out = new Map<string, RawRouteTable[]>();
+  for (const table of tables) {
+    if (!table.VpcId) continue;
+    const k = key(account, table.VpcId);
+    const list = out.get(k);
+    if (list) list.push(table);
+    else out.set(k, [table]);
+  }
+  return out;
+}
+
+function unique(values: readonly (string | undefined)[]): string[] {
+  return [...new Set(values.filter((v): v is string => typeof v === 'string'))];
+}

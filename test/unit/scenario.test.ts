@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import ipRanges from '../../data/ip-ranges.json' with { type: 'json' };
+import { loadConfig } from '../../src/config.js';
+import { createDetector } from '../../src/detect/detector.js';
+import { createEnricher } from '../../src/enrich/enricher.js';
+import { createServiceIndex } from '../../src/enrich/ip-ranges.js';
+import { createStaticInventory } from '../../src/enrich/static-inventory.js';
+import type { ResultRecord } from '../../src/firehose/result.js';
+import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
+import { ATTACKERS, type AttackKind, generateSample, renderLine } from '../../src/sample/generate.js';
+import { createTransformer } from '../../src/transform.js';
+import { decodeLines, firehoseEvent, firehoseRecord } from '../helpers/events.js';
+
+// The labelled scenario suite: benign multi-tier traffic with both directions of every connection
+// (requests, replies, NAT return traffic) and each attack, interleaved by time.
+const EXPECTED: Record<AttackKind, string[]> = {
+  port_scan: ['port_scan'],
+  ssh_brute_force: ['admin_port_rejected', 'brute_force'],
+  database_probe: ['db_port_rejected'],
+  large_transfer_out: ['large_transfer'],
+  internet_to_database: ['external_to_internal_tier'],
+  unusual_protocol: ['unusual_protocol'],
+};
+
+async function runScenario(format: string) {
+  const config = loadConfig({ FLOW_LOG_FORMAT: format });
+  const sample = generateSample({ minutes: 30, seed: 7, requestsPerMinute: 15 });
+  const transform = createTransformer({
+    config,
+    enricher: createEnricher({
+      inventory: createStaticInventory(sample.inventory),
+      services: createServiceIndex(ipRanges),
+      config: config.enrichment,
+      format: config.format,
+    }),
+    detector: createDetector(config.detection),
+    report: () => {},
+  });
+  const out: { attack?: AttackKind; record: Record<string, unknown> }[] = [];
+  for (let i = 0; i < sample.flows.length; i += 400) {
+    const batch = sample.flows.slice(i, i + 400);
+    const response = await transform(
+      firehoseEvent(batch.map((flow) => firehoseRecord(`${renderLine(flow, config.format)}\n`))),
+    );
+    response.records.forEach((result: ResultRecord, n) => {
+      expect(result.result).toBe('Ok');
+      const [record] = decodeLines((result as ResultRecord & { result: 'Ok' }).data);
+      const attack = batch[n]?.attack;
+      out.push({ ...(attack ? { attack } : {}), record: record as Record<string, unknown> });
+    });
+  }
+  return out;
+}
+
+describe.each([
+  { name: 'the default v2 format', format: DEFAULT_FORMAT },
+  { name: 'a custom format with tcp-flags and flow-direction', format: ALL_FIELDS_FORMAT },
+])('the labelled scenario, $name', ({ format }) => {
+  it('flags every attack with the right ids and no benign flow', async () => {
+    const results = await runScenario(format);
+    const benignFlagged = results.filter((r) => !r.attack && (r.record.flags as string[]).length > 0);
+    expect(benignFlagged.map((r) => r.record)).toStrictEqual([]);
+    for (const [attack, flags] of Object.entries(EXPECTED)) {
+      const lines = results.filter((r) => r.attack === attack);
+      expect(lines.length, attack).toBeGreaterThan(0);
+      for (const line of lines)
+        expect(line.record.flags, `${attack}: ${JSON.stringify(line.record)}`).toEqual(
+          expect.arrayContaining(flags),
+        );
+    }
+    // 1.5 GB to one address over three minutes: the window sees the total cross 1 GB on the last transfer.
+    const transfers = results.filter((r) => r.attack === 'large_transfer_out');
+    expect(transfers.map((r) => (r.record.flags as string[]).includes('exfiltration_volume'))).toStrictEqual([
+      false,
+      true,
+      true,
+    ]);
+    expect(
+      results.filter((r) => r.attack === 'port_scan').every((r) => r.record.severity === 'critical'),
+    ).toBe(true);
+    expect(
+      results
+        .filter((r) => r.attack === 'ssh_brute_force')
+        .every((r) => r.record.srcaddr === ATTACKERS.ssh_brute_force),
+    ).toBe(true);
+  });
+
+  it('enriches every line of the three-tier sample', async () => {
+    const results = await runScenario(format);
+    const statuses = new Set(results.map((r) => r.record.enrichment_status));
+    expect(statuses).toStrictEqual(new Set(['ok']));
+    const tiers = new Set(results.map((r) => r.record.subnet_tier));
+    expect(tiers).toStrictEqual(new Set(['public', 'web', 'app', 'database', 'private', 'isolated']));
+  });
+});
