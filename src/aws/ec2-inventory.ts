@@ -86,7 +86,10 @@ export function createEc2Inventory(options: Ec2InventoryOptions = {}): Ec2Invent
     const role = roles[accountId];
     if (role) {
       let assumedClient = assumed.get(role);
-      if (!assumedClient) assumed.set(role, (assumedClient = clientFor(role)));
+      if (!assumedClient) {
+        assumedClient = clientFor(role);
+        assumed.set(role, assumedClient);
+      }
       return assumedClient;
     }
     const own = await whoAmI();

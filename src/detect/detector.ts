@@ -134,7 +134,10 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
         if (!c.source) continue;
         if (c.port !== undefined) {
           let set = ports.get(c.source);
-          if (!set) ports.set(c.source, (set = new Set()));
+          if (!set) {
+            set = new Set();
+            ports.set(c.source, set);
+          }
           set.add(c.port);
         }
         if (c.adminReject) adminRejects.set(c.source, (adminRejects.get(c.source) ?? 0) + 1);
@@ -176,7 +179,8 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
             suppressed[flag] = (suppressed[flag] ?? 0) + 1;
             return;
           }
-          (flags ??= []).push(flag);
+          flags ??= [];
+          flags.push(flag);
         };
         if (c.source && c.port !== undefined && scanners.has(c.source)) add(FLAG.portScan);
         if (c.adminReject) {

@@ -89,7 +89,10 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
       if (!id) continue;
       const account = flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : defaultAccount;
       let ids = byAccount.get(account);
-      if (!ids) byAccount.set(account, (ids = new Set()));
+      if (!ids) {
+        ids = new Set();
+        byAccount.set(account, ids);
+      }
       ids.add(id);
     }
     const resolved = new Map<Key, Answer<EniView>>();
