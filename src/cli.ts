@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type CliContext, UsageError } from './cli/context.js';
 import { demo } from './cli/demo.js';
+import { generate } from './cli/generate.js';
 import { invoke } from './cli/invoke.js';
 import { ConfigError } from './errors.js';
 
@@ -10,8 +11,11 @@ Usage:
   flowlog-enrich invoke --event FILE [--format STR] [--inventory FILE] [--ip-ranges FILE]
                         [--region R] [--endpoint-url URL] [--reingest-file FILE]
       Run the real handler on a Firehose event (as sam local invoke -e would); the response goes to stdout.
+  flowlog-enrich generate [--minutes N] [--seed S] [--format STR] [--out FILE] [--inventory-out FILE]
+                          [--event-out FILE] [--rate N]
+      Deterministic synthetic traffic for a three-tier VPC with injected attacks, and its inventory file.
   flowlog-enrich demo
-      Run the bundled sample events and print a readable summary (what npm start does).
+      Run the bundled sample events and print a readable summary.
 
 Configuration comes from the same environment variables as the Lambda (FLOW_LOG_FORMAT, …; see README).
 `;
@@ -42,6 +46,36 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             event: values.event,
             ...common(values),
             ...(values['reingest-file'] ? { reingestFile: values['reingest-file'] } : {}),
+          },
+          ctx,
+        );
+        return 0;
+      }
+      case 'generate': {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            minutes: { type: 'string', default: '60' },
+            seed: { type: 'string', default: '1' },
+            format: { type: 'string' },
+            out: { type: 'string' },
+            'inventory-out': { type: 'string' },
+            'event-out': { type: 'string' },
+            rate: { type: 'string' },
+            help: { type: 'boolean', short: 'h' },
+          },
+          strict: true,
+        });
+        if (values.help) return help(ctx);
+        generate(
+          {
+            minutes: positiveInt(values.minutes, '--minutes'),
+            seed: positiveInt(values.seed, '--seed'),
+            ...(values.format ? { format: values.format } : {}),
+            ...(values.out ? { out: values.out } : {}),
+            ...(values['inventory-out'] ? { inventoryOut: values['inventory-out'] } : {}),
+            ...(values['event-out'] ? { eventOut: values['event-out'] } : {}),
+            ...(values.rate ? { requestsPerMinute: positiveInt(values.rate, '--rate') } : {}),
           },
           ctx,
         );
@@ -85,6 +119,12 @@ function common(values: {
     ...(values.region ? { region: values.region } : {}),
     ...(values['endpoint-url'] ? { endpointUrl: values['endpoint-url'] } : {}),
   };
+}
+
+function positiveInt(value: string, flag: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(`${flag} must be a positive whole number`);
+  return Number(value);
 }
 
 function help(ctx: CliContext): number {

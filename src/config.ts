@@ -170,7 +170,7 @@ class Reader {
     });
   }
 
-  /** JSON object `{"111122223333":"arn:aws:iam::111122223333:role/x"}` or `acct=arn,acct=arn`. */
+  /** JSON `{"111122223333":"arn:aws:iam::111122223333:role/x"}`, `acct=arn,…`, or a list of role ARNs. */
   roleMap(name: string): Record<string, string> {
     const value = this.raw(name);
     if (value === undefined) return {};
@@ -182,10 +182,16 @@ class Reader {
         throw new ConfigError(name, 'is not valid JSON', { cause: error });
       }
     } else {
-      entries = value.split(',').map((pair) => {
-        const at = pair.indexOf('=');
-        return [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
-      });
+      // `acct=arn,…`, or plain role ARNs (the template's list), whose account is in the ARN.
+      entries = value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '')
+        .map((item) => {
+          const at = item.indexOf('=');
+          if (at !== -1) return [item.slice(0, at).trim(), item.slice(at + 1).trim()];
+          return [item.split(':')[4] ?? '', item];
+        });
     }
     const roles: Record<string, string> = {};
     for (const [account, arn] of entries) {

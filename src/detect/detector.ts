@@ -1,5 +1,4 @@
 import type { DetectionConfig } from '../config.js';
-import type { Enrichment } from '../enrich/types.js';
 import type { Flow } from '../flowlog/parse.js';
 import {
   compileSuppressions,

@@ -158,7 +158,7 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
             part(instanceAnswers, answer.Attachment?.InstanceId),
           ] as const;
           const cached = views.get(answer);
-          if (cached && cached.parts.every((p, i) => p === parts[i])) {
+          if (cached?.parts.every((p, i) => p === parts[i])) {
             resolved.set(eniKey, cached.view);
             continue;
           }

@@ -48,3 +48,21 @@ function timestampMs(flow: Flow, arrivalMs: number): number {
   if (Number.isFinite(arrivalMs) && Math.abs(arrivalMs) <= MAX_DATE_MS) return arrivalMs;
   return 0;
 }
+
+/**
+ * The delivery stream's S3 prefix for the default layout, exactly as `template.yaml` gives it to Firehose
+ * (a test keeps the two equal). The local pipeline writes under the same folders.
+ */
+export const DATA_PREFIX =
+  'flowlogs/aws_account_id=!{partitionKeyFromLambda:account_id}/aws_region=!{partitionKeyFromLambda:region}/dt=!{partitionKeyFromLambda:dt}/hour=!{partitionKeyFromLambda:hour}/';
+
+/** The error prefix; Firehose fills in `processing-failed` and the date. */
+export const ERROR_PREFIX = 'errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/';
+
+/** The folder one record's keys select under `DATA_PREFIX`. */
+export function renderPrefix(keys: PartitionKeys): string {
+  return DATA_PREFIX.replace(
+    /!\{partitionKeyFromLambda:([a-z_]+)\}/g,
+    (_, name: string) => keys[name as keyof PartitionKeys],
+  );
+}

@@ -31,6 +31,16 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads a plain list of role ARNs, as the template passes them', () => {
+    const config = loadConfig({
+      CROSS_ACCOUNT_ROLES: 'arn:aws:iam::111122223333:role/a, arn:aws:iam::444455556666:role/b',
+    });
+    expect(config.enrichment.crossAccountRoles).toStrictEqual({
+      '111122223333': 'arn:aws:iam::111122223333:role/a',
+      '444455556666': 'arn:aws:iam::444455556666:role/b',
+    });
+  });
+
   it.each([
     { env: { FLOW_LOG_FORMAT: '${srcaddr} dstaddr' }, message: /^FLOW_LOG_FORMAT: token 2/ },
     { env: { MAX_LINE_LENGTH: 'many' }, message: /^MAX_LINE_LENGTH: "many" is not a whole number/ },

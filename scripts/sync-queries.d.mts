@@ -1,0 +1,2 @@
+export function namedQueriesYaml(): string;
+export function syncedTemplate(template: string): string;

@@ -1,0 +1,286 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { HANDLER_OPTIONS } from '../../scripts/build.mjs';
+import { syncedTemplate } from '../../scripts/sync-queries.mjs';
+import { FLAG } from '../../src/detect/rules.js';
+import { DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
+import { DATA_PREFIX, ERROR_PREFIX, PARTITION_KEY_NAMES } from '../../src/output/partition.js';
+import { METRIC } from '../../src/telemetry.js';
+import { LAYOUTS, loadTemplate, references, resolveIf } from '../helpers/template.js';
+
+// What cfn-lint cannot see: these are the checks the service makes at deploy or query time.
+const template = loadTemplate();
+const resources = template.Resources;
+const stream = resources.DeliveryStream?.Properties.ExtendedS3DestinationConfiguration;
+const emitted = JSON.parse(
+  readFileSync(new URL('../../schemas/emitted-record.json', import.meta.url), 'utf8'),
+) as {
+  properties: Record<string, { type?: string | string[] }>;
+};
+
+const folders = (prefix: string) => [...prefix.matchAll(/([a-z_]+)=/g)].map((m) => m[1]);
+const lambdaKeys = (prefix: string) =>
+  [...prefix.matchAll(/partitionKeyFromLambda:([a-z_]+)/g)].map((m) => m[1]);
+
+describe('template.yaml: delivery', () => {
+  it('buffers at least 64 MiB, as dynamic partitioning requires', () => {
+    expect(stream.DynamicPartitioningConfiguration.Enabled).toBe(true);
+    expect(stream.BufferingHints.SizeInMBs).toStrictEqual({ Ref: 'DeliveryBufferSizeMB' });
+    expect(template.Parameters.DeliveryBufferSizeMB?.MinValue).toBeGreaterThanOrEqual(64);
+    expect(template.Parameters.DeliveryBufferSizeMB?.Default).toBeGreaterThanOrEqual(64);
+  });
+
+  it('has an error prefix that separates error types', () => {
+    expect(stream.ErrorOutputPrefix).toBe(ERROR_PREFIX);
+    expect(ERROR_PREFIX).toContain('!{firehose:error-output-type}');
+  });
+
+  it('uses the default layout prefix the local pipeline writes', () => {
+    expect(resolveIf(stream.Prefix, new Set(LAYOUTS['account-region-day-hour']))).toBe(DATA_PREFIX);
+  });
+
+  it.each(Object.entries(LAYOUTS))(
+    'layout %s: partition keys are ones the function emits, folders repeat no column',
+    (_, truths) => {
+      const prefix = resolveIf(stream.Prefix, new Set(truths)) as string;
+      for (const key of lambdaKeys(prefix)) expect(PARTITION_KEY_NAMES).toContain(key);
+      for (const folder of folders(prefix)) expect(Object.keys(emitted.properties)).not.toContain(folder);
+    },
+  );
+
+  it('compresses JSON with GZIP, and Parquet not at all (Parquet compresses itself)', () => {
+    expect(resolveIf(stream.CompressionFormat, new Set())).toBe('GZIP');
+    expect(resolveIf(stream.CompressionFormat, new Set(['Parquet']))).toBe('UNCOMPRESSED');
+    expect(
+      (resolveIf(stream, new Set()) as Record<string, unknown>).DataFormatConversionConfiguration,
+    ).toBeUndefined();
+    expect(
+      (resolveIf(stream, new Set(['Parquet'])) as Record<string, unknown>).DataFormatConversionConfiguration,
+    ).toMatchObject({
+      Enabled: true,
+      SchemaConfiguration: { TableName: { Ref: 'FlowLogTable' } },
+    });
+  });
+
+  it('invokes the function as its processor and logs delivery errors', () => {
+    const [processor] = stream.ProcessingConfiguration.Processors;
+    expect(processor.Type).toBe('Lambda');
+    expect(processor.Parameters).toContainEqual({
+      ParameterName: 'LambdaArn',
+      ParameterValue: { 'Fn::GetAtt': ['TransformFunction', 'Arn'] },
+    });
+    expect(stream.CloudWatchLoggingOptions.Enabled).toBe(true);
+    expect(resources.DeliveryStream?.Properties.DeliveryStreamEncryptionConfigurationInput).toStrictEqual({
+      KeyType: 'AWS_OWNED_CMK',
+    });
+  });
+});
+
+describe('template.yaml: function', () => {
+  const fn = resources.TransformFunction;
+
+  it('is built with the options of npm run build', () => {
+    const props = fn?.Metadata.BuildProperties;
+    expect(fn?.Metadata.BuildMethod).toBe('esbuild');
+    expect(props.EntryPoints).toStrictEqual(HANDLER_OPTIONS.entryPoints);
+    expect(props.Format).toBe(HANDLER_OPTIONS.format);
+    expect(props.Target).toBe(HANDLER_OPTIONS.target);
+    expect(props.Minify).toBe(HANDLER_OPTIONS.minify);
+    expect(props.Sourcemap).toBe(HANDLER_OPTIONS.sourcemap);
+    expect(props.MainFields).toBe(HANDLER_OPTIONS.mainFields.join(','));
+    expect(props.OutExtension).toStrictEqual(
+      Object.entries(HANDLER_OPTIONS.outExtension).map(([k, v]) => `${k}=${v}`),
+    );
+    expect(props.Banner).toStrictEqual([`js=${HANDLER_OPTIONS.banner.js}`]);
+    expect(fn?.Properties.Handler).toBe('handler.handler');
+    expect(fn?.Properties.Runtime).toMatch(/^nodejs2[24]\.x$/);
+    expect(fn?.Properties.Architectures).toStrictEqual(['arm64']);
+  });
+
+  it('may do exactly what it needs, on the narrowest resources', () => {
+    const statements = resolveIf(fn?.Properties.Policies, new Set(['HasCrossAccountRoles'])) as {
+      Statement: { Sid: string; Action: string[]; Resource: unknown }[];
+    }[];
+    const bySid = Object.fromEntries(statements.flatMap((p) => p.Statement).map((s) => [s.Sid, s]));
+    expect(Object.keys(bySid).sort()).toStrictEqual([
+      'AssumeCrossAccountInventoryRoles',
+      'DescribeInventory',
+      'ReingestIntoOwnStream',
+    ]);
+    expect(bySid.DescribeInventory?.Action).toStrictEqual([
+      'ec2:DescribeInstances',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeRouteTables',
+      'ec2:DescribeSubnets',
+      'ec2:DescribeVpcs',
+    ]);
+    expect(bySid.ReingestIntoOwnStream?.Action).toStrictEqual(['firehose:PutRecordBatch']);
+    expect(bySid.ReingestIntoOwnStream?.Resource).toStrictEqual({
+      'Fn::Sub':
+        'arn:${AWS::Partition}:firehose:${AWS::Region}:${AWS::AccountId}:deliverystream/${StreamName}',
+    });
+    expect(bySid.AssumeCrossAccountInventoryRoles?.Action).toStrictEqual(['sts:AssumeRole']);
+    expect(bySid.AssumeCrossAccountInventoryRoles?.Resource).toStrictEqual({ Ref: 'CrossAccountRoleArns' });
+    const withoutRoles = resolveIf(fn?.Properties.Policies, new Set()) as { Statement: { Sid: string }[] }[];
+    expect(withoutRoles.flatMap((p) => p.Statement).map((s) => s.Sid)).not.toContain(
+      'AssumeCrossAccountInventoryRoles',
+    );
+  });
+
+  it('feeds one LogFormat parameter to both the flow log and the function', () => {
+    expect(resources.FlowLog?.Properties.LogFormat).toStrictEqual({ Ref: 'LogFormat' });
+    expect(fn?.Properties.Environment.Variables.FLOW_LOG_FORMAT).toStrictEqual({ Ref: 'LogFormat' });
+    expect(template.Parameters.LogFormat?.Default).toBe(DEFAULT_FORMAT);
+    expect(resources.FlowLog?.Properties.LogDestinationType).toBe('kinesis-data-firehose');
+    expect(resources.FlowLog?.Properties.DeliverLogsPermissionArn).toBeUndefined();
+  });
+});
+
+describe('template.yaml: structure', () => {
+  it('has no dependency cycle between resources', () => {
+    const ids = new Set(Object.keys(resources));
+    const edges = new Map<string, string[]>();
+    for (const [id, resource] of Object.entries(resources)) {
+      edges.set(
+        id,
+        [...references(resource.Properties)].filter((ref) => ids.has(ref)),
+      );
+    }
+    const state = new Map<string, 'visiting' | 'done'>();
+    const visit = (id: string, path: string[]): void => {
+      if (state.get(id) === 'done') return;
+      if (state.get(id) === 'visiting') throw new Error(`cycle: ${[...path, id].join(' → ')}`);
+      state.set(id, 'visiting');
+      for (const next of edges.get(id) ?? []) visit(next, [...path, id]);
+      state.set(id, 'done');
+    };
+    expect(() => {
+      for (const id of ids) visit(id, []);
+    }).not.toThrow();
+    // The function must not depend on the stream (the stream depends on the function).
+    expect(edges.get('TransformFunction')).not.toContain('DeliveryStream');
+  });
+
+  it('keeps failed records at least as long as the data, and blocks public access and plain HTTP', () => {
+    const bucket = resources.FlowLogBucket?.Properties;
+    const rules = bucket?.LifecycleConfiguration.Rules as {
+      Id: string;
+      ExpirationInDays?: unknown;
+      Prefix?: string;
+    }[];
+    const data = rules.find((r) => r.Id === 'flow-records');
+    const errors = rules.find((r) => r.Id === 'error-records');
+    expect(errors?.Prefix).toBe(ERROR_PREFIX.split('/')[0]?.concat('/'));
+    expect(errors?.ExpirationInDays).toStrictEqual(data?.ExpirationInDays);
+    expect(template.Parameters.ExpirationDays?.Default).toBe(2555);
+    expect(Object.values(bucket?.PublicAccessBlockConfiguration)).toStrictEqual([true, true, true, true]);
+    const policy = resources.FlowLogBucketPolicy?.Properties.PolicyDocument.Statement[0];
+    expect(policy.Effect).toBe('Deny');
+    expect(policy.Condition).toStrictEqual({ Bool: { 'aws:SecureTransport': 'false' } });
+  });
+
+  it('has its named queries in step with queries/*.sql', () => {
+    const text = readFileSync(new URL('../../template.yaml', import.meta.url), 'utf8');
+    expect(syncedTemplate(text)).toBe(text);
+  });
+});
+
+describe('template.yaml: Glue table', () => {
+  const table = resources.FlowLogTable?.Properties.TableInput;
+  const glueType = (property: { type?: string | string[]; enum?: unknown[] }, name: string) => {
+    if (name === 'eni_tags') return 'map<string,string>';
+    if (property.type === 'array') return 'array<string>';
+    if (property.type === 'integer')
+      return ['packets', 'bytes', 'start', 'end'].includes(name) ? 'bigint' : 'int';
+    return 'string';
+  };
+
+  it('has exactly the columns of schemas/emitted-record.json, with matching types', () => {
+    const columns = table.StorageDescriptor.Columns as { Name: string; Type: string }[];
+    const expected = Object.entries(emitted.properties).map(([name, property]) => ({
+      Name: name,
+      Type: glueType(property, name),
+    }));
+    expect(columns).toStrictEqual(expected);
+  });
+
+  it.each(Object.entries(LAYOUTS))(
+    'layout %s: projection keys, partition keys, folders and location agree',
+    (_, truths) => {
+      const set = new Set(truths);
+      const parameters = resolveIf(table.Parameters, set) as Record<string, unknown>;
+      const partitionKeys = (resolveIf(table.PartitionKeys, set) as { Name: string; Type: string }[]).map(
+        (k) => k.Name,
+      );
+      const prefix = resolveIf(stream.Prefix, set) as string;
+      const location = (resolveIf(parameters['storage.location.template'], set) as { 'Fn::Sub': string })[
+        'Fn::Sub'
+      ];
+      const projected = [
+        ...new Set(
+          Object.keys(parameters)
+            .filter((k) => /^projection\.[a-z_]+\.type$/.test(k))
+            .map((k) => k.split('.')[1]),
+        ),
+      ];
+      expect(partitionKeys).toStrictEqual(folders(prefix));
+      expect(projected.sort()).toStrictEqual([...partitionKeys].sort());
+      expect(location).toBe(
+        `s3://\${FlowLogBucket}/${prefix.replace(/=!\{partitionKeyFromLambda:[a-z_]+\}/g, (m) => m)}`.replace(
+          /([a-z_]+)=!\{partitionKeyFromLambda:[a-z_]+\}/g,
+          '$1=${!$1}',
+        ),
+      );
+      expect(parameters['projection.enabled']).toBe('true');
+      expect(parameters['projection.dt.type']).toBe('date');
+      if (partitionKeys.includes('hour')) {
+        expect(parameters['projection.hour.range']).toBe('0,23');
+        expect(parameters['projection.hour.digits']).toBe('2');
+      }
+    },
+  );
+
+  it('switches SerDe and formats with the Parquet condition', () => {
+    const json = resolveIf(table.StorageDescriptor, new Set()) as Record<string, any>;
+    const parquet = resolveIf(table.StorageDescriptor, new Set(['Parquet'])) as Record<string, any>;
+    expect(json.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+    expect(parquet.SerdeInfo.SerializationLibrary).toBe(
+      'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+    );
+    expect(parquet.InputFormat).toMatch(/Parquet/);
+    expect(parquet.OutputFormat).toMatch(/Parquet/);
+  });
+});
+
+describe('template.yaml: alarms', () => {
+  const emittedMetrics = new Set<string>([
+    ...Object.values(METRIC).filter((v) => typeof v === 'string'),
+    ...Object.values(FLAG).map((flag) => METRIC.flag(flag)),
+    ...['none', 'info', 'warning', 'critical'].map((s) => METRIC.severity(s)),
+    ...['ok', 'not_found', 'unavailable', 'skipped'].map((s) => METRIC.enrichment(s)),
+  ]);
+  const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+
+  it.each(alarms.filter(([, a]) => a.Properties.Namespace === 'FlowlogEnrich'))(
+    '%s watches a metric the function emits',
+    (_, alarm) => {
+      expect(emittedMetrics).toContain(alarm.Properties.MetricName);
+      expect(alarm.Properties.Dimensions).toStrictEqual([
+        { Name: 'DeliveryStream', Value: { Ref: 'StreamName' } },
+      ]);
+      expect(alarm.Properties.Period).toBe(60);
+    },
+  );
+
+  it('routes critical findings to the critical topic', () => {
+    const critical = alarms
+      .filter(([, a]) => JSON.stringify(a.Properties.AlarmActions).includes('CriticalTopic'))
+      .map(([, a]) => a.Properties.MetricName);
+    expect(critical).toEqual(
+      expect.arrayContaining(['Flag_port_scan', 'Flag_external_to_internal_tier', 'Flag_brute_force']),
+    );
+    expect(resources.TransformFunction?.Properties.Environment.Variables.METRICS_NAMESPACE).toBe(
+      'FlowlogEnrich',
+    );
+  });
+});
