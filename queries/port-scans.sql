@@ -4,7 +4,7 @@
 SELECT srcaddr, count(DISTINCT dstport) AS distinct_ports, count(DISTINCT dstaddr) AS targets,
        min(start) AS first_seen, max("end") AS last_seen
 FROM flow_logs
-WHERE dt >= CAST(current_date - INTERVAL '1' DAY AS varchar)
+WHERE dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
   AND dstport IS NOT NULL
   AND (action = 'REJECT' OR dstport < srcport)
 GROUP BY srcaddr

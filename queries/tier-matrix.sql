@@ -3,7 +3,7 @@
 WITH tiers AS (
   SELECT CASE WHEN flow_direction = 'ingress' THEN dstaddr ELSE srcaddr END AS address, max(subnet_tier) AS tier
   FROM flow_logs
-  WHERE dt >= CAST(current_date - INTERVAL '1' DAY AS varchar)
+  WHERE dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
     AND subnet_tier IS NOT NULL
   GROUP BY CASE WHEN flow_direction = 'ingress' THEN dstaddr ELSE srcaddr END
 )
@@ -12,7 +12,7 @@ SELECT coalesce(s.tier, 'external') AS src_tier, coalesce(d.tier, 'external') AS
 FROM flow_logs f
 LEFT JOIN tiers s ON f.srcaddr = s.address
 LEFT JOIN tiers d ON f.dstaddr = d.address
-WHERE f.dt >= CAST(current_date - INTERVAL '1' DAY AS varchar)
+WHERE f.dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
   AND f.flow_direction = 'ingress'
   AND f.dstport < f.srcport
 GROUP BY coalesce(s.tier, 'external'), coalesce(d.tier, 'external')

@@ -2,7 +2,7 @@
 SELECT interface_id, instance_id, element_at(eni_tags, 'Name') AS name, eni_service, subnet_tier,
        sum(bytes) AS total_bytes, count(*) AS flows
 FROM flow_logs
-WHERE dt >= CAST(current_date - INTERVAL '1' DAY AS varchar)
+WHERE dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
 GROUP BY interface_id, instance_id, element_at(eni_tags, 'Name'), eni_service, subnet_tier
 ORDER BY total_bytes DESC
 LIMIT 25

@@ -3,6 +3,8 @@ import { type CliContext, UsageError } from './cli/context.js';
 import { demo } from './cli/demo.js';
 import { generate } from './cli/generate.js';
 import { invoke } from './cli/invoke.js';
+import { query } from './cli/query.js';
+import { run } from './cli/run.js';
 import { ConfigError } from './errors.js';
 
 const USAGE = `flowlog-enrich — enrich and flag AWS VPC Flow Logs (the Firehose transformation Lambda, run locally)
@@ -11,11 +13,18 @@ Usage:
   flowlog-enrich invoke --event FILE [--format STR] [--inventory FILE] [--ip-ranges FILE]
                         [--region R] [--endpoint-url URL] [--reingest-file FILE]
       Run the real handler on a Firehose event (as sam local invoke -e would); the response goes to stdout.
+  flowlog-enrich run --input PATH… [--out DIR] [--format STR] [--inventory FILE] [--ip-ranges FILE] [--parquet]
+                     [--buffer-mb N] [--per-day GB] [--region R] [--endpoint-url URL]
+      The whole pipeline locally: flow-log files (plain, .gz, S3 delivery files with their header, Parquet),
+      directories, s3://bucket/prefix, - for stdin, or a tree of Firehose error records to replay; writes
+      partitioned GZIP JSON Lines (or Parquet) like Firehose, failed records under errors/.
+  flowlog-enrich query [NAME | --sql SQL] [--out DIR] [--today YYYY-MM-DD] [--json]
+      Run a named Athena query (or SQL) with DuckDB over what run wrote; without NAME, list the queries.
   flowlog-enrich generate [--minutes N] [--seed S] [--format STR] [--out FILE] [--inventory-out FILE]
                           [--event-out FILE] [--rate N]
       Deterministic synthetic traffic for a three-tier VPC with injected attacks, and its inventory file.
-  flowlog-enrich demo
-      Run the bundled sample events and print a readable summary.
+  flowlog-enrich demo [--out DIR]
+      What npm start runs: generate an hour of sample traffic, run the local pipeline, answer three queries.
 
 Configuration comes from the same environment variables as the Lambda (FLOW_LOG_FORMAT, …; see README).
 `;
@@ -46,6 +55,64 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             event: values.event,
             ...common(values),
             ...(values['reingest-file'] ? { reingestFile: values['reingest-file'] } : {}),
+          },
+          ctx,
+        );
+        return 0;
+      }
+      case 'run': {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            ...COMMON,
+            input: { type: 'string', short: 'i', multiple: true },
+            out: { type: 'string', default: 'out' },
+            parquet: { type: 'boolean' },
+            'buffer-mb': { type: 'string' },
+            'per-day': { type: 'string' },
+            quiet: { type: 'boolean', short: 'q' },
+          },
+          allowPositionals: true,
+          strict: true,
+        });
+        if (values.help) return help(ctx);
+        await run(
+          {
+            inputs: [...(values.input ?? [])],
+            out: values.out,
+            ...common(values),
+            ...(values.parquet ? { parquet: true } : {}),
+            ...(values['buffer-mb'] ? { bufferMb: positiveNumber(values['buffer-mb'], '--buffer-mb') } : {}),
+            ...(values['per-day'] ? { perDayGb: positiveNumber(values['per-day'], '--per-day') } : {}),
+            ...(values.quiet ? { quiet: true } : {}),
+          },
+          ctx,
+        );
+        return 0;
+      }
+      case 'query': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: {
+            sql: { type: 'string' },
+            out: { type: 'string', default: 'out' },
+            today: { type: 'string' },
+            json: { type: 'boolean' },
+            help: { type: 'boolean', short: 'h' },
+          },
+          allowPositionals: true,
+          strict: true,
+        });
+        if (values.help) return help(ctx);
+        if (values.today && !/^\d{4}-\d{2}-\d{2}$/.test(values.today))
+          throw new UsageError('--today must be YYYY-MM-DD');
+        await query(
+          {
+            out: values.out,
+            ...(positionals[0] ? { name: positionals[0] } : {}),
+            ...(values.sql ? { sql: values.sql } : {}),
+            ...(values.today ? { today: values.today } : {}),
+            ...(values.json ? { json: true } : {}),
           },
           ctx,
         );
@@ -82,9 +149,13 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
         return 0;
       }
       case 'demo': {
-        const { values } = parseArgs({ args: rest, options: COMMON, strict: true });
+        const { values } = parseArgs({
+          args: rest,
+          options: { ...COMMON, out: { type: 'string', default: 'out' } },
+          strict: true,
+        });
         if (values.help) return help(ctx);
-        await demo(common(values), ctx);
+        await demo({ ...common(values), out: values.out }, ctx);
         return 0;
       }
       case undefined:
@@ -119,6 +190,12 @@ function common(values: {
     ...(values.region ? { region: values.region } : {}),
     ...(values['endpoint-url'] ? { endpointUrl: values['endpoint-url'] } : {}),
   };
+}
+
+function positiveNumber(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number`);
+  return n;
 }
 
 function positiveInt(value: string, flag: string): number {

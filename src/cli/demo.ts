@@ -1,9 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FirehoseTransformationEvent } from 'aws-lambda';
 import type { CliContext } from './context.js';
-import { buildPipeline, type PipelineFlags } from './setup.js';
+import { generate } from './generate.js';
+import { query } from './query.js';
+import { run } from './run.js';
+import type { PipelineFlags } from './setup.js';
 
 /** The project root, whether running from src/ (tests) or dist/ (the bundled CLI). */
 export function projectRoot(): string {
@@ -20,42 +22,33 @@ export function projectRoot(): string {
 }
 
 /**
- * `flowlog-enrich demo`: runs every bundled sample event through the real transform and prints, per event,
- * the records by result and a few decoded output lines.
+ * `flowlog-enrich demo` (what `npm start` runs): generates an hour of three-tier traffic with attacks and
+ * its inventory, runs the whole local pipeline over it, and answers three of the stack's named queries.
  */
-export async function demo(flags: PipelineFlags, ctx: CliContext): Promise<void> {
-  const dir = join(projectRoot(), 'events');
-  const files = readdirSync(dir)
-    .filter((name) => name.endsWith('.json'))
-    .sort();
-  for (const file of files) {
-    const event = JSON.parse(readFileSync(join(dir, file), 'utf8')) as FirehoseTransformationEvent & {
-      _format?: string;
-    };
-    const errors: string[] = [];
-    const quiet = { ...ctx, stderr: () => {} };
-    const pipeline = await buildPipeline(
-      { ...flags, ...(event._format ? { format: event._format } : {}) },
-      quiet,
-      {
-        onRecordError: (index, error) => errors.push(`record ${index}: ${error.message}`),
-      },
-    );
-    const response = await pipeline.transform(event);
-    const counts = new Map<string, number>();
-    for (const record of response.records) counts.set(record.result, (counts.get(record.result) ?? 0) + 1);
-    ctx.stdout(
-      `\n== ${file}: ${response.records.length} records → ${[...counts].map(([r, n]) => `${n} ${r}`).join(', ')}\n`,
-    );
-    let shown = 0;
-    for (const record of response.records) {
-      if (record.result !== 'Ok' || shown >= 3) continue;
-      const lines = Buffer.from(record.data, 'base64').toString('utf8').trimEnd().split('\n');
-      for (const line of lines.slice(0, 3 - shown)) {
-        ctx.stdout(`   ${line}\n`);
-        shown++;
-      }
-    }
-    for (const error of errors.slice(0, 5)) ctx.stdout(`   ✗ ${error}\n`);
+export async function demo(flags: PipelineFlags & { out?: string }, ctx: CliContext): Promise<void> {
+  const out = flags.out ?? 'out';
+  const sampleDir = join(out, 'sample');
+  mkdirSync(sampleDir, { recursive: true });
+  const logFile = join(sampleDir, 'flowlogs.log.gz');
+  const inventoryFile = join(sampleDir, 'inventory.json');
+  ctx.stdout(
+    '# 1. generate: one hour of a three-tier VPC (ALB, NAT, web/app/database, Lambda) with injected attacks\n',
+  );
+  generate(
+    { minutes: 60, seed: 1, out: logFile, inventoryOut: inventoryFile },
+    { ...ctx, stderr: (t) => ctx.stdout(`   ${t}`) },
+  );
+  ctx.stdout(`\n# 2. run: flowlog-enrich run --input ${logFile} --inventory ${inventoryFile} --out ${out}\n`);
+  await run(
+    { ...flags, inputs: [logFile], inventory: flags.inventory ?? inventoryFile, out, quiet: true },
+    ctx,
+  );
+  for (const name of ['port-scans', 'flagged-flows', 'tier-matrix']) {
+    ctx.stdout(`\n# 3. query: flowlog-enrich query ${name} --out ${out}\n`);
+    await query({ name, out }, ctx);
   }
+  ctx.stdout(
+    `\nNext: \`npx flowlog-enrich query --out ${out}\` lists every named query; ` +
+      '`npx flowlog-enrich invoke --event events/three-tier-attacks.json --inventory events/inventory.json` runs one Firehose event.\n',
+  );
 }

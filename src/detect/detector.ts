@@ -121,7 +121,15 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
           ...(egressTo ? { egressTo } : {}),
         };
       }
-      const since = latest - windowSeconds;
+      // A window entry counts for a source when it is at most one window older than the source's earliest
+      // flow in this batch (batches can hold late or re-ingested data from other times).
+      const earliest = new Map<string, number>();
+      for (const c of contributions) {
+        const key = c.source ?? c.egressTo;
+        if (key !== undefined && c.time < (earliest.get(key) ?? Number.POSITIVE_INFINITY))
+          earliest.set(key, c.time);
+      }
+      const sinceFor = (key: string) => (earliest.get(key) ?? latest) - windowSeconds;
 
       // 2. Batch totals plus the window, per source and per destination.
       const ports = new Map<string, Set<number>>();
@@ -145,22 +153,26 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
       const scanners = new Set<string>();
       for (const [source, set] of ports) {
         const window = sourceWindow(source);
+        const since = sinceFor(source);
         if (window) for (const [port, time] of window.ports) if (time >= since) set.add(port);
         if (set.size >= config.portScanThreshold) scanners.add(source);
       }
       const bruteForcers = new Set<string>();
       for (const [source, count] of adminRejects) {
+        const since = sinceFor(source);
         const earlier = sourceWindow(source)?.adminRejects.filter((t) => t >= since).length ?? 0;
         if (count + earlier >= config.bruteForceThreshold) bruteForcers.add(source);
       }
       const floods = new Set<string>();
       for (const [source, count] of inbound) {
+        const since = sinceFor(source);
         const earlier = sourceWindow(source)?.inbound.filter((t) => t >= since).length ?? 0;
         if (count + earlier >= config.connectionRateThreshold) floods.add(source);
       }
       const exfiltrated = new Set<string>();
       for (const [destination, bytes] of egressBytes) {
         let total = bytes;
+        const since = sinceFor(destination);
         for (const [time, b] of destinations.get(destination)?.transfers ?? []) if (time >= since) total += b;
         if (total >= config.exfiltrationBytes) exfiltrated.add(destination);
       }

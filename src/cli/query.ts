@@ -1,0 +1,67 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatTable, newestDay, openFlowLogs, type QueryResult, toDuckDb } from '../local/duckdb.js';
+import { type CliContext, UsageError } from './context.js';
+import { projectRoot } from './demo.js';
+
+export interface QueryFlags {
+  readonly name?: string;
+  readonly sql?: string;
+  readonly out: string;
+  /** The date the named queries take as today (default: the newest day in the data). */
+  readonly today?: string;
+  readonly json?: boolean;
+}
+
+export interface NamedQuery {
+  readonly name: string;
+  readonly description: string;
+  readonly sql: string;
+}
+
+/** The stack's named queries: queries/*.sql, the same text template.yaml gives Athena. */
+export function namedQueries(): NamedQuery[] {
+  const dir = join(projectRoot(), 'queries');
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.sql'))
+    .sort()
+    .map((file) => {
+      const sql = readFileSync(join(dir, file), 'utf8');
+      return {
+        name: file.replace(/\.sql$/, ''),
+        description: (sql.split('\n')[0] ?? '').replace(/^--\s*/, ''),
+        sql,
+      };
+    });
+}
+
+/**
+ * `flowlog-enrich query [NAME | --sql SQL] --out DIR`: runs a named query (or the given SQL) with DuckDB
+ * over what `run` wrote; without either, lists the queries.
+ */
+export async function query(flags: QueryFlags, ctx: CliContext): Promise<QueryResult | undefined> {
+  const queries = namedQueries();
+  if (!flags.name && !flags.sql) {
+    ctx.stdout('named queries (flowlog-enrich query NAME --out DIR):\n');
+    for (const q of queries) ctx.stdout(`  ${q.name.padEnd(32)} ${q.description}\n`);
+    return undefined;
+  }
+  let sql = flags.sql;
+  if (flags.name) {
+    const found = queries.find((q) => q.name === flags.name);
+    if (!found)
+      throw new UsageError(`no query named ${JSON.stringify(flags.name)}; run without a name to list them`);
+    sql = found.sql;
+  }
+  if (!existsSync(flags.out))
+    throw new UsageError(`${flags.out} does not exist: run \`flowlog-enrich run --out ${flags.out}\` first`);
+  const db = await openFlowLogs(flags.out, join(projectRoot(), 'schemas', 'emitted-record.json'));
+  try {
+    const today = flags.today ?? (await newestDay(db));
+    const result = await db.query(toDuckDb(sql as string, today));
+    ctx.stdout(flags.json ? `${JSON.stringify(result.rows)}\n` : formatTable(result));
+    return result;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,235 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { estimateMonthlyCost, PRICES } from '../local/cost.js';
+import { columnTypes } from '../local/duckdb.js';
+import { type ObjectSource, readInputs } from '../local/inputs.js';
+import { LocalFirehose, type LocalRunStats } from '../local/local-firehose.js';
+import { createPipeline } from '../pipeline.js';
+import { type CliContext, UsageError } from './context.js';
+import { projectRoot } from './demo.js';
+import { awsClientConfig, cliConfig, cliEnv, cliInventory, type PipelineFlags } from './setup.js';
+
+/** The template's default ProcessorBufferSizeMB: input per invocation. */
+export const DEFAULT_BUFFER_MB = 0.5;
+
+export interface RunFlags extends PipelineFlags {
+  readonly inputs: readonly string[];
+  readonly out: string;
+  readonly parquet?: boolean;
+  readonly bufferMb?: number;
+  /** GB of flow logs per day for the cost estimate (default: this run's input as a day's traffic). */
+  readonly perDayGb?: number;
+  readonly memoryMb?: number;
+  readonly quiet?: boolean;
+}
+
+/** `flowlog-enrich run`: the whole pipeline on one machine. */
+export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunStats> {
+  if (flags.inputs.length === 0)
+    throw new UsageError('run needs at least one --input PATH (a file, directory, s3://bucket/prefix or -)');
+  const started = performance.now();
+  // The output tree is what this run wrote, nothing older (so queries answer about this run).
+  for (const sub of ['flowlogs', 'errors']) rmSync(join(flags.out, sub), { recursive: true, force: true });
+  mkdirSync(flags.out, { recursive: true });
+  const schemaPath = join(projectRoot(), 'schemas', 'emitted-record.json');
+  const scratch = mkdtempSync(join(tmpdir(), 'flowlog-enrich-'));
+  let duck: Awaited<ReturnType<typeof openDuck>> | undefined;
+  const getDuck = async () => {
+    duck ??= await openDuck();
+    return duck;
+  };
+  const env = cliEnv(flags, ctx.env);
+  const baseConfig = cliConfig(flags, ctx.env);
+  const inventory = baseConfig.enrichment.mode === 'off' ? undefined : cliInventory(flags, baseConfig);
+  let tempCounter = 0;
+
+  const firehose = new LocalFirehose({
+    outDir: flags.out,
+    bufferBytes: Math.round((flags.bufferMb ?? DEFAULT_BUFFER_MB) * 1024 * 1024),
+    region: flags.region ?? 'us-east-1',
+    pipelineFor: (format, reingester, onRecordError) =>
+      createPipeline({
+        // A file's own header (or Parquet columns) is its format, unless --format says otherwise.
+        config: cliConfig({ ...flags, ...(format && !flags.format ? { format } : {}) }, ctx.env),
+        env,
+        ...(inventory ? { inventory } : {}),
+        reingester,
+        onRecordError,
+        writeLine: () => {},
+      }),
+    ...(flags.parquet
+      ? {
+          writeParquet: async (path: string, lines: readonly string[]) => {
+            const ndjson = join(scratch, `part-${tempCounter++}.json`);
+            writeFileSync(ndjson, `${lines.join('\n')}\n`);
+            const types = columnTypes(schemaPath);
+            const columns = `{${Object.entries(types)
+              .map(([n, t]) => `'${n}': '${t}'`)
+              .join(', ')}}`;
+            const { connection } = await getDuck();
+            await connection.run(
+              `COPY (SELECT * FROM read_ndjson('${ndjson}', columns = ${columns})) TO '${path.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION snappy)`,
+            );
+          },
+        }
+      : {}),
+    onProgress: progress(ctx, flags.quiet === true),
+  });
+
+  try {
+    const inputs = readInputs(flags.inputs, {
+      objects: () => s3Objects(flags),
+      readParquet: async (path) => {
+        const { connection } = await getDuck();
+        const reader = await connection.runAndReadAll(
+          `SELECT * FROM read_parquet('${path.replaceAll("'", "''")}')`,
+        );
+        return {
+          columns: reader.columnNames(),
+          rows: reader.getRowObjectsJson() as Record<string, unknown>[],
+        };
+      },
+      tempFile: (data, extension) => {
+        const path = join(scratch, `object-${tempCounter++}${extension}`);
+        writeFileSync(path, data);
+        return path;
+      },
+    });
+    for await (const record of inputs) await firehose.put(record);
+    await firehose.close(
+      new Date()
+        .toISOString()
+        .replace(/[-:.TZ]/g, '')
+        .slice(0, 14),
+    );
+  } finally {
+    duck?.connection.closeSync();
+    duck?.instance.closeSync();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  if (!flags.quiet && process.stderr.isTTY) ctx.stderr('\r\x1b[K');
+  summarize(firehose.stats, flags, ctx, (performance.now() - started) / 1000);
+  return firehose.stats;
+}
+
+async function openDuck() {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  return { instance, connection };
+}
+
+async function s3Objects(flags: PipelineFlags): Promise<ObjectSource> {
+  // Loaded only for s3:// inputs, so the S3 client never enters the Lambda bundle.
+  const { S3Client, ListObjectsV2Command, GetObjectCommand } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({ ...awsClientConfig(flags), forcePathStyle: Boolean(flags.endpointUrl) });
+  return {
+    async list(bucket, prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const object of page.Contents ?? [])
+          if (object.Key && !object.Key.endsWith('/')) keys.push(object.Key);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys;
+    },
+    async get(bucket, key) {
+      const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(
+        await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      );
+    },
+  };
+}
+
+/** A one-line progress display on stderr, for terminals only (CI logs and pipes stay clean). */
+function progress(ctx: CliContext, quiet: boolean) {
+  const start = performance.now();
+  let last = 0;
+  return (stats: LocalRunStats) => {
+    if (quiet || !process.stderr.isTTY) return;
+    const now = performance.now();
+    if (now - last < 200) return;
+    last = now;
+    const rate = stats.linesIn / ((now - start) / 1000);
+    ctx.stderr(
+      `\r\x1b[K  ${stats.linesIn.toLocaleString()} lines read, ${stats.records.toLocaleString()} records done, ${Math.round(rate).toLocaleString()} lines/s`,
+    );
+  };
+}
+
+const SEVERITIES = ['critical', 'warning', 'info'];
+
+function summarize(stats: LocalRunStats, flags: RunFlags, ctx: CliContext, seconds: number): void {
+  const out: string[] = [];
+  out.push(
+    `${stats.linesIn.toLocaleString()} lines in (${(stats.inputBytes / 1024 / 1024).toFixed(2)} MB) → ` +
+      `${stats.records.toLocaleString()} records: ${stats.ok} Ok, ${stats.dropped - stats.reingested} Dropped, ` +
+      `${stats.failed} ProcessingFailed${stats.reingested ? `, ${stats.reingested} re-ingested and processed again` : ''} ` +
+      `in ${stats.invocations} invocations, ${seconds.toFixed(1)} s`,
+  );
+  const flagged = SEVERITIES.map((s) => `${stats.bySeverity[s] ?? 0} ${s}`).join(', ');
+  out.push(
+    `flagged flows: ${flagged}${
+      Object.keys(stats.byFlag).length
+        ? ` (${Object.entries(stats.byFlag)
+            .map(([f, n]) => `${f} ${n}`)
+            .join(', ')})`
+        : ''
+    }`,
+  );
+  const top = [...stats.flaggedSources]
+    .sort((a, b) => rank(b[1].severity) - rank(a[1].severity) || b[1].flows - a[1].flows)
+    .slice(0, 5);
+  if (top.length) {
+    out.push('top flagged sources:');
+    for (const [source, entry] of top)
+      out.push(
+        `  ${source.padEnd(40)} ${entry.severity.padEnd(8)} ${String(entry.flows).padStart(6)} flows  ${[...entry.flags].join(', ')}`,
+      );
+  }
+  for (const failure of stats.failures.slice(0, 10))
+    out.push(`  ✗ ${failure.source}:${failure.line}: ${failure.message}`);
+  if (stats.failures.length > 10) out.push(`  … ${stats.failed - 10} more failed records`);
+  out.push(
+    `output: ${stats.objectsWritten} ${flags.parquet ? 'Parquet' : 'GZIP JSON Lines'} objects in ${stats.partitions} partitions under ${join(flags.out, 'flowlogs')}/` +
+      (stats.errorObjects ? `; failed records under ${join(flags.out, 'errors')}/` : ''),
+  );
+  if (stats.linesIn > 0) out.push(...costSummary(stats, flags));
+  ctx.stdout(`${out.join('\n')}\n`);
+}
+
+function costSummary(stats: LocalRunStats, flags: RunFlags): string[] {
+  const perDayBytes = flags.perDayGb ? flags.perDayGb * 1024 ** 3 : stats.inputBytes;
+  const storedRatio = stats.outputBytes ? stats.storedBytes / stats.outputBytes : 0;
+  const costs = estimateMonthlyCost({
+    inputBytesPerDay: perDayBytes,
+    linesPerDay: stats.linesIn * (perDayBytes / stats.inputBytes),
+    expansion: stats.inputBytes ? stats.outputBytes / stats.inputBytes : 1,
+    storedRatio,
+    format: flags.parquet ? 'parquet' : 'json',
+    msPerLine: stats.records ? stats.transformMs / stats.records : 0,
+    memoryMb: flags.memoryMb ?? 1024,
+    processorBufferMb: flags.bufferMb ?? DEFAULT_BUFFER_MB,
+    partitionsPerHour: Math.max(1, stats.partitions),
+    deliveryIntervalSeconds: 300,
+    lifecycle: [30, 90, 365, 2555],
+  });
+  const total = costs.filter((c) => c.recurring).reduce((sum, c) => sum + c.monthlyUsd, 0);
+  const out = [
+    `cost per month on AWS if ${flags.perDayGb ? `${flags.perDayGb} GB` : 'this input'} were a day's traffic (${PRICES.region} prices as of ${PRICES.asOf}, sources in README):`,
+  ];
+  for (const cost of costs)
+    out.push(`  ${cost.item.padEnd(42)} $${cost.monthlyUsd.toFixed(2).padStart(10)}   ${cost.basis}`);
+  out.push(`  ${'total per month, first month of storage'.padEnd(42)} $${total.toFixed(2).padStart(10)}`);
+  return out;
+}
+
+function rank(severity: string): number {
+  return ['none', 'info', 'warning', 'critical'].indexOf(severity);
+}

@@ -1,0 +1,132 @@
+/**
+ * What a volume of flow logs would cost per month on AWS with this stack, from measured figures (input
+ * volume, output/input expansion, compression, time per record). Prices are one dated table, with their
+ * sources in the README; change them there and here together.
+ */
+export const PRICES = {
+  asOf: '2026-11-23',
+  region: 'us-east-1',
+  /** Firehose ingestion, per GB, when the source is vended logs (flow logs → Firehose): no 5 KB rounding. */
+  firehoseVendedLogsPerGb: 0.13,
+  /** Dynamic partitioning: per GB processed and per 1,000 S3 objects delivered. */
+  dynamicPartitioningPerGb: 0.02,
+  dynamicPartitioningPer1000Objects: 0.005,
+  /** Record format conversion (Parquet), per GB. */
+  formatConversionPerGb: 0.018,
+  /** Lambda on Arm (Graviton), per GB-second and per million requests. */
+  lambdaArmPerGbSecond: 0.0000133334,
+  lambdaPerMillionRequests: 0.2,
+  /** S3 storage per GB-month. */
+  s3StandardPerGbMonth: 0.023,
+  s3StandardIaPerGbMonth: 0.0125,
+  s3GlacierIrPerGbMonth: 0.004,
+  s3DeepArchivePerGbMonth: 0.00099,
+  s3PutPer1000: 0.005,
+  /** Athena, per TB scanned (10 MB minimum per query). */
+  athenaPerTb: 5,
+} as const;
+
+export interface CostInputs {
+  /** Raw flow-log bytes per day. */
+  readonly inputBytesPerDay: number;
+  /** Flow-log lines per day. */
+  readonly linesPerDay: number;
+  /** Decoded output bytes / input bytes, as measured. */
+  readonly expansion: number;
+  /** Compressed / uncompressed size of the output as stored (GZIP JSON or Parquet). */
+  readonly storedRatio: number;
+  /** What the stored objects are: Athena scans them as stored. */
+  readonly format: 'json' | 'parquet';
+  /** Measured transform time per line, ms (this machine; Lambda Arm cores are comparable). */
+  readonly msPerLine: number;
+  readonly memoryMb: number;
+  readonly processorBufferMb: number;
+  /** Distinct S3 partitions per hour of data (objects per buffer flush). */
+  readonly partitionsPerHour: number;
+  readonly deliveryIntervalSeconds: number;
+  /** Lifecycle days: Standard-IA, Glacier IR, Deep Archive, expiry. */
+  readonly lifecycle: readonly [number, number, number, number];
+}
+
+export interface CostLine {
+  readonly item: string;
+  readonly monthlyUsd: number;
+  readonly basis: string;
+  /** Part of the monthly total (the per-query and steady-state lines are not). */
+  readonly recurring: boolean;
+}
+
+const GB = 1024 ** 3;
+const DAYS = 30;
+
+export function estimateMonthlyCost(inputs: CostInputs): CostLine[] {
+  const inGbMonth = (inputs.inputBytesPerDay * DAYS) / GB;
+  const outGbDay = (inputs.inputBytesPerDay * inputs.expansion) / GB;
+  const storedGbDay = outGbDay * inputs.storedRatio;
+  const invocationsMonth = ((inputs.inputBytesPerDay / (inputs.processorBufferMb * 1024 * 1024)) * DAYS) | 0;
+  const gbSeconds = ((inputs.linesPerDay * DAYS * inputs.msPerLine) / 1000) * (inputs.memoryMb / 1024);
+  const flushesPerHour = 3600 / inputs.deliveryIntervalSeconds;
+  const objectsMonth = inputs.partitionsPerHour * flushesPerHour * 24 * DAYS;
+  const [ia, gir, deep, expiry] = inputs.lifecycle;
+  // Steady state after `expiry` days: each day's data sits in each class for its share of the lifecycle.
+  const steadyStorage =
+    storedGbDay *
+    (ia * PRICES.s3StandardPerGbMonth +
+      (gir - ia) * PRICES.s3StandardIaPerGbMonth +
+      (deep - gir) * PRICES.s3GlacierIrPerGbMonth +
+      (expiry - deep) * PRICES.s3DeepArchivePerGbMonth);
+  const firstMonthStorage = storedGbDay * DAYS * PRICES.s3StandardPerGbMonth * 0.5;
+  const scanDayTb = storedGbDay / 1024;
+  const conversion = inputs.format === 'parquet' ? outGbDay * DAYS * PRICES.formatConversionPerGb : 0;
+  return [
+    {
+      item: 'Firehose ingestion (vended logs)',
+      monthlyUsd: inGbMonth * PRICES.firehoseVendedLogsPerGb,
+      basis: `${inGbMonth.toFixed(2)} GB/month × $${PRICES.firehoseVendedLogsPerGb}/GB`,
+      recurring: true,
+    },
+    {
+      item: 'Firehose dynamic partitioning',
+      monthlyUsd:
+        inGbMonth * PRICES.dynamicPartitioningPerGb +
+        (objectsMonth / 1000) * PRICES.dynamicPartitioningPer1000Objects,
+      basis: `${inGbMonth.toFixed(2)} GB × $${PRICES.dynamicPartitioningPerGb}/GB + ${Math.round(objectsMonth)} objects`,
+      recurring: true,
+    },
+    ...(inputs.format === 'parquet'
+      ? [
+          {
+            item: 'Firehose format conversion (Parquet)',
+            monthlyUsd: conversion,
+            basis: `${(outGbDay * DAYS).toFixed(2)} GB × $${PRICES.formatConversionPerGb}/GB`,
+            recurring: true,
+          },
+        ]
+      : []),
+    {
+      item: `Lambda (${inputs.memoryMb} MB, Arm)`,
+      monthlyUsd:
+        gbSeconds * PRICES.lambdaArmPerGbSecond + (invocationsMonth / 1e6) * PRICES.lambdaPerMillionRequests,
+      basis: `${Math.round(gbSeconds)} GB-s at ${(inputs.msPerLine * 1000).toFixed(1)} µs/line measured, ${invocationsMonth} invocations`,
+      recurring: true,
+    },
+    {
+      item: 'S3 storage, first month',
+      monthlyUsd: firstMonthStorage,
+      basis: `${(storedGbDay * DAYS).toFixed(2)} GB/month stored (${inputs.expansion.toFixed(1)}× expansion, ${(inputs.storedRatio * 100).toFixed(0)}% ${inputs.format === 'parquet' ? 'as Parquet' : 'after GZIP'})`,
+      recurring: true,
+    },
+    {
+      item: 'S3 storage, steady state (full lifecycle)',
+      monthlyUsd: steadyStorage,
+      basis: `Standard ${ia} d → IA → Glacier IR ${gir} d → Deep Archive ${deep} d → expiry ${expiry} d`,
+      recurring: false,
+    },
+    {
+      item: `Athena, per query scanning a day (${inputs.format === 'parquet' ? 'Parquet' : 'JSON.gz'})`,
+      monthlyUsd: Math.max(scanDayTb, 10 / 1024 / 1024) * PRICES.athenaPerTb,
+      basis: `${(storedGbDay * 1024).toFixed(1)} MB scanned${inputs.format === 'parquet' ? '; fewer columns read, less scanned' : '; Parquet (--parquet) scans less'}`,
+      recurring: false,
+    },
+  ];
+}

@@ -1,0 +1,132 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+/**
+ * Runs the stack's Athena queries locally with DuckDB over what the pipeline wrote: the same table name
+ * (`flow_logs`), the same columns (typed from schemas/emitted-record.json, as the Glue table is), and the
+ * partition columns of the S3 folders.
+ */
+
+export interface QueryResult {
+  readonly columns: string[];
+  readonly rows: Record<string, unknown>[];
+}
+
+export interface FlowLogsDatabase {
+  query(sql: string): Promise<QueryResult>;
+  close(): void;
+}
+
+/**
+ * Where Athena (Trino) and DuckDB differ for the SQL in queries/, the few rewrites that make one text
+ * run in both. Tested: every named query runs in DuckDB over pipeline output.
+ */
+export const REWRITES: ReadonlyArray<readonly [RegExp, string]> = [
+  // Trino's element_at(map, key) is NULL for a missing key; DuckDB's returns a list, its map[key] the value.
+  [/element_at\((\w+), ('[^']*')\)/g, '$1[$2]'],
+  [/\barray_join\(/g, 'array_to_string('],
+];
+
+export function toDuckDb(sql: string, today?: string): string {
+  let out = sql;
+  for (const [pattern, replacement] of REWRITES) out = out.replace(pattern, replacement);
+  // Local data is from whenever it was generated: "today" is the newest day in it unless given.
+  if (today) out = out.replace(/\bcurrent_date\b/g, `DATE '${today}'`);
+  return out;
+}
+
+const PARTITIONS = ['aws_account_id', 'aws_region', 'dt', 'hour'];
+
+/** DuckDB column types for the emitted record, mirroring the Glue table's. */
+export function columnTypes(schemaPath: string): Record<string, string> {
+  const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as {
+    properties: Record<string, { type?: string }>;
+  };
+  const bigint = new Set(['packets', 'bytes', 'start', 'end']);
+  const types: Record<string, string> = {};
+  for (const [name, property] of Object.entries(schema.properties)) {
+    if (name === 'eni_tags') types[name] = 'MAP(VARCHAR, VARCHAR)';
+    else if (property.type === 'array') types[name] = 'VARCHAR[]';
+    else if (property.type === 'integer') types[name] = bigint.has(name) ? 'BIGINT' : 'INTEGER';
+    else types[name] = 'VARCHAR';
+  }
+  return types;
+}
+
+function hasFiles(dir: string, extension: string): boolean {
+  if (!existsSync(dir)) return false;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith(extension)) return true;
+  }
+  return false;
+}
+
+const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+export async function openFlowLogs(outDir: string, schemaPath: string): Promise<FlowLogsDatabase> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const dataDir = join(outDir, 'flowlogs');
+  const hiveTypes = `{${PARTITIONS.map((p) => `'${p}': 'VARCHAR'`).join(', ')}}`;
+  const types = columnTypes(schemaPath);
+  const columns = `{${Object.entries(types)
+    .map(([name, type]) => `${quote(name)}: ${quote(type)}`)
+    .join(', ')}}`;
+  const sources: string[] = [];
+  if (hasFiles(dataDir, '.gz')) {
+    sources.push(
+      `SELECT * FROM read_ndjson(${quote(join(dataDir, '**/*.gz'))}, columns = ${columns}, hive_partitioning = true, hive_types = ${hiveTypes}, compression = 'gzip')`,
+    );
+  }
+  if (hasFiles(dataDir, '.parquet')) {
+    sources.push(
+      `SELECT * FROM read_parquet(${quote(join(dataDir, '**/*.parquet'))}, hive_partitioning = true, hive_types = ${hiveTypes}, union_by_name = true)`,
+    );
+  }
+  if (sources.length === 0) {
+    // An empty table with the right columns, so queries run and return nothing.
+    const empty = Object.entries(types)
+      .map(([name, type]) => `CAST(NULL AS ${type}) AS "${name}"`)
+      .concat(PARTITIONS.map((p) => `CAST(NULL AS VARCHAR) AS ${p}`))
+      .join(', ');
+    sources.push(`SELECT ${empty} WHERE false`);
+  }
+  await connection.run(`CREATE VIEW flow_logs AS ${sources.join(' UNION ALL BY NAME ')}`);
+  return {
+    async query(sql) {
+      const reader = await connection.runAndReadAll(sql);
+      return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[] };
+    },
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** The newest `dt` in the data, used as "today" for the named queries' relative date filters. */
+export async function newestDay(db: FlowLogsDatabase): Promise<string | undefined> {
+  const { rows } = await db.query('SELECT max(dt) AS dt FROM flow_logs');
+  const dt = rows[0]?.dt;
+  return typeof dt === 'string' ? dt : undefined;
+}
+
+/** Renders rows as an aligned text table for the terminal. */
+export function formatTable(result: QueryResult, maxRows = 20): string {
+  const rows = result.rows.slice(0, maxRows).map((row) => result.columns.map((c) => cell(row[c])));
+  const widths = result.columns.map((c, i) =>
+    Math.min(40, Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length))),
+  );
+  const line = (values: string[]) => values.map((v, i) => v.slice(0, 40).padEnd(widths[i] ?? 0)).join('  ');
+  const out = [line(result.columns), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  if (result.rows.length > maxRows) out.push(`… ${result.rows.length - maxRows} more rows`);
+  if (result.rows.length === 0) out.push('(no rows)');
+  return `${out.join('\n')}\n`;
+}
+
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}

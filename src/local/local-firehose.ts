@@ -1,0 +1,284 @@
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { FirehoseTransformationEventRecord } from 'aws-lambda';
+import type { FlowlogError } from '../errors.js';
+import type { Reingester } from '../firehose/reingest.js';
+import { type PartitionKeys, renderPrefix } from '../output/partition.js';
+import type { Pipeline } from '../pipeline.js';
+import type { InputRecord } from './inputs.js';
+
+export const LOCAL_STREAM_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/flowlog-enrich-local';
+const LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:flowlog-enrich-local';
+
+export interface LocalFirehoseOptions {
+  readonly outDir: string;
+  /** The processor buffer: input bytes per invocation (the template's ProcessorBufferSizeMB). */
+  readonly bufferBytes: number;
+  readonly region: string;
+  /** A pipeline per log format (files may differ), wired to re-ingest through the given reingester. */
+  readonly pipelineFor: (
+    format: string | undefined,
+    reingester: Reingester,
+    onRecordError: (index: number, error: FlowlogError) => void,
+  ) => Promise<Pipeline>;
+  /** Writes a partition's records as Parquet instead of GZIP JSON Lines. */
+  readonly writeParquet?: (path: string, lines: readonly string[]) => Promise<void>;
+  readonly onProgress?: (stats: LocalRunStats) => void;
+  readonly now?: () => number;
+}
+
+export interface LocalRunStats {
+  linesIn: number;
+  records: number;
+  ok: number;
+  dropped: number;
+  failed: number;
+  reingested: number;
+  invocations: number;
+  transformMs: number;
+  inputBytes: number;
+  outputBytes: number;
+  flowsOut: number;
+  bySeverity: Record<string, number>;
+  byFlag: Record<string, number>;
+  flaggedSources: Map<string, { flows: number; flags: Set<string>; severity: string }>;
+  failures: { source: string; line: number; message: string }[];
+  objectsWritten: number;
+  /** Bytes of the objects as stored (compressed JSON Lines or Parquet). */
+  storedBytes: number;
+  partitions: number;
+  errorObjects: number;
+}
+
+interface Pending {
+  readonly data: Buffer;
+  readonly source: string;
+  readonly line: number;
+  readonly arrival: number;
+}
+
+/**
+ * Firehose on one machine: one flow-log line per record, buffered into invocations by size like the
+ * processor buffer; the real transform runs on each; `Ok` records are written under the
+ * dynamic-partitioning prefix the template uses (GZIP JSON Lines, or Parquet), `ProcessingFailed` ones
+ * under the error prefix in Firehose's error-record shape, and re-ingested records are fed back in.
+ */
+export class LocalFirehose {
+  readonly stats: LocalRunStats = {
+    linesIn: 0,
+    records: 0,
+    ok: 0,
+    dropped: 0,
+    failed: 0,
+    reingested: 0,
+    invocations: 0,
+    transformMs: 0,
+    inputBytes: 0,
+    outputBytes: 0,
+    flowsOut: 0,
+    bySeverity: {},
+    byFlag: {},
+    flaggedSources: new Map(),
+    failures: [],
+    objectsWritten: 0,
+    storedBytes: 0,
+    partitions: 0,
+    errorObjects: 0,
+  };
+  private readonly queues = new Map<
+    string,
+    { pending: Pending[]; bytes: number; format: string | undefined }
+  >();
+  private readonly partitions = new Map<string, string[]>();
+  private readonly errors = new Map<string, string[]>();
+  private readonly pipelines = new Map<string, Promise<Pipeline>>();
+  private readonly now: () => number;
+  private sequence = 0;
+
+  constructor(private readonly options: LocalFirehoseOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async put(record: InputRecord): Promise<void> {
+    this.stats.linesIn++;
+    this.stats.inputBytes += record.data.length;
+    await this.enqueue(record.format, {
+      data: record.data,
+      source: record.source,
+      line: record.line,
+      arrival: this.now(),
+    });
+  }
+
+  private async enqueue(format: string | undefined, pending: Pending): Promise<void> {
+    const key = format ?? '';
+    let queue = this.queues.get(key);
+    if (!queue) {
+      queue = { pending: [], bytes: 0, format };
+      this.queues.set(key, queue);
+    }
+    queue.pending.push(pending);
+    queue.bytes += pending.data.length;
+    if (queue.bytes >= this.options.bufferBytes) await this.flush(key);
+  }
+
+  /** Invokes the transform on what is buffered for one format. */
+  private async flush(key: string): Promise<void> {
+    const queue = this.queues.get(key);
+    if (!queue || queue.pending.length === 0) return;
+    const batch = queue.pending;
+    queue.pending = [];
+    queue.bytes = 0;
+    const failures = new Map<number, FlowlogError>();
+    const reingested: Pending[] = [];
+    const reingester: Reingester = {
+      async reingest(_arn, records) {
+        for (const data of records)
+          reingested.push({ data, source: 'reingested', line: 0, arrival: Date.now() });
+        return { accepted: records.map(() => true), calls: 1, retries: 0 };
+      },
+    };
+    // One pipeline per format, built once; each flush gets its own reingest and failure hooks.
+    let pipelinePromise = this.pipelines.get(key);
+    if (!pipelinePromise) {
+      pipelinePromise = this.options.pipelineFor(queue.format, this.reingesterProxy, this.failureProxy);
+      this.pipelines.set(key, pipelinePromise);
+    }
+    const pipeline = await pipelinePromise;
+    this.currentReingester = reingester;
+    this.currentFailures = failures;
+    const records: FirehoseTransformationEventRecord[] = batch.map((pending) => ({
+      recordId: String(++this.sequence).padStart(20, '0'),
+      approximateArrivalTimestamp: pending.arrival,
+      data: pending.data.toString('base64'),
+    }));
+    const started = performance.now();
+    const response = await pipeline.transform({
+      invocationId: `local-${this.stats.invocations}`,
+      deliveryStreamArn: LOCAL_STREAM_ARN,
+      region: this.options.region,
+      records,
+    });
+    this.stats.transformMs += performance.now() - started;
+    this.stats.invocations++;
+    this.stats.records += records.length;
+    response.records.forEach((result, index) => {
+      const input = batch[index] as Pending;
+      if (result.result === 'Ok') {
+        this.stats.ok++;
+        this.acceptOk(Buffer.from(result.data, 'base64').toString('utf8'), result.metadata.partitionKeys);
+      } else if (result.result === 'Dropped') {
+        this.stats.dropped++;
+      } else {
+        this.stats.failed++;
+        const error = failures.get(index);
+        const message = error ? `${error.reason}: ${error.message}` : 'processing failed';
+        if (this.stats.failures.length < 1000)
+          this.stats.failures.push({ source: input.source, line: input.line, message });
+        this.acceptFailed(input, message);
+      }
+    });
+    this.stats.reingested += reingested.length;
+    for (const pending of reingested) await this.enqueue(queue.format, pending);
+    this.options.onProgress?.(this.stats);
+  }
+
+  private currentReingester: Reingester | undefined;
+  private currentFailures: Map<number, FlowlogError> | undefined;
+  private readonly reingesterProxy: Reingester = {
+    reingest: (arn, records, deadline) =>
+      this.currentReingester
+        ? this.currentReingester.reingest(arn, records, deadline)
+        : Promise.resolve({ accepted: records.map(() => false), calls: 0, retries: 0 }),
+  };
+  private readonly failureProxy = (index: number, error: FlowlogError) => {
+    this.currentFailures?.set(index, error);
+  };
+
+  private acceptOk(text: string, keys: PartitionKeys): void {
+    const prefix = renderPrefix(keys);
+    let lines = this.partitions.get(prefix);
+    if (!lines) {
+      lines = [];
+      this.partitions.set(prefix, lines);
+    }
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      lines.push(line);
+      this.stats.flowsOut++;
+      this.stats.outputBytes += line.length + 1;
+      const record = JSON.parse(line) as { flags?: string[]; severity?: string; srcaddr?: string };
+      if (!record.flags || record.flags.length === 0) continue;
+      const severity = record.severity ?? 'none';
+      this.stats.bySeverity[severity] = (this.stats.bySeverity[severity] ?? 0) + 1;
+      for (const flag of record.flags) this.stats.byFlag[flag] = (this.stats.byFlag[flag] ?? 0) + 1;
+      const source = record.srcaddr ?? '-';
+      const entry = this.stats.flaggedSources.get(source) ?? {
+        flows: 0,
+        flags: new Set<string>(),
+        severity: 'none',
+      };
+      entry.flows++;
+      for (const flag of record.flags) entry.flags.add(flag);
+      if (rank(severity) > rank(entry.severity)) entry.severity = severity;
+      this.stats.flaggedSources.set(source, entry);
+    }
+  }
+
+  private acceptFailed(input: Pending, message: string): void {
+    const dt = new Date(input.arrival).toISOString().slice(0, 10);
+    const prefix = `errors/processing-failed/dt=${dt}/`;
+    let lines = this.errors.get(prefix);
+    if (!lines) {
+      lines = [];
+      this.errors.set(prefix, lines);
+    }
+    // Firehose's own error-record shape, with the original data; our reason in errorMessage.
+    lines.push(
+      JSON.stringify({
+        attemptsMade: 1,
+        arrivalTimestamp: input.arrival,
+        errorCode: 'Lambda.ProcessingFailed',
+        errorMessage: `${input.source}:${input.line}: ${message}`,
+        attemptEndingTimestamp: this.now(),
+        rawData: input.data.toString('base64'),
+        lambdaArn: LAMBDA_ARN,
+      }),
+    );
+  }
+
+  /** Flushes every buffer (re-ingested records included) and writes the objects. */
+  async close(runId: string): Promise<void> {
+    for (;;) {
+      const busy = [...this.queues].filter(([, queue]) => queue.pending.length > 0).map(([key]) => key);
+      if (busy.length === 0) break;
+      for (const key of busy) await this.flush(key);
+    }
+    const { outDir } = this.options;
+    for (const [prefix, lines] of this.partitions) {
+      const base = join(outDir, prefix, `flowlog-enrich-local-${runId}`);
+      mkdirSync(dirname(`${base}.x`), { recursive: true });
+      if (this.options.writeParquet) {
+        await this.options.writeParquet(`${base}.parquet`, lines);
+        this.stats.storedBytes += statSync(`${base}.parquet`).size;
+      } else {
+        const body = gzipSync(`${lines.join('\n')}\n`);
+        writeFileSync(`${base}.gz`, body);
+        this.stats.storedBytes += body.length;
+      }
+      this.stats.objectsWritten++;
+    }
+    this.stats.partitions = this.partitions.size;
+    for (const [prefix, lines] of this.errors) {
+      const path = join(outDir, prefix, `flowlog-enrich-local-${runId}.gz`);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, gzipSync(`${lines.join('\n')}\n`));
+      this.stats.errorObjects++;
+    }
+  }
+}
+
+function rank(severity: string): number {
+  return ['none', 'info', 'warning', 'critical'].indexOf(severity);
+}
