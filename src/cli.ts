@@ -2,8 +2,10 @@ import { parseArgs } from 'node:util';
 import { type CliContext, UsageError } from './cli/context.js';
 import { demo } from './cli/demo.js';
 import { generate } from './cli/generate.js';
+import { dumpInventory } from './cli/inventory.js';
 import { invoke } from './cli/invoke.js';
 import { query } from './cli/query.js';
+import { redrive } from './cli/redrive.js';
 import { run } from './cli/run.js';
 import { ConfigError } from './errors.js';
 
@@ -20,6 +22,10 @@ Usage:
       partitioned GZIP JSON Lines (or Parquet) like Firehose, failed records under errors/.
   flowlog-enrich query [NAME | --sql SQL] [--out DIR] [--today YYYY-MM-DD] [--json]
       Run a named Athena query (or SQL) with DuckDB over what run wrote; without NAME, list the queries.
+  flowlog-enrich redrive --bucket B --prefix P --stream S [--dry-run] [--region R] [--endpoint-url URL]
+      Put the original data of Firehose error records (s3://B/P…) back into stream S (after fixing the format).
+  flowlog-enrich inventory --out FILE [--region R] [--endpoint-url URL]
+      Dump the account's interfaces, subnets, VPCs, route tables and instances for --inventory (offline runs).
   flowlog-enrich generate [--minutes N] [--seed S] [--format STR] [--out FILE] [--inventory-out FILE]
                           [--event-out FILE] [--rate N]
       Deterministic synthetic traffic for a three-tier VPC with injected attacks, and its inventory file.
@@ -116,6 +122,50 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
           },
           ctx,
         );
+        return 0;
+      }
+      case 'redrive': {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            bucket: { type: 'string' },
+            prefix: { type: 'string', default: 'errors/' },
+            stream: { type: 'string' },
+            'dry-run': { type: 'boolean' },
+            region: { type: 'string' },
+            'endpoint-url': { type: 'string' },
+            help: { type: 'boolean', short: 'h' },
+          },
+          strict: true,
+        });
+        if (values.help) return help(ctx);
+        if (!values.bucket || !values.stream) throw new UsageError('redrive needs --bucket B and --stream S');
+        const result = await redrive(
+          {
+            bucket: values.bucket,
+            prefix: values.prefix,
+            stream: values.stream,
+            ...(values['dry-run'] ? { dryRun: true } : {}),
+            ...common(values),
+          },
+          ctx,
+        );
+        return result.failed > 0 ? 1 : 0;
+      }
+      case 'inventory': {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            out: { type: 'string' },
+            region: { type: 'string' },
+            'endpoint-url': { type: 'string' },
+            help: { type: 'boolean', short: 'h' },
+          },
+          strict: true,
+        });
+        if (values.help) return help(ctx);
+        if (!values.out) throw new UsageError('inventory needs --out FILE');
+        await dumpInventory({ out: values.out, ...common(values) }, ctx);
         return 0;
       }
       case 'generate': {

@@ -54,6 +54,8 @@ type DropReason = 'control_message' | 'header' | 'empty';
 
 type Outcome =
   | { readonly kind: 'failed'; readonly error: FlowlogError }
+  /** Not admitted: its estimated output does not fit this response; re-ingested untouched. */
+  | { readonly kind: 'deferred' }
   | { readonly kind: 'dropped'; readonly why: DropReason }
   | {
       readonly kind: 'parsed';
@@ -66,9 +68,11 @@ type Outcome =
 /**
  * Builds the Firehose data-transformation function from objects made once per container.
  *
- * Per invocation: decode and parse every record (one bad record never fails its neighbours); look up
- * every interface of the batch in one round; evaluate detection over the whole batch; serialize while
- * counting the response's bytes; re-ingest what does not fit; report one summary.
+ * Per invocation: admit the records whose estimated output fits the 6 MB response (the rest are
+ * re-ingested untouched, to be transformed in a later invocation); decode and parse them (one bad record
+ * never fails its neighbours); look up every interface in one round; evaluate detection over the whole
+ * admitted batch; serialize while counting the response's exact bytes; re-ingest what still does not fit;
+ * report one summary.
  * Every input `recordId` comes back exactly once, in input order, and bad data never throws.
  */
 export function createTransformer(deps: TransformDeps): Transform {
@@ -77,6 +81,9 @@ export function createTransformer(deps: TransformDeps): Transform {
   const parseLine = createLineParser(config.format, { maxLineLength: config.maxLineLength });
   const writeFlow = createFlowWriter(config.format);
   const decodeOptions = { maxDecompressedBytes: config.maxDecompressedBytes };
+  // Output base64 bytes per input base64 byte, learned per container: admits records before any work is
+  // spent on them, so a batch too large for one response costs only what it returns.
+  let expansion = INITIAL_EXPANSION;
 
   return async (event) => {
     const started = now();
@@ -86,9 +93,17 @@ export function createTransformer(deps: TransformDeps): Transform {
     const counts: Record<string, number> = {};
     let firstFailure: { reason: string; field?: string; position?: number } | undefined;
 
-    // 1. Decode and parse.
+    // 1. Admit what is likely to fit the response; decode and parse it.
+    const reserve = suffixReserve(inputs);
+    let estimated = RESPONSE_OVERHEAD;
     const flows: Flow[] = [];
     const outcomes: Outcome[] = inputs.map((input, index) => {
+      const estimate = estimateOkSize(input, expansion);
+      // The first record is always admitted, so every invocation makes progress.
+      if (index > 0 && estimated + estimate + (reserve[index + 1] as number) > config.responseLimitBytes) {
+        return { kind: 'deferred' };
+      }
+      estimated += estimate;
       try {
         const decoded = decodeRecord(input.data, decodeOptions);
         bump(counts, METRIC.bytesIn, Math.floor((input.data.length * 3) / 4));
@@ -135,8 +150,9 @@ export function createTransformer(deps: TransformDeps): Transform {
 
     // 4. Serialize within the response budget.
     const results: (ResultRecord | undefined)[] = new Array(inputs.length);
-    const reserve = suffixReserve(inputs);
     let committed = RESPONSE_OVERHEAD;
+    let okInputBytes = 0;
+    let okOutputBytes = 0;
     const overflow: { index: number; parts: Buffer[] }[] = [];
     const okIndexes: number[] = [];
 
@@ -148,6 +164,23 @@ export function createTransformer(deps: TransformDeps): Transform {
         committed += resultSize(result);
         results[index] = result;
         bump(counts, METRIC.dropped(outcome.why));
+        return;
+      }
+      if (outcome.kind === 'deferred') {
+        try {
+          overflow.push({ index, parts: [decodeBase64(input.data)] });
+          const placeholder = failed(input, false);
+          committed += resultSize(placeholder);
+          results[index] = placeholder;
+        } catch (error) {
+          const flowlogError = toFlowlogError(error);
+          deps.onRecordError?.(index, flowlogError);
+          const result = failed(input);
+          committed += resultSize(result);
+          results[index] = result;
+          bump(counts, METRIC.failed(flowlogError.reason));
+          firstFailure ??= describeFailure(flowlogError);
+        }
         return;
       }
       if (outcome.kind === 'failed') {
@@ -173,6 +206,8 @@ export function createTransformer(deps: TransformDeps): Transform {
       const size = resultSize(result);
       if (committed + size + after <= config.responseLimitBytes) {
         committed += size;
+        okInputBytes += input.data.length;
+        okOutputBytes += data.length;
         results[index] = result;
         okIndexes.push(index);
         bump(counts, METRIC.bytesOut, text.length);
@@ -196,6 +231,12 @@ export function createTransformer(deps: TransformDeps): Transform {
         firstFailure ??= describeFailure(flowlogError);
       }
     });
+
+    if (okInputBytes > 0) {
+      // Jump up at once when output grew, come down slowly when it shrank.
+      const observed = okOutputBytes / okInputBytes;
+      expansion = Math.min(MAX_EXPANSION, Math.max(observed * 1.05, expansion * 0.9, 1));
+    }
 
     // 5. Re-ingest the overflow; Dropped only once Firehose has accepted every part.
     if (overflow.length > 0) {
@@ -299,6 +340,18 @@ function countFindings(
     bump(counts, METRIC.severity(found.severity));
     for (const flag of found.flags) bump(counts, METRIC.flag(flag));
   }
+}
+
+/** Before any data is seen: above the default format's measured expansion (README), to admit safely. */
+const INITIAL_EXPANSION = 7;
+const MAX_EXPANSION = 40;
+
+/** Estimated size of a record's `Ok` result: its base64 data times the expansion, plus the envelope. */
+function estimateOkSize(input: FirehoseTransformationEventRecord, expansion: number): number {
+  const length = typeof input.data === 'string' ? input.data.length : 0;
+  return (
+    160 + (typeof input.recordId === 'string' ? input.recordId.length : 0) + Math.ceil(length * expansion)
+  );
 }
 
 /**

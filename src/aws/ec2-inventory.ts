@@ -73,7 +73,11 @@ export function createEc2Inventory(options: Ec2InventoryOptions = {}): Ec2Invent
   function whoAmI(): Promise<string | undefined> {
     // Learned once per container; an account we cannot identify is treated as not ours.
     ownAccount ??= sts.send(new GetCallerIdentityCommand({})).then(
-      (identity) => identity.Account,
+      (identity) => {
+        // An answer without an account is no answer: ask again next time rather than forever denying.
+        if (!identity.Account) ownAccount = undefined;
+        return identity.Account;
+      },
       () => {
         ownAccount = undefined;
         return undefined;
@@ -92,8 +96,9 @@ export function createEc2Inventory(options: Ec2InventoryOptions = {}): Ec2Invent
       }
       return assumedClient;
     }
+    if (accountId === 'unknown') return ec2;
     const own = await whoAmI();
-    if (accountId === 'unknown' || accountId === own) return ec2;
+    if (accountId === own) return ec2;
     throw new LookupError(`no role configured for account ${accountId} (CROSS_ACCOUNT_ROLES)`);
   }
 

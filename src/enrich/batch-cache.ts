@@ -47,6 +47,9 @@ export class BatchCache<V> {
       allowStale: false,
       noDeleteOnStaleGet: true,
       perf: { now },
+      // Read the clock on every check: lru-cache otherwise reuses a reading for 1 ms, which hides an
+      // injected clock's moves and makes TTLs late.
+      ttlResolution: 0,
     });
   }
 

@@ -1,0 +1,363 @@
+/**
+ * `npm run bench`: measures the real transform on full Firehose batches against the floor of this
+ * machine (the base64 decoding and encoding no implementation can avoid), plus output expansion, memory,
+ * EC2 calls with a cold cache, cold start and bundle size. The last line is one JSON object.
+ */
+import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FirehoseTransformationEvent } from 'aws-lambda';
+import { createEc2Inventory } from './aws/ec2-inventory.js';
+import { loadConfig } from './config.js';
+import type { InventoryDocument, RawNetworkInterface } from './enrich/ports.js';
+import { createStaticInventory } from './enrich/static-inventory.js';
+import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT } from './flowlog/fields.js';
+import { parseFormat } from './flowlog/format.js';
+import { createPipeline } from './pipeline.js';
+import { renderLine } from './sample/generate.js';
+
+const BATCH_BASE64_BYTES = 3_000_000;
+const ENIS = 500;
+const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 15);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** A deterministic account with 500 interfaces over 10 subnets, and traffic between them and the internet. */
+function fixture(seed: number) {
+  let state = seed >>> 0;
+  const rand = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 4294967296;
+  };
+  const enis: RawNetworkInterface[] = [];
+  for (let i = 0; i < ENIS; i++) {
+    const subnet = i % 10;
+    enis.push({
+      NetworkInterfaceId: `eni-0${(0x100000 + i).toString(16).padStart(16, '0')}`,
+      InterfaceType: i % 25 === 0 ? 'nat_gateway' : i % 17 === 0 ? 'lambda' : 'interface',
+      Description: i % 13 === 0 ? 'ELB app/web/50dc6c495c0c9188' : 'Primary network interface',
+      OwnerId: '123456789012',
+      SubnetId: `subnet-0${subnet.toString(16).padStart(16, '0')}`,
+      VpcId: 'vpc-0a1b2c3d4e5f60718',
+      PrivateIpAddress: `10.0.${subnet}.${(i % 250) + 2}`,
+      Groups: [{ GroupId: `sg-0${(i % 40).toString(16).padStart(16, '0')}` }],
+      ...(i % 3 === 0 ? { Attachment: { InstanceId: `i-0${i.toString(16).padStart(16, '0')}` } } : {}),
+      TagSet: [{ Key: 'Name', Value: `node-${i}` }],
+    });
+  }
+  const inventory: InventoryDocument = {
+    NetworkInterfaces: enis,
+    Subnets: Array.from({ length: 10 }, (_, s) => ({
+      SubnetId: `subnet-0${s.toString(16).padStart(16, '0')}`,
+      VpcId: 'vpc-0a1b2c3d4e5f60718',
+      AvailabilityZoneId: 'use1-az1',
+      CidrBlock: `10.0.${s}.0/24`,
+      Tags: [
+        { Key: 'Name', Value: `subnet-${s}` },
+        { Key: 'Tier', Value: ['web', 'app', 'database'][s % 3] as string },
+      ],
+    })),
+    Vpcs: [
+      { VpcId: 'vpc-0a1b2c3d4e5f60718', CidrBlock: '10.0.0.0/16', Tags: [{ Key: 'Name', Value: 'bench' }] },
+    ],
+    RouteTables: [],
+    Reservations: [
+      {
+        Instances: enis
+          .filter((e) => e.Attachment?.InstanceId)
+          .map((e) => ({
+            InstanceId: e.Attachment?.InstanceId as string,
+            Tags: [
+              { Key: 'Team', Value: 'bench' },
+              { Key: 'Environment', Value: 'prod' },
+            ],
+          })),
+      },
+    ],
+  };
+  const publics = [
+    '52.216.8.14',
+    '54.231.192.40',
+    '3.80.10.20',
+    '13.32.4.5',
+    '203.0.113.9',
+    '198.51.100.7',
+    '81.2.69.160',
+    '2600:1f18::1',
+  ];
+  const flow = (n: number) => {
+    const eni = enis[Math.floor(rand() * ENIS)] as RawNetworkInterface;
+    const own = eni.PrivateIpAddress as string;
+    const peer =
+      rand() < 0.5
+        ? `10.0.${Math.floor(rand() * 10)}.${2 + Math.floor(rand() * 250)}`
+        : (publics[Math.floor(rand() * publics.length)] as string);
+    const ingress = rand() < 0.5;
+    const start = 1_795_420_800 + Math.floor(n / 50);
+    const v6 = peer.includes(':');
+    return {
+      fields: {
+        version: 5,
+        'account-id': '123456789012',
+        'interface-id': eni.NetworkInterfaceId as string,
+        srcaddr: ingress ? peer : v6 ? '2600:1f18::10' : own,
+        dstaddr: ingress ? (v6 ? '2600:1f18::10' : own) : peer,
+        srcport: ingress ? 32768 + Math.floor(rand() * 28000) : 443,
+        dstport: ingress
+          ? ([443, 80, 22, 5432][Math.floor(rand() * 4)] as number)
+          : 40000 + Math.floor(rand() * 20000),
+        protocol: 6,
+        packets: 1 + Math.floor(rand() * 200),
+        bytes: 40 + Math.floor(rand() * 200000),
+        start,
+        end: start + 60,
+        action: rand() < 0.9 ? 'ACCEPT' : 'REJECT',
+        'log-status': 'OK',
+        'vpc-id': eni.VpcId ?? null,
+        'subnet-id': eni.SubnetId ?? null,
+        'instance-id': eni.Attachment?.InstanceId ?? null,
+        'tcp-flags': ingress ? 2 : 18,
+        type: v6 ? 'IPv6' : 'IPv4',
+        'pkt-srcaddr': ingress ? peer : own,
+        'pkt-dstaddr': ingress ? own : peer,
+        region: 'us-east-1',
+        'az-id': 'use1-az1',
+        'sublocation-type': null,
+        'sublocation-id': null,
+        'pkt-src-aws-service': null,
+        'pkt-dst-aws-service': null,
+        'flow-direction': ingress ? 'ingress' : 'egress',
+        'traffic-path': ingress ? null : 1,
+        'ecs-cluster-arn': null,
+        'ecs-cluster-name': null,
+        'ecs-container-instance-arn': null,
+        'ecs-container-instance-id': null,
+        'ecs-container-id': null,
+        'ecs-second-container-id': null,
+        'ecs-service-name': null,
+        'ecs-task-definition-arn': null,
+        'ecs-task-arn': null,
+        'ecs-task-id': null,
+        'reject-reason': null,
+      },
+    };
+  };
+  return { inventory, enis, flow };
+}
+
+function batch(
+  format: string,
+  seed: number,
+): { event: FirehoseTransformationEvent; lines: number; inputBytes: number } {
+  const { flow } = fixture(seed);
+  const spec = parseFormat(format);
+  const records: FirehoseTransformationEvent['records'] = [];
+  let size = 0;
+  let inputBytes = 0;
+  for (let n = 0; size < BATCH_BASE64_BYTES; n++) {
+    const line = `${renderLine(flow(n), spec)}\n`;
+    const data = Buffer.from(line).toString('base64');
+    records.push({
+      recordId: `${String(n).padStart(56, '0')}`,
+      approximateArrivalTimestamp: 1_795_420_860_000,
+      data,
+    });
+    size += data.length;
+    inputBytes += line.length;
+  }
+  return {
+    event: {
+      invocationId: 'bench',
+      deliveryStreamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/bench',
+      region: 'us-east-1',
+      records,
+    },
+    lines: records.length,
+    inputBytes,
+  };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+};
+
+async function measureFormat(name: string, format: string) {
+  const { inventory } = fixture(1);
+  const config = loadConfig({
+    FLOW_LOG_FORMAT: format,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
+  const pipeline = await createPipeline({
+    config,
+    env: {},
+    inventory: createStaticInventory(inventory),
+    writeLine: () => {},
+  });
+  const { event, lines, inputBytes } = batch(format, 7);
+  let response = await pipeline.transform(event); // warm-up: fills the cache, JIT
+  for (let i = 0; i < 3; i++) response = await pipeline.transform(event);
+  const times: number[] = [];
+  for (let i = 0; i < REPETITIONS; i++) {
+    const t = performance.now();
+    response = await pipeline.transform(event);
+    times.push(performance.now() - t);
+  }
+  // The floor: decode the input's base64 and encode output bytes exactly as large as the real output.
+  const outputs = response.records.map((r) =>
+    'data' in r && r.result === 'Ok' ? Buffer.from(r.data, 'base64') : Buffer.alloc(0),
+  );
+  const outputBytes = outputs.reduce((s, b) => s + b.length, 0);
+  const prepared = outputs.map((b) => Buffer.alloc(b.length, 0x61));
+  const floors: number[] = [];
+  let sink = 0;
+  for (let i = 0; i < REPETITIONS + 3; i++) {
+    const t = performance.now();
+    for (const record of event.records) sink += Buffer.from(record.data, 'base64').length;
+    for (const buffer of prepared) sink += buffer.toString('base64').length;
+    if (i >= 3) floors.push(performance.now() - t);
+  }
+  const ok = response.records.filter((r) => r.result === 'Ok').length;
+  const batchMs = median(times);
+  const floorMs = median(floors);
+  const result = {
+    name,
+    lines,
+    ok,
+    results: response.records.length,
+    inputBase64Bytes: event.records.reduce((s, r) => s + r.data.length, 0),
+    inputBytes,
+    outputBytes,
+    batchMs,
+    floorMs,
+    ratio: batchMs / floorMs,
+    outputRatio: outputBytes / inputBytes,
+    responseBytes: Buffer.byteLength(JSON.stringify(response)),
+    sink,
+  };
+  console.error(
+    `${name.padEnd(12)} ${lines} lines, ${(result.inputBase64Bytes / 1e6).toFixed(2)} MB base64 in: ${batchMs.toFixed(1)} ms/batch (floor ${floorMs.toFixed(1)} ms, ×${result.ratio.toFixed(2)}), ` +
+      `${Math.round(lines / (batchMs / 1000)).toLocaleString()} lines/s, output ${result.outputRatio.toFixed(2)}× input, response ${(result.responseBytes / 1e6).toFixed(2)} MB (${ok} Ok, ${lines - ok} re-ingested)`,
+  );
+  return result;
+}
+
+/** EC2 calls with a cold cache: the real EC2 adapter over a stub client that answers from the fixture. */
+async function coldCacheCalls() {
+  const { inventory } = fixture(1);
+  let calls = 0;
+  const byFilter = (items: readonly object[], key: string, input: { Filters?: { Values?: string[] }[] }) => {
+    const wanted = new Set(input.Filters?.[0]?.Values ?? []);
+    return items.filter((item) => wanted.has((item as Record<string, string>)[key] as string));
+  };
+  const ec2 = {
+    send: async (command: {
+      constructor: { name: string };
+      input: { Filters?: { Values?: string[] }[] };
+    }) => {
+      calls++;
+      const name = command.constructor.name;
+      if (name === 'DescribeNetworkInterfacesCommand')
+        return {
+          NetworkInterfaces: byFilter(inventory.NetworkInterfaces ?? [], 'NetworkInterfaceId', command.input),
+        };
+      if (name === 'DescribeSubnetsCommand')
+        return { Subnets: byFilter(inventory.Subnets ?? [], 'SubnetId', command.input) };
+      if (name === 'DescribeVpcsCommand')
+        return { Vpcs: byFilter(inventory.Vpcs ?? [], 'VpcId', command.input) };
+      if (name === 'DescribeRouteTablesCommand') return { RouteTables: [] };
+      if (name === 'DescribeInstancesCommand')
+        return {
+          Reservations: [
+            {
+              Instances: byFilter(inventory.Reservations?.[0]?.Instances ?? [], 'InstanceId', command.input),
+            },
+          ],
+        };
+      throw new Error(`unexpected ${name}`);
+    },
+  };
+  const sts = { send: async () => ({ Account: '123456789012' }) };
+  const config = loadConfig({ FLOW_LOG_FORMAT: DEFAULT_FORMAT });
+  const pipeline = await createPipeline({
+    config,
+    env: {},
+    inventory: createEc2Inventory({ ec2: ec2 as never, sts: sts as never }),
+    writeLine: () => {},
+  });
+  const { event } = batch(DEFAULT_FORMAT, 7);
+  const distinct = new Set(event.records.map((r) => Buffer.from(r.data, 'base64').toString().split(' ')[2]))
+    .size;
+  await pipeline.transform(event);
+  return { calls, distinctEnis: distinct };
+}
+
+/** Importing the bundled handler (indexes built, clients constructed, no network) vs an empty node. */
+function coldStart() {
+  const run = (args: string[]) => {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      const child = spawnSync(process.execPath, args, {
+        cwd: root,
+        env: {
+          ...process.env,
+          AWS_REGION: 'us-east-1',
+          AWS_EC2_METADATA_DISABLED: 'true',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+        encoding: 'utf8',
+      });
+      if (child.status !== 0) throw new Error(`cold start failed: ${child.stderr}`);
+      times.push(performance.now() - t);
+    }
+    return median(times);
+  };
+  const empty = run(['-e', '']);
+  const handler = run(['--input-type=module', '-e', "await import('./dist/handler.mjs')"]);
+  return { emptyMs: empty, handlerMs: handler, importMs: handler - empty };
+}
+
+async function main() {
+  console.error(`node ${process.version}, ${process.arch}, ${REPETITIONS} repetitions, medians`);
+  const formats = [
+    await measureFormat('default v2', DEFAULT_FORMAT),
+    await measureFormat('all fields', ALL_FIELDS_FORMAT),
+  ];
+  const ec2 = await coldCacheCalls();
+  console.error(
+    `cold cache: ${ec2.calls} EC2 calls for a batch with ${ec2.distinctEnis} distinct interfaces`,
+  );
+  const cold = coldStart();
+  const bundleKb = statSync(`${root}dist/handler.mjs`).size / 1024;
+  console.error(
+    `cold start: ${cold.handlerMs.toFixed(0)} ms to import the bundled handler vs ${cold.emptyMs.toFixed(0)} ms for node -e '' (+${cold.importMs.toFixed(0)} ms); bundle ${bundleKb.toFixed(0)} KiB`,
+  );
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  const lines = formats.reduce((s, f) => s + f.lines, 0);
+  const batchMs = formats.reduce((s, f) => s + f.batchMs, 0);
+  const floorMs = formats.reduce((s, f) => s + f.floorMs, 0);
+  const inputBase64 = formats.reduce((s, f) => s + f.inputBase64Bytes, 0);
+  const summary = {
+    lines_per_s: Math.round(lines / (batchMs / 1000)),
+    mb_per_s: Number((inputBase64 / 1e6 / (batchMs / 1000)).toFixed(1)),
+    ratio_to_floor: Number((batchMs / floorMs).toFixed(2)),
+    batch_ms: Number((batchMs / formats.length).toFixed(1)),
+    peak_rss_mb: Math.round(peakRssMb),
+    output_ratio: Number(
+      (
+        formats.reduce((s, f) => s + f.outputBytes, 0) / formats.reduce((s, f) => s + f.inputBytes, 0)
+      ).toFixed(2),
+    ),
+    output_ratio_default: Number((formats[0]?.outputRatio ?? 0).toFixed(2)),
+    output_ratio_all_fields: Number((formats[1]?.outputRatio ?? 0).toFixed(2)),
+    ratio_to_floor_default: Number((formats[0]?.ratio ?? 0).toFixed(2)),
+    ratio_to_floor_all_fields: Number((formats[1]?.ratio ?? 0).toFixed(2)),
+    ec2_calls_cold: ec2.calls,
+    cold_start_ms: Math.round(cold.importMs),
+    node_empty_ms: Math.round(cold.emptyMs),
+    bundle_kb: Math.round(bundleKb),
+  };
+  console.log(JSON.stringify(summary));
+}
+
+await main();
