@@ -25,6 +25,8 @@ import {
   RESPONSE_OVERHEAD,
   type ResultRecord,
   responseSize,
+  jsonStringLength,
+  minimalSize,
   resultSize,
   type TransformResponse,
 } from './firehose/result.js';
@@ -94,7 +96,8 @@ export function createTransformer(deps: TransformDeps): Transform {
     let firstFailure: { reason: string; field?: string; position?: number } | undefined;
 
     // 1. Admit what is likely to fit the response; decode and parse it.
-    const reserve = suffixReserve(inputs);
+    const idLengths = inputs.map((input) => jsonStringLength(input?.recordId));
+    const reserve = suffixReserve(idLengths);
     let estimated = RESPONSE_OVERHEAD;
     const flows: Flow[] = [];
     const outcomes: Outcome[] = inputs.map((input, index) => {
@@ -161,7 +164,7 @@ export function createTransformer(deps: TransformDeps): Transform {
       const after = reserve[index + 1] as number;
       if (outcome.kind === 'dropped') {
         const result = dropped(input);
-        committed += resultSize(result);
+        committed += resultSize(result, idLengths[index]);
         results[index] = result;
         bump(counts, METRIC.dropped(outcome.why));
         return;
@@ -170,13 +173,13 @@ export function createTransformer(deps: TransformDeps): Transform {
         try {
           overflow.push({ index, parts: [decodeBase64(input.data)] });
           const placeholder = failed(input, false);
-          committed += resultSize(placeholder);
+          committed += resultSize(placeholder, idLengths[index]);
           results[index] = placeholder;
         } catch (error) {
           const flowlogError = toFlowlogError(error);
           deps.onRecordError?.(index, flowlogError);
           const result = failed(input);
-          committed += resultSize(result);
+          committed += resultSize(result, idLengths[index]);
           results[index] = result;
           bump(counts, METRIC.failed(flowlogError.reason));
           firstFailure ??= describeFailure(flowlogError);
@@ -185,8 +188,8 @@ export function createTransformer(deps: TransformDeps): Transform {
       }
       if (outcome.kind === 'failed') {
         let result = failed(input);
-        if (committed + resultSize(result) + after > config.responseLimitBytes) result = failed(input, false);
-        committed += resultSize(result);
+        if (committed + resultSize(result, idLengths[index]) + after > config.responseLimitBytes) result = failed(input, false);
+        committed += resultSize(result, idLengths[index]);
         results[index] = result;
         bump(counts, METRIC.failed(outcome.error.reason));
         firstFailure ??= describeFailure(outcome.error);
@@ -203,7 +206,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         input.approximateArrivalTimestamp,
       );
       const result = ok(input, data, keys);
-      const size = resultSize(result);
+      const size = resultSize(result, idLengths[index]);
       if (committed + size + after <= config.responseLimitBytes) {
         committed += size;
         okInputBytes += input.data.length;
@@ -219,11 +222,11 @@ export function createTransformer(deps: TransformDeps): Transform {
         const parts = fitsAlone ? [decodeBase64(input.data)] : split(outcome.decoded, input);
         overflow.push({ index, parts });
         const placeholder = failed(input, false);
-        committed += resultSize(placeholder);
+        committed += resultSize(placeholder, idLengths[index]);
         results[index] = placeholder;
       } catch (error) {
         const result = failed(input, false);
-        committed += resultSize(result);
+        committed += resultSize(result, idLengths[index]);
         results[index] = result;
         const flowlogError = toFlowlogError(error);
         deps.onRecordError?.(index, flowlogError);
@@ -358,13 +361,10 @@ function estimateOkSize(input: FirehoseTransformationEventRecord, expansion: num
  * Bytes every record after index i needs at least (a `ProcessingFailed` entry without data), so a record
  * is accepted only when all that follow can still be answered: `reserve[i]` covers records i..n-1.
  */
-function suffixReserve(inputs: readonly FirehoseTransformationEventRecord[]): number[] {
-  const reserve = new Array<number>(inputs.length + 1);
-  reserve[inputs.length] = 0;
-  for (let i = inputs.length - 1; i >= 0; i--) {
-    reserve[i] =
-      (reserve[i + 1] as number) + resultSize(failed(inputs[i] as FirehoseTransformationEventRecord, false));
-  }
+function suffixReserve(idLengths: readonly number[]): number[] {
+  const reserve = new Array<number>(idLengths.length + 1);
+  reserve[idLengths.length] = 0;
+  for (let i = idLengths.length - 1; i >= 0; i--) reserve[i] = (reserve[i + 1] as number) + minimalSize(idLengths[i] as number);
   return reserve;
 }
 

@@ -46,29 +46,31 @@ export const RESPONSE_OVERHEAD = 13;
  * one), computed without serializing the payload: the runtime serializes the response the same way.
  * Partition-key values are sanitized and base64 is ASCII, so neither needs escaping.
  */
-export function resultSize(record: ResultRecord): number {
+export function resultSize(record: ResultRecord, idJsonLength = jsonStringLength(record.recordId)): number {
   // {"recordId":…,"result":"…"}
-  let size = 12 + jsonStringLength(record.recordId) + 11 + record.result.length + 2 + 1;
+  let size = 12 + idJsonLength + 11 + record.result.length + 2 + 1;
   if ('data' in record && record.data !== undefined) {
     // Our own output is base64; a failed record echoes whatever it was sent, which may need escaping.
     size += record.result === 'Ok' ? 10 + record.data.length : 8 + jsonStringLength(record.data);
   }
   if (record.result === 'Ok') {
-    // ,"metadata":{"partitionKeys":{…}}
-    size += 30 + 2;
-    let first = true;
-    for (const [key, value] of Object.entries(record.metadata.partitionKeys)) {
-      size += (first ? 0 : 1) + key.length + value.length + 5;
-      first = false;
-    }
+    // ,"metadata":{"partitionKeys":{"account_id":"…","region":"…","dt":"…","hour":"…"}}
+    const keys = record.metadata.partitionKeys;
+    size += 32 + 15 + keys.account_id.length + 1 + 11 + keys.region.length + 1 + 7 + keys.dt.length + 1 + 9 + keys.hour.length;
   }
   return size;
 }
 
+/** The smallest entry a record can have: `ProcessingFailed` without data (reserved for every record). */
+export function minimalSize(idJsonLength: number): number {
+  return 12 + idJsonLength + 11 + 16 + 2 + 1;
+}
+
 const SAFE_JSON_STRING = /^[A-Za-z0-9+/=_.-]*$/;
 
-function jsonStringLength(value: string): number {
+export function jsonStringLength(value: string): number {
   // Firehose record ids are digits and data is base64; fall back to the exact answer for anything else.
+  if (typeof value !== 'string') return Buffer.byteLength(JSON.stringify(value) ?? 'null');
   return SAFE_JSON_STRING.test(value) ? value.length + 2 : Buffer.byteLength(JSON.stringify(value));
 }
 

@@ -77,6 +77,19 @@ const table: ReadonlyArray<readonly [name: string, kind: FieldKind, glue: GlueTy
   ['ecs-task-id', 'text', 'string', 7],
   // Version 8.
   ['reject-reason', 'safe', 'string', 8],
+  // Newer fields. Names and values come from AWS's VPC Encryption Controls page and flow-log announcements;
+  // versions as those sources give them. Text, except where AWS lists the values.
+  ['resource-id', 'text', 'string', 9],
+  ['encryption-status', 'int', 'int', 10],
+  ['interface-type', 'text', 'string', 11],
+  ['next-hop-interface-id', 'text', 'string', 11],
+  ['next-hop-interface-type', 'text', 'string', 11],
+  ['next-hop-subnet-id', 'text', 'string', 11],
+  ['next-hop-vpc-id', 'text', 'string', 11],
+  ['next-hop-az-id', 'text', 'string', 11],
+  ['instance-tag', 'text', 'string', 11],
+  ['interface-tag', 'text', 'string', 11],
+  ['asg-tag', 'text', 'string', 11],
 ];
 
 export function toKey(name: string): string {
@@ -94,5 +107,13 @@ export const FIELDS: ReadonlyMap<string, FieldDefinition> = new Map(
 export const DEFAULT_FORMAT =
   '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}';
 
+/** A format with every field of the table up to a version, in table order. */
+export function formatUpTo(version: number): string {
+  return [...FIELDS.values()]
+    .filter((field) => field.since <= version)
+    .map((field) => `\${${field.name}}`)
+    .join(' ');
+}
+
 /** A format with every field of the table, in table order. */
-export const ALL_FIELDS_FORMAT = [...FIELDS.keys()].map((name) => `\${${name}}`).join(' ');
+export const ALL_FIELDS_FORMAT = formatUpTo(Number.POSITIVE_INFINITY);

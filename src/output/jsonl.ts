@@ -12,24 +12,12 @@ export type FlowWriter = (flow: Flow, enrichment: Enrichment | undefined, detect
  * `[A-Za-z0-9.:_-]` need no escaping — this runs for every line of every batch.
  */
 export function createFlowWriter(format: FormatSpec): FlowWriter {
-  const keys = format.fields.map((field) => field.key);
-  const prefixes = format.fields.map((field) => `"${field.key}":`);
-  const kinds = format.fields.map((field) => field.kind);
-  const count = keys.length;
+  const writeFields = compileFieldWriter(format);
   const hasDirection = format.indexOf.has('flow_direction');
 
   return (flow, enrichment, detection) => {
-    let out = '{';
-    let sep = '';
-    for (let i = 0; i < count; i++) {
-      const value = flow[keys[i] as string];
-      if (value === null || value === undefined) continue;
-      const kind = kinds[i];
-      out += sep + (prefixes[i] as string);
-      out +=
-        kind === 'int' ? String(value) : kind === 'safe' ? `"${value as string}"` : JSON.stringify(value);
-      sep = ',';
-    }
+    let out = writeFields(flow, JSON.stringify);
+    let sep = out.length > 1 ? ',' : '';
     if (enrichment) {
       if (enrichment.status) {
         out += `${sep}"enrichment_status":"${enrichment.status}"`;
@@ -39,15 +27,42 @@ export function createFlowWriter(format: FormatSpec): FlowWriter {
         out += sep === '' ? enrichment.eni.fragment.slice(1) : enrichment.eni.fragment;
         sep = ',';
       }
-      if (enrichment.src_aws_service) out += `,"src_aws_service":"${enrichment.src_aws_service}"`;
-      if (enrichment.dst_aws_service) out += `,"dst_aws_service":"${enrichment.dst_aws_service}"`;
-      if (enrichment.flow_direction && !hasDirection)
-        out += `,"flow_direction":"${enrichment.flow_direction}"`;
-      if (enrichment.peer_scope) out += `,"peer_scope":"${enrichment.peer_scope}"`;
+      if (enrichment.src_aws_service) {
+        out += `${sep}"src_aws_service":"${enrichment.src_aws_service}"`;
+        sep = ',';
+      }
+      if (enrichment.dst_aws_service) {
+        out += `${sep}"dst_aws_service":"${enrichment.dst_aws_service}"`;
+        sep = ',';
+      }
+      if (enrichment.flow_direction && !hasDirection) {
+        out += `${sep}"flow_direction":"${enrichment.flow_direction}"`;
+        sep = ',';
+      }
+      if (enrichment.peer_scope) {
+        out += `${sep}"peer_scope":"${enrichment.peer_scope}"`;
+        sep = ',';
+      }
     }
     out += `${sep}"flags":${flagsJson(detection.flags)},"severity":"${detection.severity}"}\n`;
     return out;
   };
+}
+
+/**
+ * Generates the writer of a format's own fields (`{"version":2,"account_id":"…"` without the closing
+ * brace): one straight-line statement per field, no loop over a field table, null values skipped. Values
+ * the schema restricts to `[A-Za-z0-9.:_-]` are quoted as they are; free text goes through JSON.stringify.
+ */
+function compileFieldWriter(format: FormatSpec): (flow: Flow, stringify: (value: unknown) => string) => string {
+  const statements = format.fields.map((field) => {
+    const key = JSON.stringify(field.key);
+    const value =
+      field.kind === 'int' ? 'v' : field.kind === 'safe' ? `'"' + v + '"'` : 'stringify(v)';
+    return `v = flow[${key}]; if (v !== null && v !== undefined) { o += s + ${JSON.stringify(`${JSON.stringify(field.key)}:`)} + ${value}; s = ','; }`;
+  });
+  const body = ["let o = '{', s = '', v;", ...statements, 'return o;'].join('\n');
+  return new Function('flow', 'stringify', body) as (flow: Flow, stringify: (value: unknown) => string) => string;
 }
 
 function flagsJson(flags: readonly string[]): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ParseError } from '../../src/errors.js';
-import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
+import { DEFAULT_FORMAT, formatUpTo } from '../../src/flowlog/fields.js';
 import { parseFormat } from '../../src/flowlog/format.js';
 import { createLineParser } from '../../src/flowlog/parse.js';
 
@@ -274,7 +274,7 @@ describe('createLineParser', () => {
       '0f1e c0 c1 web-svc arn:aws:ecs:us-east-1:123456789012:task-definition/web:7',
       'arn:aws:ecs:us-east-1:123456789012:task/web/7e1b 7e1b BPA',
     ].join(' ');
-    const record = parserFor(ALL_FIELDS_FORMAT)(line);
+    const record = parserFor(formatUpTo(8))(line);
     expect(record).toStrictEqual({
       version: 8,
       account_id: '123456789012',
@@ -317,6 +317,39 @@ describe('createLineParser', () => {
       ecs_task_id: '7e1b',
       reject_reason: 'BPA',
     });
+  });
+
+  it('reads the AWS TCP-flag example that has a doubled space (SYN-ACK and FIN, 19)', () => {
+    const line =
+      '3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 10.0.0.62 52.213.180.42 5001 43638  10.0.0.62 52.213.180.42 6 967 14 1566933133 1566933193 ACCEPT 19 OK';
+    const record = parserFor(V3_TCP_FLAGS_FORMAT)(line);
+    expect(record).toMatchObject({ srcport: 5001, dstport: 43638, pkt_srcaddr: '10.0.0.62', bytes: 967, packets: 14, tcp_flags: 19 });
+  });
+
+  it('parses the NAT gateway example (instance-id absent on a requester-managed interface)', () => {
+    const parse = parserFor('${instance-id} ${interface-id} ${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr}');
+    expect(parse('- eni-1235b8ca123456789 10.0.1.5 10.0.0.220 10.0.1.5 203.0.113.5')).toStrictEqual({
+      instance_id: null,
+      interface_id: 'eni-1235b8ca123456789',
+      srcaddr: '10.0.1.5',
+      dstaddr: '10.0.0.220',
+      pkt_srcaddr: '10.0.1.5',
+      pkt_dstaddr: '203.0.113.5',
+    });
+  });
+
+  it('parses encryption-status (VPC Encryption Controls) and rejects an undocumented value', () => {
+    const parse = parserFor('${flow-direction} ${traffic-path} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${encryption-status}');
+    expect(parse('egress 1 10.0.128.55 10.0.133.8 80 43236 1')).toStrictEqual({
+      flow_direction: 'egress',
+      traffic_path: 1,
+      srcaddr: '10.0.128.55',
+      dstaddr: '10.0.133.8',
+      srcport: 80,
+      dstport: 43236,
+      encryption_status: 1,
+    });
+    expect(() => parse('egress 1 10.0.128.55 10.0.133.8 80 43236 4')).toThrow(/field encryption-status \(position 7\): 4 is out of range/);
   });
 
   it('passes a field it does not know through as a string under its _ name', () => {
