@@ -11,9 +11,9 @@ import { createEc2Inventory } from './aws/ec2-inventory.js';
 import { loadConfig } from './config.js';
 import type { InventoryDocument, RawNetworkInterface } from './enrich/ports.js';
 import { createStaticInventory } from './enrich/static-inventory.js';
+import type { Reingester } from './firehose/reingest.js';
 import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT } from './flowlog/fields.js';
 import { parseFormat } from './flowlog/format.js';
-import type { Reingester } from './firehose/reingest.js';
 import { createPipeline } from './pipeline.js';
 import { renderLine } from './sample/generate.js';
 
@@ -227,9 +227,9 @@ async function measureFormat(name: string, format: string) {
     for (const buffer of prepared) sink += buffer.toString('base64').length;
     if (i >= 3) floors.push(performance.now() - t);
   }
-  const ok = response.records.filter((r) => r.result === "Ok").length;
-  const failedCount = response.records.filter((r) => r.result === "ProcessingFailed").length;
-  if (failedCount > 0) console.error(`${name}: ${failedCount} records failed`);
+  const ok = response.records.filter((r) => r.result === 'Ok').length;
+  const failedCount = response.records.filter((r) => r.result === 'ProcessingFailed').length;
+  if (failedCount > 0) console.error(`${name}: ${failedCount} valid records came back ProcessingFailed`);
   const batchMs = median(times);
   const floorMs = median(floors);
   const result = {

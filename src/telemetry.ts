@@ -26,12 +26,12 @@ export const METRIC = {
   bytesIn: 'BytesIn',
   bytesOut: 'BytesOut',
   responseBytes: 'ResponseBytes',
-  failed: (reason: string) => `Failed_${reason}`,
-  dropped: (why: string) => `Dropped_${why}`,
-  flag: (flag: string) => `Flag_${flag}`,
-  severity: (severity: string) => `Severity_${severity}`,
-  suppressed: (flag: string) => `Suppressed_${flag}`,
-  enrichment: (status: string) => `Enrichment_${status}`,
+  failed: (reason: string) => named('Failed_', reason),
+  dropped: (why: string) => named('Dropped_', why),
+  flag: (flag: string) => named('Flag_', flag),
+  severity: (severity: string) => named('Severity_', severity),
+  suppressed: (flag: string) => named('Suppressed_', flag),
+  enrichment: (status: string) => named('Enrichment_', status),
   cacheHits: 'EniCacheHits',
   cacheMisses: 'EniCacheMisses',
   lookupCalls: 'Ec2Calls',
@@ -39,6 +39,22 @@ export const METRIC = {
   lookupErrors: 'Ec2Errors',
   durationMs: 'TransformMilliseconds',
 } as const;
+
+// Metric names are built per flow on the hot path; the set of names is small, so keep each one built once.
+const names = new Map<string, Map<string, string>>();
+function named(prefix: string, value: string): string {
+  let byValue = names.get(prefix);
+  if (!byValue) {
+    byValue = new Map();
+    names.set(prefix, byValue);
+  }
+  let name = byValue.get(value);
+  if (name === undefined) {
+    name = `${prefix}${value}`;
+    if (byValue.size < 1000) byValue.set(value, name);
+  }
+  return name;
+}
 
 const MILLISECONDS = new Set<string>([METRIC.lookupMs, METRIC.durationMs]);
 const BYTES = new Set<string>([METRIC.bytesIn, METRIC.bytesOut, METRIC.responseBytes]);

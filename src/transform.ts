@@ -21,17 +21,18 @@ import type { Reingester } from './firehose/reingest.js';
 import {
   dropped,
   failed,
-  ok,
-  RESPONSE_OVERHEAD,
-  type ResultRecord,
-  responseSize,
   jsonStringLength,
   minimalSize,
+  ok,
+  okSize,
+  RESPONSE_OVERHEAD,
+  type ResultRecord,
   resultSize,
   type TransformResponse,
 } from './firehose/result.js';
 import { isHeaderLine } from './flowlog/format.js';
 import { createLineParser, type Flow } from './flowlog/parse.js';
+import { ByteWriter } from './output/byte-writer.js';
 import { createFlowWriter } from './output/jsonl.js';
 import { partitionKeys } from './output/partition.js';
 import { bump, type InvocationSummary, METRIC } from './telemetry.js';
@@ -86,6 +87,8 @@ export function createTransformer(deps: TransformDeps): Transform {
   // Output base64 bytes per input base64 byte, learned per container: admits records before any work is
   // spent on them, so a batch too large for one response costs only what it returns.
   let expansion = INITIAL_EXPANSION;
+  // Reused across invocations: each Ok record's data is encoded out of it before the next one starts.
+  const output = new ByteWriter();
 
   return async (event) => {
     const started = now();
@@ -151,7 +154,18 @@ export function createTransformer(deps: TransformDeps): Transform {
     // 3. Detect over the batch as a whole.
     const detection: DetectionBatch | undefined = detector?.evaluate(flows, enrichments, started);
 
-    // 4. Serialize within the response budget.
+    // 4. Serialize within the response budget. All output goes into one reused byte buffer; each record's
+    // base64 is a slice of it, and its size is known before it is encoded.
+    output.reset();
+    const offsets = new Array<number>(inputs.length + 1).fill(0);
+    outcomes.forEach((outcome, index) => {
+      offsets[index] = output.length;
+      if (outcome.kind !== 'parsed') return;
+      for (let i = outcome.first; i < outcome.first + outcome.count; i++) {
+        writeFlow(output, flows[i] as Flow, enrichments[i], detection?.detections[i] ?? NO_FINDINGS);
+      }
+    });
+    offsets[inputs.length] = output.length;
     const results: (ResultRecord | undefined)[] = new Array(inputs.length);
     let committed = RESPONSE_OVERHEAD;
     let okInputBytes = 0;
@@ -188,32 +202,30 @@ export function createTransformer(deps: TransformDeps): Transform {
       }
       if (outcome.kind === 'failed') {
         let result = failed(input);
-        if (committed + resultSize(result, idLengths[index]) + after > config.responseLimitBytes) result = failed(input, false);
+        if (committed + resultSize(result, idLengths[index]) + after > config.responseLimitBytes)
+          result = failed(input, false);
         committed += resultSize(result, idLengths[index]);
         results[index] = result;
         bump(counts, METRIC.failed(outcome.error.reason));
         firstFailure ??= describeFailure(outcome.error);
         return;
       }
-      let text = '';
-      for (let i = outcome.first; i < outcome.first + outcome.count; i++) {
-        text += writeFlow(flows[i] as Flow, enrichments[i], detection?.detections[i] ?? NO_FINDINGS);
-      }
-      const data = Buffer.from(text, 'utf8').toString('base64');
+      const start = offsets[index] as number;
+      const end = offsets[index + 1] as number;
       const keys = partitionKeys(
         flows[outcome.first] as Flow,
         eventRegion,
         input.approximateArrivalTimestamp,
       );
-      const result = ok(input, data, keys);
-      const size = resultSize(result, idLengths[index]);
+      const size = okSize(idLengths[index] as number, base64Length(end - start), keys);
       if (committed + size + after <= config.responseLimitBytes) {
+        const data = output.buffer.toString('base64', start, end);
         committed += size;
         okInputBytes += input.data.length;
         okOutputBytes += data.length;
-        results[index] = result;
+        results[index] = ok(input, data, keys);
         okIndexes.push(index);
-        bump(counts, METRIC.bytesOut, text.length);
+        bump(counts, METRIC.bytesOut, end - start);
         return;
       }
       // Does not fit: re-ingest the original bytes (split when it could never fit on its own).
@@ -253,21 +265,26 @@ export function createTransformer(deps: TransformDeps): Transform {
         const input = inputs[index] as FirehoseTransformationEventRecord;
         if (accepted[n]) {
           results[index] = dropped(input);
+          // "Dropped" is 9 bytes shorter than the "ProcessingFailed" placeholder that was counted.
+          committed -= 9;
           bump(counts, METRIC.recordsReingested);
         } else {
-          const error = reingester
-            ? new CapacityError(
-                'reingest_failed',
-                'output does not fit the response and re-ingesting it failed',
-              )
-            : new CapacityError(
-                'too_large',
-                'output does not fit the response and there is no stream to re-ingest into',
-              );
-          deps.onRecordError?.(index, error);
+          const reason = reingester ? 'reingest_failed' : 'too_large';
+          // Errors (and their stack traces) only when someone reads them: thousands can fail at once.
+          if (deps.onRecordError) {
+            deps.onRecordError(
+              index,
+              new CapacityError(
+                reason,
+                reingester
+                  ? 'output does not fit the response and re-ingesting it failed'
+                  : 'output does not fit the response and there is no stream to re-ingest into',
+              ),
+            );
+          }
           bump(counts, METRIC.reingestFailed);
-          bump(counts, METRIC.failed(error.reason));
-          firstFailure ??= describeFailure(error);
+          bump(counts, METRIC.failed(reason));
+          firstFailure ??= { reason };
         }
       });
     }
@@ -282,14 +299,19 @@ export function createTransformer(deps: TransformDeps): Transform {
     countFindings(counts, okFlowIndexes, enrichments, detection);
 
     const records = results as ResultRecord[];
+    let dropCount = 0;
+    let failCount = 0;
     for (const record of records) {
-      if (record.result === 'Ok') bump(counts, METRIC.recordsOk);
-      else if (record.result === 'Dropped') bump(counts, METRIC.recordsDropped);
-      else bump(counts, METRIC.recordsFailed);
+      if (record.result === 'Dropped') dropCount++;
+      else if (record.result === 'ProcessingFailed') failCount++;
     }
+    counts[METRIC.recordsOk] = okIndexes.length;
+    counts[METRIC.recordsDropped] = dropCount;
+    counts[METRIC.recordsFailed] = failCount;
     counts[METRIC.recordsIn] = inputs.length;
     counts[METRIC.flowsOk] = okFlowIndexes.length;
-    counts[METRIC.responseBytes] = responseSize(records);
+    // The running total is exact (a test compares it with the serialized response).
+    counts[METRIC.responseBytes] = records.length > 0 ? committed : RESPONSE_OVERHEAD + 1;
     for (const [flag, n] of Object.entries(detection?.suppressed ?? {}))
       bump(counts, METRIC.suppressed(flag), n);
     report({
@@ -345,6 +367,10 @@ function countFindings(
   }
 }
 
+function base64Length(bytes: number): number {
+  return Math.ceil(bytes / 3) * 4;
+}
+
 /** Before any data is seen: above the default format's measured expansion (README), to admit safely. */
 const INITIAL_EXPANSION = 7;
 const MAX_EXPANSION = 40;
@@ -364,7 +390,8 @@ function estimateOkSize(input: FirehoseTransformationEventRecord, expansion: num
 function suffixReserve(idLengths: readonly number[]): number[] {
   const reserve = new Array<number>(idLengths.length + 1);
   reserve[idLengths.length] = 0;
-  for (let i = idLengths.length - 1; i >= 0; i--) reserve[i] = (reserve[i + 1] as number) + minimalSize(idLengths[i] as number);
+  for (let i = idLengths.length - 1; i >= 0; i--)
+    reserve[i] = (reserve[i + 1] as number) + minimalSize(idLengths[i] as number);
   return reserve;
 }
 

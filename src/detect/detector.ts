@@ -40,12 +40,12 @@ interface DestinationWindow {
 
 /** What one flow of the batch contributes, computed once in `evaluate` and reused by `commit`. */
 interface Contribution {
-  readonly source?: string;
+  readonly source: string | undefined;
   readonly time: number;
-  readonly port?: number;
+  readonly port: number | undefined;
   readonly adminReject: boolean;
   readonly inbound: boolean;
-  readonly egressTo?: string;
+  readonly egressTo: string | undefined;
   readonly bytes: number;
 }
 
@@ -70,18 +70,14 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
 
   const sourceWindow = (source: string): SourceWindow | undefined => sources.get(source);
 
+  /** The window entry of a key, created when missing; past the bound, the oldest key goes first. */
   function touch<K, V>(map: Map<K, V>, key: K, create: () => V): V {
     let value = map.get(key);
     if (value === undefined) {
       value = create();
-      if (map.size >= config.windowMaxSources) {
-        const oldest = map.keys().next().value as K;
-        map.delete(oldest);
-      }
-    } else {
-      map.delete(key);
+      if (map.size >= config.windowMaxSources) map.delete(map.keys().next().value as K);
+      map.set(key, value);
     }
-    map.set(key, value);
     return value;
   }
 
@@ -111,14 +107,15 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
           flow.action === 'ACCEPT'
             ? (flow.pkt_dstaddr ?? flow.dstaddr ?? undefined)
             : undefined;
+        // One object shape for every flow (absent values undefined): this runs for every line.
         contributions[i] = {
           time,
           bytes: typeof flow.bytes === 'number' ? flow.bytes : 0,
           adminReject: initiated && isRejectedTo(flow, adminPorts, initiatedBy),
           inbound: initiated && external && enrichment?.direction === 'ingress',
-          ...(initiated ? { source } : {}),
-          ...(initiated && typeof flow.dstport === 'number' ? { port: flow.dstport } : {}),
-          ...(egressTo ? { egressTo } : {}),
+          source: initiated ? source : undefined,
+          port: initiated && typeof flow.dstport === 'number' ? flow.dstport : undefined,
+          egressTo,
         };
       }
       // A window entry counts for a source when it is at most one window older than the source's earliest

@@ -177,9 +177,11 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
   }
 
   function makeView(info: EniInfo): EniView & { cidrs: Cidr[]; addressSet: Set<string> } {
+    const fragment = eniFragment(info, format);
     return {
       info,
-      fragment: eniFragment(info, format),
+      fragment,
+      fragmentBytes: Buffer.from(fragment, 'utf8'),
       cidrs: (info.vpcCidrs ?? []).map(parseCidr).filter((c): c is Cidr => c !== undefined),
       addressSet: new Set(info.addresses ?? []),
     };
@@ -268,14 +270,15 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
           }
           const srcService = (hasSrcService ? flow.pkt_src_aws_service : undefined) ?? srcFacts?.service;
           const dstService = (hasDstService ? flow.pkt_dst_aws_service : undefined) ?? dstFacts?.service;
+          // One object shape for every flow: the writer and the rules read these on the hot path.
           return {
             status,
-            ...(view ? { eni: view } : {}),
-            ...(srcService ? { src_aws_service: srcService } : {}),
-            ...(dstService ? { dst_aws_service: dstService } : {}),
-            ...(inferred && !hasDirection ? { flow_direction: inferred } : {}),
-            ...(peerScope ? { peer_scope: peerScope } : {}),
-            ...(direction ? { direction } : {}),
+            eni: view,
+            src_aws_service: srcService ?? undefined,
+            dst_aws_service: dstService ?? undefined,
+            flow_direction: inferred && !hasDirection ? inferred : undefined,
+            peer_scope: peerScope,
+            direction,
           };
         },
       };

@@ -27,15 +27,15 @@ export type EnrichmentStatus = 'ok' | 'not_found' | 'unavailable' | 'skipped';
 /** Fields enrichment adds to one flow. `eni` is shared by every flow of the interface. */
 export interface Enrichment {
   /** Absent when interface lookups are switched off (ENRICHMENT=off). */
-  readonly status?: EnrichmentStatus;
-  readonly eni?: EniView;
-  readonly src_aws_service?: string;
-  readonly dst_aws_service?: string;
+  readonly status: EnrichmentStatus | undefined;
+  readonly eni: EniView | undefined;
+  readonly src_aws_service: string | undefined;
+  readonly dst_aws_service: string | undefined;
   /** Only when the log format has no flow-direction of its own: inferred from the ENI's addresses. */
-  readonly flow_direction?: 'ingress' | 'egress';
-  readonly peer_scope?: 'internal' | 'external';
+  readonly flow_direction: 'ingress' | 'egress' | undefined;
+  readonly peer_scope: 'internal' | 'external' | undefined;
   /** Direction used by detection, from the record's own field or inferred. */
-  readonly direction?: 'ingress' | 'egress';
+  readonly direction: 'ingress' | 'egress' | undefined;
 }
 
 /** An EniInfo with its JSON members serialized once, so a busy interface costs nothing per flow. */
@@ -43,6 +43,8 @@ export interface EniView {
   readonly info: EniInfo;
   /** `,"eni_type":"…",…` — the ENI-derived members, each starting with a comma. */
   readonly fragment: string;
+  /** The same, UTF-8 encoded. */
+  readonly fragmentBytes: Buffer;
 }
 
 /** Counters one invocation's enrichment reports in its summary and metrics. */

@@ -61,7 +61,8 @@ export function decodeBase64(data: unknown): Buffer {
   const length = data.length;
   if (length % 4 !== 0) throw new DecodeError('invalid_base64', 'record data is not valid base64');
   const bytes = Buffer.from(data, 'base64');
-  const padding = length === 0 ? 0 : data.charCodeAt(length - 1) !== 61 ? 0 : data.charCodeAt(length - 2) === 61 ? 2 : 1;
+  const padding =
+    length === 0 ? 0 : data.charCodeAt(length - 1) !== 61 ? 0 : data.charCodeAt(length - 2) === 61 ? 2 : 1;
   if (bytes.length !== (length / 4) * 3 - padding) {
     throw new DecodeError('invalid_base64', 'record data is not valid base64');
   }

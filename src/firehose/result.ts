@@ -56,9 +56,47 @@ export function resultSize(record: ResultRecord, idJsonLength = jsonStringLength
   if (record.result === 'Ok') {
     // ,"metadata":{"partitionKeys":{"account_id":"…","region":"…","dt":"…","hour":"…"}}
     const keys = record.metadata.partitionKeys;
-    size += 32 + 15 + keys.account_id.length + 1 + 11 + keys.region.length + 1 + 7 + keys.dt.length + 1 + 9 + keys.hour.length;
+    size +=
+      32 +
+      15 +
+      keys.account_id.length +
+      1 +
+      11 +
+      keys.region.length +
+      1 +
+      7 +
+      keys.dt.length +
+      1 +
+      9 +
+      keys.hour.length;
   }
   return size;
+}
+
+/** Size of an `Ok` entry from its parts, before its data is encoded (same arithmetic as `resultSize`). */
+export function okSize(idJsonLength: number, dataLength: number, keys: PartitionKeys): number {
+  return (
+    12 +
+    idJsonLength +
+    11 +
+    2 +
+    2 +
+    1 +
+    10 +
+    dataLength +
+    32 +
+    15 +
+    keys.account_id.length +
+    1 +
+    11 +
+    keys.region.length +
+    1 +
+    7 +
+    keys.dt.length +
+    1 +
+    9 +
+    keys.hour.length
+  );
 }
 
 /** The smallest entry a record can have: `ProcessingFailed` without data (reserved for every record). */

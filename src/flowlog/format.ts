@@ -81,8 +81,10 @@ export function formatFromHeader(header: string): string {
 
 /** True when a line is a header (field names, as in S3-delivered files) rather than data. */
 export function isHeaderLine(line: string): boolean {
+  // Data lines almost always start with a digit or `-`; only a lower-case letter can start a field name.
+  const first = line.charCodeAt(0);
+  if (first < 97 || first > 122) return false;
   const space = line.indexOf(' ');
-  const first = space === -1 ? line : line.slice(0, space);
-  if (!FIELDS.has(first)) return false;
+  if (!FIELDS.has(space === -1 ? line : line.slice(0, space))) return false;
   return /^[a-z][a-z0-9-]*(?: [a-z][a-z0-9-]*)*\s*$/.test(line);
 }

@@ -46,7 +46,6 @@ export interface ParseOptions {
 
 export type LineParser = (line: string) => Flow;
 
-
 /**
  * Builds the parser for one configured format. Conversion and validation are split on purpose:
  * conversion only turns digits into numbers; every constraint (ranges, patterns, enums, addresses)

@@ -2,72 +2,125 @@ import type { Detection } from '../detect/types.js';
 import type { EniInfo, Enrichment } from '../enrich/types.js';
 import type { FormatSpec } from '../flowlog/format.js';
 import type { Flow } from '../flowlog/parse.js';
+import { ByteWriter, bytesOf } from './byte-writer.js';
 
-export type FlowWriter = (flow: Flow, enrichment: Enrichment | undefined, detection: Detection) => string;
+export type FlowWriter = (
+  out: ByteWriter,
+  flow: Flow,
+  enrichment: Enrichment | undefined,
+  detection: Detection,
+) => void;
+
+const K = {
+  enrichmentStatus: bytesOf('"enrichment_status":"'),
+  srcService: bytesOf('"src_aws_service":"'),
+  dstService: bytesOf('"dst_aws_service":"'),
+  flowDirection: bytesOf('"flow_direction":"'),
+  peerScope: bytesOf('"peer_scope":"'),
+  flagsEmpty: bytesOf('"flags":[],"severity":"'),
+  flags: bytesOf('"flags":['),
+  severity: bytesOf('],"severity":"'),
+  end: bytesOf('"}\n'),
+};
+const COMMA = 0x2c;
+const QUOTE = 0x22;
 
 /**
  * Builds the writer of emitted records for one format: one JSON object per flow, `\n`-terminated, fields
  * in format order then enrichment then detection, absent values omitted. Hand-built rather than
- * `JSON.stringify`: key prefixes are computed once, and values the schema restricts to
+ * `JSON.stringify`, straight into bytes: key prefixes are encoded once, and values the schema restricts to
  * `[A-Za-z0-9.:_-]` need no escaping — this runs for every line of every batch.
  */
 export function createFlowWriter(format: FormatSpec): FlowWriter {
   const writeFields = compileFieldWriter(format);
   const hasDirection = format.indexOf.has('flow_direction');
 
-  return (flow, enrichment, detection) => {
-    let out = writeFields(flow, JSON.stringify);
-    let sep = out.length > 1 ? ',' : '';
+  return (out, flow, enrichment, detection) => {
+    out.byte(0x7b);
+    let sep = writeFields(out, flow);
     if (enrichment) {
       if (enrichment.status) {
-        out += `${sep}"enrichment_status":"${enrichment.status}"`;
-        sep = ',';
+        if (sep) out.byte(COMMA);
+        out.bytes(K.enrichmentStatus);
+        out.ascii(enrichment.status);
+        out.byte(QUOTE);
+        sep = true;
       }
-      if (enrichment.eni) {
-        out += sep === '' ? enrichment.eni.fragment.slice(1) : enrichment.eni.fragment;
-        sep = ',';
+      const eni = enrichment.eni;
+      if (eni) {
+        // The fragment starts with a comma: skip it when nothing precedes it.
+        if (sep) out.bytes(eni.fragmentBytes);
+        else out.bytes(eni.fragmentBytes.subarray(1));
+        sep = sep || eni.fragmentBytes.length > 0;
       }
-      if (enrichment.src_aws_service) {
-        out += `${sep}"src_aws_service":"${enrichment.src_aws_service}"`;
-        sep = ',';
-      }
-      if (enrichment.dst_aws_service) {
-        out += `${sep}"dst_aws_service":"${enrichment.dst_aws_service}"`;
-        sep = ',';
-      }
-      if (enrichment.flow_direction && !hasDirection) {
-        out += `${sep}"flow_direction":"${enrichment.flow_direction}"`;
-        sep = ',';
-      }
-      if (enrichment.peer_scope) {
-        out += `${sep}"peer_scope":"${enrichment.peer_scope}"`;
-        sep = ',';
-      }
+      sep = member(out, sep, K.srcService, enrichment.src_aws_service);
+      sep = member(out, sep, K.dstService, enrichment.dst_aws_service);
+      if (!hasDirection) sep = member(out, sep, K.flowDirection, enrichment.flow_direction);
+      sep = member(out, sep, K.peerScope, enrichment.peer_scope);
     }
-    out += `${sep}"flags":${flagsJson(detection.flags)},"severity":"${detection.severity}"}\n`;
-    return out;
+    if (sep) out.byte(COMMA);
+    const flags = detection.flags;
+    if (flags.length === 0) out.bytes(K.flagsEmpty);
+    else {
+      out.bytes(K.flags);
+      for (let i = 0; i < flags.length; i++) {
+        if (i > 0) out.byte(COMMA);
+        out.byte(QUOTE);
+        out.ascii(flags[i] as string);
+        out.byte(QUOTE);
+      }
+      out.bytes(K.severity);
+    }
+    out.ascii(detection.severity);
+    out.bytes(K.end);
   };
 }
 
-/**
- * Generates the writer of a format's own fields (`{"version":2,"account_id":"…"` without the closing
- * brace): one straight-line statement per field, no loop over a field table, null values skipped. Values
- * the schema restricts to `[A-Za-z0-9.:_-]` are quoted as they are; free text goes through JSON.stringify.
- */
-function compileFieldWriter(format: FormatSpec): (flow: Flow, stringify: (value: unknown) => string) => string {
-  const statements = format.fields.map((field) => {
-    const key = JSON.stringify(field.key);
-    const value =
-      field.kind === 'int' ? 'v' : field.kind === 'safe' ? `'"' + v + '"'` : 'stringify(v)';
-    return `v = flow[${key}]; if (v !== null && v !== undefined) { o += s + ${JSON.stringify(`${JSON.stringify(field.key)}:`)} + ${value}; s = ','; }`;
-  });
-  const body = ["let o = '{', s = '', v;", ...statements, 'return o;'].join('\n');
-  return new Function('flow', 'stringify', body) as (flow: Flow, stringify: (value: unknown) => string) => string;
+function member(out: ByteWriter, sep: boolean, key: Uint8Array, value: string | undefined): boolean {
+  if (!value) return sep;
+  if (sep) out.byte(COMMA);
+  out.bytes(key);
+  out.ascii(value);
+  out.byte(QUOTE);
+  return true;
 }
 
-function flagsJson(flags: readonly string[]): string {
-  if (flags.length === 0) return '[]';
-  return `["${flags.join('","')}"]`;
+/** One flow as its JSON line (tests and tools; the transform writes into one shared buffer). */
+export function flowToLine(
+  writer: FlowWriter,
+  flow: Flow,
+  enrichment: Enrichment | undefined,
+  detection: Detection,
+): string {
+  const out = new ByteWriter(1024);
+  writer(out, flow, enrichment, detection);
+  return out.toString();
+}
+
+/**
+ * Generates the writer of a format's own fields (the members after `{`): one straight-line statement per
+ * field, no loop over a field table, null values skipped. Values the schema restricts to `[A-Za-z0-9.:_-]`
+ * are copied as they are; free text is escaped. Returns whether anything was written.
+ */
+function compileFieldWriter(format: FormatSpec): (out: ByteWriter, flow: Flow) => boolean {
+  const keys = format.fields.map((field) => [bytesOf(`"${field.key}":`), bytesOf(`,"${field.key}":`)]);
+  const statements = format.fields.map((field, i) => {
+    const value =
+      field.kind === 'int'
+        ? 'out.int(v);'
+        : field.kind === 'safe'
+          ? 'out.byte(34); out.ascii(v); out.byte(34);'
+          : 'out.json(v);';
+    return `v = flow[${JSON.stringify(field.key)}]; if (v !== null && v !== undefined) { out.bytes(s ? keys[${i}][1] : keys[${i}][0]); ${value} s = true; }`;
+  });
+  const body = [
+    'return function writeFields(out, flow) {',
+    'let s = false, v;',
+    ...statements,
+    'return s;',
+    '};',
+  ].join('\n');
+  return new Function('keys', body)(keys) as (out: ByteWriter, flow: Flow) => boolean;
 }
 
 /**

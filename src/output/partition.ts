@@ -31,13 +31,41 @@ export function sanitizeKey(value: string): string {
  * and the UTC date and hour of the flow's `start` (arrival time when the flow has none).
  */
 export function partitionKeys(flow: Flow, eventRegion: string, arrivalMs: number): PartitionKeys {
-  const iso = new Date(timestampMs(flow, arrivalMs)).toISOString();
+  const ms = timestampMs(flow, arrivalMs);
+  const day = Math.floor(ms / DAY_MS);
   return {
-    account_id: sanitizeKey(flow.account_id ?? 'unknown'),
-    region: sanitizeKey(flow.region ?? eventRegion),
-    dt: iso.slice(0, 10),
-    hour: iso.slice(11, 13),
+    account_id: sanitizeCached(flow.account_id ?? 'unknown'),
+    region: sanitizeCached(flow.region ?? eventRegion),
+    dt: dayString(day),
+    hour: HOURS[Math.floor((ms - day * DAY_MS) / 3_600_000)] as string,
   };
+}
+
+const DAY_MS = 86_400_000;
+const HOURS = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
+
+// Per-record date formatting and regex sanitising are the costly part of a partition key; a batch has
+// few distinct days and accounts. Both memos are bounded.
+const days = new Map<number, string>();
+function dayString(day: number): string {
+  let text = days.get(day);
+  if (text === undefined) {
+    text = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (days.size > 10_000) days.clear();
+    days.set(day, text);
+  }
+  return text;
+}
+
+const sanitized = new Map<string, string>();
+function sanitizeCached(value: string): string {
+  let clean = sanitized.get(value);
+  if (clean === undefined) {
+    clean = sanitizeKey(value);
+    if (sanitized.size > 10_000) sanitized.clear();
+    sanitized.set(value, clean);
+  }
+  return clean;
 }
 
 // Dates beyond ±8.64e15 ms are invalid in JavaScript; a hostile `start` must not throw.

@@ -500,7 +500,15 @@ describe('createEnricher with the EC2 inventory', () => {
     // Assess
     const enriched = batchFlows.map((flow) => batch.enrich(flow));
     expect(enriched.map((e) => e?.status)).toStrictEqual(Array(100).fill('unavailable'));
-    expect(enriched[0]).toStrictEqual({ status: 'unavailable', peer_scope: 'external' });
+    expect(enriched[0]).toStrictEqual({
+      status: 'unavailable',
+      eni: undefined,
+      src_aws_service: undefined,
+      dst_aws_service: undefined,
+      flow_direction: undefined,
+      peer_scope: 'external',
+      direction: undefined,
+    });
     expect(batch.stats.lookupErrors).toBe(1);
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeNetworkInterfacesCommand, 1);
     expect(ec2Mock).not.toHaveReceivedCommand(DescribeSubnetsCommand);

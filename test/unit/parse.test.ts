@@ -323,11 +323,20 @@ describe('createLineParser', () => {
     const line =
       '3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 10.0.0.62 52.213.180.42 5001 43638  10.0.0.62 52.213.180.42 6 967 14 1566933133 1566933193 ACCEPT 19 OK';
     const record = parserFor(V3_TCP_FLAGS_FORMAT)(line);
-    expect(record).toMatchObject({ srcport: 5001, dstport: 43638, pkt_srcaddr: '10.0.0.62', bytes: 967, packets: 14, tcp_flags: 19 });
+    expect(record).toMatchObject({
+      srcport: 5001,
+      dstport: 43638,
+      pkt_srcaddr: '10.0.0.62',
+      bytes: 967,
+      packets: 14,
+      tcp_flags: 19,
+    });
   });
 
   it('parses the NAT gateway example (instance-id absent on a requester-managed interface)', () => {
-    const parse = parserFor('${instance-id} ${interface-id} ${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr}');
+    const parse = parserFor(
+      '${instance-id} ${interface-id} ${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr}',
+    );
     expect(parse('- eni-1235b8ca123456789 10.0.1.5 10.0.0.220 10.0.1.5 203.0.113.5')).toStrictEqual({
       instance_id: null,
       interface_id: 'eni-1235b8ca123456789',
@@ -339,7 +348,9 @@ describe('createLineParser', () => {
   });
 
   it('parses encryption-status (VPC Encryption Controls) and rejects an undocumented value', () => {
-    const parse = parserFor('${flow-direction} ${traffic-path} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${encryption-status}');
+    const parse = parserFor(
+      '${flow-direction} ${traffic-path} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${encryption-status}',
+    );
     expect(parse('egress 1 10.0.128.55 10.0.133.8 80 43236 1')).toStrictEqual({
       flow_direction: 'egress',
       traffic_path: 1,
@@ -349,7 +360,9 @@ describe('createLineParser', () => {
       dstport: 43236,
       encryption_status: 1,
     });
-    expect(() => parse('egress 1 10.0.128.55 10.0.133.8 80 43236 4')).toThrow(/field encryption-status \(position 7\): 4 is out of range/);
+    expect(() => parse('egress 1 10.0.128.55 10.0.133.8 80 43236 4')).toThrow(
+      /field encryption-status \(position 7\): 4 is out of range/,
+    );
   });
 
   it('passes a field it does not know through as a string under its _ name', () => {

@@ -1,0 +1,95 @@
+/**
+ * An append-only byte buffer for the emitted JSON Lines of one invocation. Writing bytes straight into one
+ * reused Buffer avoids building a string per field (each `+=` allocates a rope node) and flattening them
+ * again before encoding; each record's base64 is then a slice of this buffer.
+ */
+export class ByteWriter {
+  buffer: Buffer;
+  length = 0;
+
+  constructor(initialBytes = 1 << 20) {
+    this.buffer = Buffer.allocUnsafe(initialBytes);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < this.length + extra) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buffer.copy(next, 0, 0, this.length);
+    this.buffer = next;
+  }
+
+  /** Bytes already encoded (constant keys, an interface's pre-serialized members). */
+  bytes(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.ensure(n);
+    const buffer = this.buffer;
+    let at = this.length;
+    if (n < 32) for (let i = 0; i < n; i++) buffer[at++] = bytes[i] as number;
+    else {
+      buffer.set(bytes, at);
+      at += n;
+    }
+    this.length = at;
+  }
+
+  byte(code: number): void {
+    this.ensure(1);
+    this.buffer[this.length++] = code;
+  }
+
+  /** A string known to be ASCII (validated tokens, enum values). */
+  ascii(text: string): void {
+    const n = text.length;
+    this.ensure(n);
+    const buffer = this.buffer;
+    let at = this.length;
+    for (let i = 0; i < n; i++) buffer[at++] = text.charCodeAt(i);
+    this.length = at;
+  }
+
+  /** A non-negative integer (validated), as JSON digits. */
+  int(value: number): void {
+    if (value < 10) {
+      this.byte(48 + value);
+      return;
+    }
+    this.ascii(String(value));
+  }
+
+  /** Any string as a JSON string literal: the fast path copies plain ASCII, the rest goes through JSON. */
+  json(text: string): void {
+    const n = text.length;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        const encoded = JSON.stringify(text);
+        const bytes = Buffer.byteLength(encoded, 'utf8');
+        this.ensure(bytes);
+        this.length += this.buffer.write(encoded, this.length, 'utf8');
+        return;
+      }
+    }
+    this.ensure(n + 2);
+    const buffer = this.buffer;
+    let at = this.length;
+    buffer[at++] = 0x22;
+    for (let i = 0; i < n; i++) buffer[at++] = text.charCodeAt(i);
+    buffer[at++] = 0x22;
+    this.length = at;
+  }
+
+  toString(start = 0, end = this.length): string {
+    return this.buffer.toString('utf8', start, end);
+  }
+}
+
+/** Encodes an ASCII constant once. */
+export function bytesOf(text: string): Buffer {
+  return Buffer.from(text, 'utf8');
+}
