@@ -82,7 +82,7 @@ export function createTransformer(deps: TransformDeps): Transform {
   const { config, enricher, detector, reingester, report } = deps;
   const now = deps.now ?? Date.now;
   const parseLine = createLineParser(config.format, { maxLineLength: config.maxLineLength });
-  const writeFlow = createFlowWriter(config.format);
+  const writeFlow = createFlowWriter(config.format, config.maxLineLength);
   const decodeOptions = { maxDecompressedBytes: config.maxDecompressedBytes };
   // Output base64 bytes per input base64 byte, learned per container: admits records before any work is
   // spent on them, so a batch too large for one response costs only what it returns.

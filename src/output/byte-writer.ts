@@ -15,6 +15,11 @@ export class ByteWriter {
     this.length = 0;
   }
 
+  /** Makes room for `extra` more bytes, so generated writers can write without checking each byte. */
+  reserve(extra: number): void {
+    this.ensure(extra);
+  }
+
   private ensure(extra: number): void {
     if (this.length + extra <= this.buffer.length) return;
     let size = this.buffer.length * 2;
@@ -92,4 +97,32 @@ export class ByteWriter {
 /** Encodes an ASCII constant once. */
 export function bytesOf(text: string): Buffer {
   return Buffer.from(text, 'utf8');
+}
+
+/** Copies constant bytes into `buffer` at `at`; returns the new position (the caller has reserved room). */
+export function putBytes(buffer: Buffer, at: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) buffer[at++] = bytes[i] as number;
+  return at;
+}
+
+/** Writes an ASCII string (a validated token) at `at`; returns the new position. */
+export function putAscii(buffer: Buffer, at: number, text: string): number {
+  const n = text.length;
+  for (let i = 0; i < n; i++) buffer[at++] = text.charCodeAt(i);
+  return at;
+}
+
+/** Writes a non-negative integer's digits at `at`; returns the new position. */
+export function putInt(buffer: Buffer, at: number, value: number): number {
+  if (value < 10) {
+    buffer[at] = 48 + value;
+    return at + 1;
+  }
+  if (value < 100) {
+    buffer[at] = 48 + ((value / 10) | 0);
+    buffer[at + 1] = 48 + (value % 10);
+    return at + 2;
+  }
+  return putAscii(buffer, at, String(value));
 }

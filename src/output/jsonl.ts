@@ -2,7 +2,7 @@ import type { Detection } from '../detect/types.js';
 import type { EniInfo, Enrichment } from '../enrich/types.js';
 import type { FormatSpec } from '../flowlog/format.js';
 import type { Flow } from '../flowlog/parse.js';
-import { ByteWriter, bytesOf } from './byte-writer.js';
+import { ByteWriter, bytesOf, putAscii, putBytes, putInt } from './byte-writer.js';
 
 export type FlowWriter = (
   out: ByteWriter,
@@ -31,11 +31,15 @@ const QUOTE = 0x22;
  * `JSON.stringify`, straight into bytes: key prefixes are encoded once, and values the schema restricts to
  * `[A-Za-z0-9.:_-]` need no escaping — this runs for every line of every batch.
  */
-export function createFlowWriter(format: FormatSpec): FlowWriter {
+export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): FlowWriter {
   const writeFields = compileFieldWriter(format);
+  // Every token is at most the line long; keys, quotes and commas add a bounded amount per field.
+  const reserveBytes = maxLineLength + format.fields.reduce((sum, field) => sum + field.key.length + 6, 64);
   const hasDirection = format.indexOf.has('flow_direction');
 
   return (out, flow, enrichment, detection) => {
+    // Room for the longest line this format can produce; the generated code then writes unchecked.
+    out.reserve(reserveBytes);
     out.byte(0x7b);
     let sep = writeFields(out, flow);
     if (enrichment) {
@@ -105,24 +109,29 @@ export function flowToLine(
 function compileFieldWriter(format: FormatSpec): (out: ByteWriter, flow: Flow) => boolean {
   const keys = format.fields.map((field) => [bytesOf(`"${field.key}":`), bytesOf(`,"${field.key}":`)]);
   const statements = format.fields.map((field, i) => {
+    const key = `p = putBytes(b, p, s ? keys[${i}][1] : keys[${i}][0]);`;
     const value =
       field.kind === 'int'
-        ? 'out.int(v);'
+        ? 'p = putInt(b, p, v);'
         : field.kind === 'safe'
-          ? 'out.byte(34); out.ascii(v); out.byte(34);'
-          : 'out.json(v);';
-    return `v = flow[${JSON.stringify(field.key)}]; if (v !== null && v !== undefined) { out.bytes(s ? keys[${i}][1] : keys[${i}][0]); ${value} s = true; }`;
+          ? 'b[p++] = 34; p = putAscii(b, p, v); b[p++] = 34;'
+          : // Free text may need escaping: hand the buffer back to the writer for it.
+            'out.length = p; out.json(v); b = out.buffer; p = out.length;';
+    return `v = flow[${JSON.stringify(field.key)}]; if (v !== null && v !== undefined) { ${key} ${value} s = true; }`;
   });
   const body = [
     'return function writeFields(out, flow) {',
-    'let s = false, v;',
+    'let b = out.buffer, p = out.length, s = false, v;',
     ...statements,
+    'out.length = p;',
     'return s;',
     '};',
   ].join('\n');
-  return new Function('keys', body)(keys) as (out: ByteWriter, flow: Flow) => boolean;
+  return new Function('keys', 'putBytes', 'putAscii', 'putInt', body)(keys, putBytes, putAscii, putInt) as (
+    out: ByteWriter,
+    flow: Flow,
+  ) => boolean;
 }
-
 /**
  * The ENI-derived members of every flow of one interface, serialized once. `instance_id`, `subnet_id`,
  * `vpc_id` and `az_id` are written only when the format lacks them: a value is never written twice.
