@@ -6,8 +6,8 @@
 export const PRICES = {
   asOf: '2026-11-23',
   region: 'us-east-1',
-  /** Firehose ingestion, per GB, when the source is vended logs (flow logs → Firehose): no 5 KB rounding. */
-  firehoseVendedLogsPerGb: 0.13,
+  /** Firehose ingestion per GB for a vended-log source (flow logs → Firehose): billed per GB, no 5 KB rounding. */
+  firehoseVendedLogsPerGb: 0.029,
   /** Dynamic partitioning: per GB processed and per 1,000 S3 objects delivered. */
   dynamicPartitioningPerGb: 0.02,
   dynamicPartitioningPer1000Objects: 0.005,
@@ -24,6 +24,8 @@ export const PRICES = {
   s3PutPer1000: 0.005,
   /** Athena, per TB scanned (10 MB minimum per query). */
   athenaPerTb: 5,
+  /** CloudWatch vended-log delivery of flow logs to Firehose, per GB (first 10 TB). */
+  vendedLogDeliveryPerGb: 0.25,
 } as const;
 
 export interface CostInputs {
@@ -83,6 +85,12 @@ export function estimateMonthlyCost(inputs: CostInputs): CostLine[] {
       item: 'Firehose ingestion (vended logs)',
       monthlyUsd: inGbMonth * PRICES.firehoseVendedLogsPerGb,
       basis: `${inGbMonth.toFixed(2)} GB/month × $${PRICES.firehoseVendedLogsPerGb}/GB`,
+      recurring: true,
+    },
+    {
+      item: 'Flow-log delivery to Firehose (vended logs)',
+      monthlyUsd: inGbMonth * PRICES.vendedLogDeliveryPerGb,
+      basis: `${inGbMonth.toFixed(2)} GB/month × $${PRICES.vendedLogDeliveryPerGb}/GB (CloudWatch)`,
       recurring: true,
     },
     {
