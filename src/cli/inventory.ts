@@ -11,7 +11,7 @@ export async function dumpInventory(
   flags: Pick<PipelineFlags, 'region' | 'endpointUrl'> & { out: string },
   ctx: CliContext,
 ): Promise<void> {
-  const inventory = createEc2Inventory({ clientConfig: awsClientConfig(flags) });
+  const inventory = createEc2Inventory({ clientConfig: awsClientConfig(flags, ctx.env) });
   const document = await inventory.dump();
   writeFileSync(flags.out, `${JSON.stringify(document, null, 2)}\n`);
   const instances = (document.Reservations ?? []).reduce((n, r) => n + (r.Instances?.length ?? 0), 0);

@@ -26,7 +26,7 @@ export interface RedriveResult {
  * per call, failed entries retried with backoff) — what a user runs after fixing a wrong log format.
  */
 export async function redrive(flags: RedriveFlags, ctx: CliContext): Promise<RedriveResult> {
-  const config = awsClientConfig(flags);
+  const config = awsClientConfig(flags, ctx.env);
   const s3 = new S3Client({ ...config, forcePathStyle: Boolean(flags.endpointUrl) });
   const firehose = new FirehoseClient(config);
   const keys: string[] = [];

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import type { Env } from '../config.js';
 import { estimateMonthlyCost, PRICES } from '../local/cost.js';
 import { columnTypes } from '../local/duckdb.js';
 import { type ObjectSource, readInputs } from '../local/inputs.js';
@@ -42,7 +43,8 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
   };
   const env = cliEnv(flags, ctx.env);
   const baseConfig = cliConfig(flags, ctx.env);
-  const inventory = baseConfig.enrichment.mode === 'off' ? undefined : cliInventory(flags, baseConfig);
+  const inventory =
+    baseConfig.enrichment.mode === 'off' ? undefined : cliInventory(flags, baseConfig, ctx.env);
   let tempCounter = 0;
 
   const firehose = new LocalFirehose({
@@ -80,7 +82,7 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
 
   try {
     const inputs = readInputs(flags.inputs, {
-      objects: () => s3Objects(flags),
+      objects: () => s3Objects(flags, ctx.env),
       readParquet: async (path) => {
         const { connection } = await getDuck();
         const reader = await connection.runAndReadAll(
@@ -120,10 +122,10 @@ async function openDuck() {
   return { instance, connection };
 }
 
-async function s3Objects(flags: PipelineFlags): Promise<ObjectSource> {
+async function s3Objects(flags: PipelineFlags, env: Env): Promise<ObjectSource> {
   // Loaded only for s3:// inputs, so the S3 client never enters the Lambda bundle.
   const { S3Client, ListObjectsV2Command, GetObjectCommand } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({ ...awsClientConfig(flags), forcePathStyle: Boolean(flags.endpointUrl) });
+  const client = new S3Client({ ...awsClientConfig(flags, env), forcePathStyle: Boolean(flags.endpointUrl) });
   return {
     async list(bucket, prefix) {
       const keys: string[] = [];

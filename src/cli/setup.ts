@@ -31,14 +31,31 @@ export function cliConfig(flags: PipelineFlags, env: Env): Config {
   return loadConfig(cliEnv(flags, env));
 }
 
-/** AWS client settings from --region / --endpoint-url, applied to every client alike. */
-export function awsClientConfig(flags: PipelineFlags): {
+/**
+ * AWS client settings from --region / --endpoint-url, applied to every client alike. Credentials given in
+ * the command's environment are passed on explicitly (the SDK would otherwise read only process.env).
+ */
+export function awsClientConfig(
+  flags: PipelineFlags,
+  env: Env = {},
+): {
   region?: string;
   endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 } {
+  const region = flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   return {
-    ...(flags.region ? { region: flags.region } : {}),
+    ...(region ? { region } : {}),
     ...(flags.endpointUrl ? { endpoint: flags.endpointUrl } : {}),
+    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? {
+          credentials: {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -54,8 +71,8 @@ export async function buildPipeline(
   const env = cliEnv(flags, ctx.env);
   const config = loadConfig(env);
   const reingester =
-    extras.reingester ?? createFirehoseReingester(new FirehoseClient({ ...awsClientConfig(flags) }));
-  const inventory = config.enrichment.mode === 'off' ? undefined : cliInventory(flags, config);
+    extras.reingester ?? createFirehoseReingester(new FirehoseClient({ ...awsClientConfig(flags, ctx.env) }));
+  const inventory = config.enrichment.mode === 'off' ? undefined : cliInventory(flags, config, ctx.env);
   return createPipeline({
     config,
     env,
@@ -68,7 +85,7 @@ export async function buildPipeline(
 }
 
 /** `--inventory FILE` answers offline; without it, the EC2 API with the default credential chain. */
-export function cliInventory(flags: PipelineFlags, config: Config): Inventory {
+export function cliInventory(flags: PipelineFlags, config: Config, env: Env = {}): Inventory {
   if (flags.inventory) {
     let text: string;
     try {
@@ -83,7 +100,7 @@ export function cliInventory(flags: PipelineFlags, config: Config): Inventory {
     }
   }
   return createEc2Inventory({
-    clientConfig: awsClientConfig(flags),
+    clientConfig: awsClientConfig(flags, env),
     roles: config.enrichment.crossAccountRoles,
   });
 }

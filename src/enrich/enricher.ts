@@ -226,11 +226,11 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
         },
         enrich(flow): Enrichment {
           const id = flow.interface_id;
-          let status: Enrichment['status'] = 'skipped';
+          // Without an inventory (ENRICHMENT=off) there is no status to report.
+          let status: Enrichment['status'] = inventory ? 'skipped' : undefined;
           let view: (EniView & { cidrs?: Cidr[]; addressSet?: Set<string> }) | undefined;
-          if (id) {
-            if (!inventory) status = 'unavailable';
-            else {
+          if (id && inventory) {
+            {
               const account =
                 flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : defaultAccount;
               const answer = resolved.get(key(account, id));

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   AllocateAddressCommand,
   AssociateRouteTableCommand,
@@ -25,6 +28,8 @@ import type { EniInfo } from '../../src/enrich/types.js';
 import { DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
 import { parseFormat } from '../../src/flowlog/format.js';
 import type { Flow } from '../../src/flowlog/parse.js';
+import { runCli } from '../helpers/cli.js';
+import { decodeLines, firehoseEvent, firehoseRecord } from '../helpers/events.js';
 import {
   freePort,
   MOTO_ACCOUNT,
@@ -460,6 +465,47 @@ describe.skipIf(!available && !required)('EC2 inventory against moto_server', ()
     expect(statuses(second)).toStrictEqual(expected);
     expect(first.stats.lookupCalls).toBe(5);
     expect(second.stats.lookupCalls).toBe(0);
+  });
+
+  it('enriches through `flowlog-enrich invoke --endpoint-url`, with one batched lookup round', async () => {
+    // Prepare: a Firehose event with one default-format line per seeded interface.
+    const server = moto as Moto;
+    const lines = Object.values(world.placements).map(
+      (p, i) =>
+        `2 ${MOTO_ACCOUNT} ${p.eniId} 198.51.100.23 ${p.privateIp} ${41000 + i} 443 6 10 4000 1700000000 1700000060 ACCEPT OK\n`,
+    );
+    const file = join(mkdtempSync(join(tmpdir(), 'flowlog-invoke-')), 'event.json');
+    writeFileSync(file, JSON.stringify(firehoseEvent(lines.map((line) => firehoseRecord(line)))));
+
+    // Act
+    await server.startRecording();
+    const result = await runCli(
+      ['invoke', '--event', file, '--endpoint-url', server.endpoint, '--region', MOTO_REGION],
+      {
+        ENRICHMENT: 'ec2',
+        AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+      },
+    );
+    const calls = await server.stopRecording();
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    const records = (JSON.parse(result.stdout) as { records: { result: string; data: string }[] }).records;
+    const out = records.flatMap((r) => decodeLines(r.data));
+    expect(out.map((r) => r.enrichment_status)).toStrictEqual(lines.map(() => 'ok'));
+    for (const [i, placement] of Object.values(world.placements).entries()) {
+      expect(out[i]).toMatchObject({
+        interface_id: placement.eniId,
+        subnet_id: placement.subnetId,
+        vpc_id: world.vpcId,
+        az_id: placement.azId,
+        subnet_tier: Object.values(PLACEMENTS)[i]?.expected.tier,
+        flow_direction: 'ingress',
+        peer_scope: 'external',
+      });
+    }
+    expect(count(calls.map((c) => c.action)).DescribeNetworkInterfaces).toBe(1);
   });
 
   it('reports an unreachable EC2 endpoint as unavailable, without rejecting', async () => {

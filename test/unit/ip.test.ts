@@ -1,9 +1,9 @@
-import { fc, test as fcTest } from '@fast-check/vitest';
 import { isIP } from 'node:net';
+import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+import ipRanges from '../../data/ip-ranges.json' with { type: 'json' };
 import { isInternal, parseAddress, parseCidr, parseIPv4, parseIPv6 } from '../../src/enrich/ip.js';
 import { createServiceIndex } from '../../src/enrich/ip-ranges.js';
-import ipRanges from '../../data/ip-ranges.json' with { type: 'json' };
 
 describe('address parsing', () => {
   it.each([
@@ -31,9 +31,12 @@ describe('address parsing', () => {
     expect(parseIPv6(text)).toBe(value);
   });
 
-  fcTest.prop([fc.oneof(fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 40 }))])('agrees with node:net on what is an address', (text) => {
-    expect(parseAddress(text) !== undefined).toBe(isIP(text) !== 0);
-  });
+  fcTest.prop([fc.oneof(fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 40 }))])(
+    'agrees with node:net on what is an address',
+    (text) => {
+      expect(parseAddress(text) !== undefined).toBe(isIP(text) !== 0);
+    },
+  );
 });
 
 describe('peer scope', () => {
@@ -83,24 +86,28 @@ describe('ip-ranges index', () => {
         { ip_prefix: '10.1.2.0/24', service: 'EC2' },
       ],
     });
-    expect(['10.2.0.1', '10.1.0.1', '10.1.2.1'].map((a) => nested.lookup(parseAddress(a) as never))).toStrictEqual([
-      'AMAZON',
-      'EC2',
-      'S3',
-    ]);
+    expect(
+      ['10.2.0.1', '10.1.0.1', '10.1.2.1'].map((a) => nested.lookup(parseAddress(a) as never)),
+    ).toStrictEqual(['AMAZON', 'EC2', 'S3']);
   });
 
-  fcTest.prop([fc.array(fc.tuple(fc.ipV4(), fc.integer({ min: 8, max: 32 }), fc.constantFrom('AMAZON', 'EC2', 'S3', 'ROUTE53')), { maxLength: 40 }), fc.ipV4()])(
-    'answers like a linear scan over every prefix',
-    (prefixes, address) => {
-      const document = { prefixes: prefixes.map(([ip, length, service]) => ({ ip_prefix: `${ip}/${length}`, service })) };
-      const parsed = parseAddress(address) as { v: 4; n: number };
-      const covering = document.prefixes
-        .map((p) => ({ ...p, cidr: parseCidr(p.ip_prefix) as { first: number; last: number; length: number } }))
-        .filter((p) => parsed.n >= p.cidr.first && parsed.n <= p.cidr.last);
-      const rank = (p: (typeof covering)[number]) => (p.service === 'AMAZON' ? 0 : 1000) + p.cidr.length * 2 + (p.service === 'EC2' ? 0 : 1);
-      const best = covering.sort((a, b) => rank(b) - rank(a) || a.service.localeCompare(b.service))[0];
-      expect(createServiceIndex(document).lookup(parsed)).toBe(best?.service);
-    },
-  );
+  fcTest.prop([
+    fc.array(
+      fc.tuple(fc.ipV4(), fc.integer({ min: 8, max: 32 }), fc.constantFrom('AMAZON', 'EC2', 'S3', 'ROUTE53')),
+      { maxLength: 40 },
+    ),
+    fc.ipV4(),
+  ])('answers like a linear scan over every prefix', (prefixes, address) => {
+    const document = {
+      prefixes: prefixes.map(([ip, length, service]) => ({ ip_prefix: `${ip}/${length}`, service })),
+    };
+    const parsed = parseAddress(address) as { v: 4; n: number };
+    const covering = document.prefixes
+      .map((p) => ({ ...p, cidr: parseCidr(p.ip_prefix) as { first: number; last: number; length: number } }))
+      .filter((p) => parsed.n >= p.cidr.first && parsed.n <= p.cidr.last);
+    const rank = (p: (typeof covering)[number]) =>
+      (p.service === 'AMAZON' ? 0 : 1000) + p.cidr.length * 2 + (p.service === 'EC2' ? 0 : 1);
+    const best = covering.sort((a, b) => rank(b) - rank(a) || a.service.localeCompare(b.service))[0];
+    expect(createServiceIndex(document).lookup(parsed)).toBe(best?.service);
+  });
 });

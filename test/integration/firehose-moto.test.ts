@@ -1,0 +1,449 @@
+/**
+ * The CLI's AWS-facing commands (invoke with re-ingestion, redrive, inventory, run from S3) against a real
+ * moto_server on 127.0.0.1. Nothing here talks to any other address.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  CreateNetworkInterfaceCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { decodeLines, firehoseEvent, firehoseRecord, STREAM_ARN } from '../helpers/events.js';
+import {
+  MOTO_ACCOUNT,
+  MOTO_CREDENTIALS,
+  MOTO_REGION,
+  type Moto,
+  motoServerAvailable,
+  startMoto,
+} from './moto.js';
+
+const available = motoServerAvailable();
+const required = process.env.CI === 'true';
+if (!available && !required) {
+  console.warn(
+    'moto_server is not on PATH: skipping the Firehose/S3 CLI integration tests (pip install "moto[server]"; with CI=true they fail)',
+  );
+}
+
+/** The stream the helper's events name (`.../deliverystream/flowlog-enrich`). */
+const EVENT_STREAM = STREAM_ARN.slice(STREAM_ARN.lastIndexOf('/') + 1);
+
+/** The environment the SDK's default credential chain reads: static test keys, no profiles, no IMDS. */
+const AWS_ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' } as const;
+
+/** One flow line in the default (version 2) format, newline-terminated as flow logs deliver it. */
+function flowLine(srcport: number, interfaceId = 'eni-1235b8ca123456789', dstaddr = '172.31.16.21'): string {
+  return `2 ${MOTO_ACCOUNT} ${interfaceId} 198.51.100.23 ${dstaddr} ${srcport} 443 6 20 4249 1418530010 1418530070 ACCEPT OK\n`;
+}
+
+/** The srcport (6th field) of a raw flow line. */
+const portOf = (line: string) => Number(line.split(' ')[5]);
+
+interface CliResponse {
+  readonly records: { recordId: string; result: string; data?: string }[];
+}
+
+describe.skipIf(!available && !required)('CLI commands against moto_server (Firehose, S3, EC2)', () => {
+  let moto: Moto | undefined;
+  let scratch: string;
+  let s3: S3Client;
+  let firehose: FirehoseClient;
+  let ec2: EC2Client;
+  const endpoint = () => (moto as Moto).endpoint;
+  const awsFlags = () => ['--endpoint-url', endpoint(), '--region', MOTO_REGION];
+
+  /** A bucket, and a delivery stream writing what it receives into it (one object per call). */
+  async function streamInto(stream: string, bucket: string): Promise<void> {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await firehose.send(
+      new CreateDeliveryStreamCommand({
+        DeliveryStreamName: stream,
+        DeliveryStreamType: 'DirectPut',
+        ExtendedS3DestinationConfiguration: {
+          RoleARN: `arn:aws:iam::${MOTO_ACCOUNT}:role/firehose-delivery`,
+          BucketARN: `arn:aws:s3:::${bucket}`,
+          Prefix: 'delivered/',
+        },
+      }),
+    );
+  }
+
+  /** Every object of the bucket: key and bytes. */
+  async function objects(bucket: string): Promise<{ key: string; body: Buffer }[]> {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const out: { key: string; body: Buffer }[] = [];
+    for (const object of listed.Contents ?? []) {
+      const key = object.Key as string;
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      out.push({
+        key,
+        body: Buffer.from(
+          await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+        ),
+      });
+    }
+    return out;
+  }
+
+  /** The newline-terminated lines of every object of the bucket (moto concatenates a call's records). */
+  async function deliveredLines(bucket: string): Promise<string[]> {
+    return (await objects(bucket)).flatMap(({ body }) =>
+      body
+        .toString('utf8')
+        .split(/(?<=\n)/)
+        .filter((line) => line !== ''),
+    );
+  }
+
+  beforeAll(async () => {
+    if (!available) {
+      throw new Error(
+        'moto_server is not on PATH, and CI=true requires the Firehose/S3 integration tests: pip install "moto[server]"',
+      );
+    }
+    // The CLI's clients use the default credential chain (process.env): keep it on static test keys and
+    // away from profiles, SSO and the instance metadata service.
+    scratch = mkdtempSync(join(tmpdir(), 'flowlog-firehose-moto-'));
+    vi.stubEnv('AWS_ACCESS_KEY_ID', AWS_ENV.AWS_ACCESS_KEY_ID);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', AWS_ENV.AWS_SECRET_ACCESS_KEY);
+    vi.stubEnv('AWS_SESSION_TOKEN', undefined);
+    vi.stubEnv('AWS_PROFILE', undefined);
+    vi.stubEnv('AWS_ENDPOINT_URL', undefined);
+    vi.stubEnv('AWS_CONFIG_FILE', join(scratch, 'no-config'));
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', join(scratch, 'no-credentials'));
+    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+    vi.stubEnv('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
+
+    moto = await startMoto();
+    const config = { region: MOTO_REGION, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS };
+    s3 = new S3Client({ ...config, forcePathStyle: true });
+    firehose = new FirehoseClient(config);
+    ec2 = new EC2Client(config);
+  });
+
+  afterAll(async () => {
+    s3?.destroy();
+    firehose?.destroy();
+    ec2?.destroy();
+    await moto?.stop();
+    vi.unstubAllEnvs();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('invoke re-ingests what does not fit the response into the event stream with PutRecordBatch', async () => {
+    // Prepare: the event's stream delivering into a bucket; 80 one-line records against a 10 kB response.
+    const bucket = 'reingested-flowlogs';
+    await streamInto(EVENT_STREAM, bucket);
+    const lines = Array.from({ length: 80 }, (_, i) => flowLine(30_000 + i));
+    const eventFile = join(scratch, 'overflow-event.json');
+    writeFileSync(eventFile, JSON.stringify(firehoseEvent(lines.map((line) => firehoseRecord(line)))));
+
+    // Act
+    await moto?.startRecording();
+    const { code, stdout, stderr } = await runCli(['invoke', '--event', eventFile, ...awsFlags()], {
+      RESPONSE_LIMIT_BYTES: '10000',
+      ...AWS_ENV,
+    });
+    const calls = (await moto?.stopRecording()) ?? [];
+
+    // Assess: every line is either returned Ok or delivered by the stream, exactly once.
+    expect(code, stderr).toBe(0);
+    const response = JSON.parse(stdout) as CliResponse;
+    expect(response.records).toHaveLength(80);
+    const results = response.records.map((r) => r.result);
+    expect(results).not.toContain('ProcessingFailed');
+    const ok = response.records.filter((r) => r.result === 'Ok');
+    const dropped = response.records.filter((r) => r.result === 'Dropped');
+    expect(ok.length + dropped.length).toBe(80);
+    expect(dropped.length).toBeGreaterThan(40);
+    expect(ok.length).toBeGreaterThan(0);
+
+    const okPorts = ok.flatMap((r) => decodeLines(r.data ?? '').map((line) => line.srcport as number));
+    const delivered = await deliveredLines(bucket);
+    expect(delivered).toHaveLength(dropped.length);
+    // The stream receives the original bytes, not the enriched JSON.
+    for (const line of delivered) expect(lines).toContain(line);
+    const allPorts = [...okPorts, ...delivered.map(portOf)].sort((a, b) => a - b);
+    expect(allPorts).toStrictEqual(lines.map(portOf));
+    // One result per input record, in the event's order.
+    expect(response.records.map((r) => r.recordId)).toStrictEqual(
+      (JSON.parse(readFileSync(eventFile, 'utf8')) as CliResponse).records.map((r) => r.recordId),
+    );
+    const puts = calls.filter((c) => c.action === 'PutRecordBatch');
+    expect(puts.length).toBeGreaterThanOrEqual(1);
+    expect((await objects(bucket)).length).toBe(puts.length);
+    expect(stderr).toContain(`80 records: ${ok.length} Ok, ${dropped.length} Dropped`);
+  });
+
+  describe('redrive', () => {
+    const source = 'firehose-errors';
+    const errorLines = [flowLine(41_000), flowLine(41_001), flowLine(41_002)];
+    const errorRecord = (data: string | undefined, n: number) =>
+      JSON.stringify({
+        attemptsMade: 1,
+        arrivalTimestamp: 1_700_000_000_000 + n,
+        errorCode: 'Lambda.ProcessingFailed',
+        errorMessage: 'The Lambda function was successfully invoked but it returned an error result.',
+        attemptEndingTimestamp: 1_700_000_001_000 + n,
+        ...(data === undefined ? {} : { rawData: Buffer.from(data).toString('base64') }),
+        lambdaArn: `arn:aws:lambda:${MOTO_REGION}:${MOTO_ACCOUNT}:function:flowlog-enrich:$LATEST`,
+      });
+
+    beforeAll(async () => {
+      // Two gzip error objects as Firehose writes them; the second has one record without rawData.
+      await s3.send(new CreateBucketCommand({ Bucket: source }));
+      const first = [errorRecord(errorLines[0], 0), errorRecord(errorLines[1], 1)];
+      const second = [errorRecord(errorLines[2], 2), errorRecord(undefined, 3)];
+      for (const [n, records] of [first, second].entries()) {
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: source,
+            Key: `errors/processing-failed/2024/05/01/12/flowlog-enrich-1-2024-05-01-12-00-0${n}-abc${n}.gz`,
+            Body: gzipSync(`${records.join('\n')}\n`),
+          }),
+        );
+      }
+      // Something outside the prefix is never read.
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: source,
+          Key: 'flowlogs/2024/05/01/ok.gz',
+          Body: gzipSync(`${errorRecord(flowLine(49_999), 9)}\n`),
+        }),
+      );
+    });
+
+    it('puts the original data of the error records back into the stream', async () => {
+      // Prepare
+      const stream = 'redrive-target';
+      const bucket = 'redriven-flowlogs';
+      await streamInto(stream, bucket);
+
+      // Act
+      const { code, stdout, stderr } = await runCli(
+        ['redrive', '--bucket', source, '--prefix', 'errors/', '--stream', stream, ...awsFlags()],
+        AWS_ENV,
+      );
+
+      // Assess
+      expect(code, stderr).toBe(0);
+      expect(stdout).toBe(
+        `2 error objects, 4 error records: 3 sent to ${stream}, 0 failed, 1 skipped (no rawData, empty or over 1,000 KiB)\n`,
+      );
+      expect((await deliveredLines(bucket)).sort()).toStrictEqual([...errorLines].sort());
+    });
+
+    it('with --dry-run sends nothing and reports what it would send', async () => {
+      // Prepare
+      const stream = 'redrive-dry-run';
+      const bucket = 'redriven-dry-run';
+      await streamInto(stream, bucket);
+
+      // Act
+      const { code, stdout, stderr } = await runCli(
+        [
+          'redrive',
+          '--bucket',
+          source,
+          '--prefix',
+          'errors/',
+          '--stream',
+          stream,
+          '--dry-run',
+          ...awsFlags(),
+        ],
+        AWS_ENV,
+      );
+
+      // Assess
+      expect(code, stderr).toBe(0);
+      expect(stdout).toBe(
+        `2 error objects, 4 error records: 3 would be sent to ${stream}, 1 skipped (no rawData, empty or over 1,000 KiB)\n`,
+      );
+      expect(await objects(bucket)).toStrictEqual([]);
+    });
+  });
+
+  it('inventory dumps the account, and invoke --inventory enriches from the dump offline', async () => {
+    // Prepare: a VPC with two subnets, a security group, an instance and a tagged extra interface.
+    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }));
+    const vpcId = vpc.Vpc?.VpcId as string;
+    const subnetA = (
+      await ec2.send(
+        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.20.1.0/24', AvailabilityZone: 'us-east-1a' }),
+      )
+    ).Subnet?.SubnetId as string;
+    const subnetB = (
+      await ec2.send(
+        new CreateSubnetCommand({
+          VpcId: vpcId,
+          CidrBlock: '10.20.2.0/24',
+          AvailabilityZone: 'us-east-1b',
+          TagSpecifications: [{ ResourceType: 'subnet', Tags: [{ Key: 'Name', Value: 'app-b' }] }],
+        }),
+      )
+    ).Subnet?.SubnetId as string;
+    const groupId = (
+      await ec2.send(
+        new CreateSecurityGroupCommand({ GroupName: 'app', Description: 'app tier', VpcId: vpcId }),
+      )
+    ).GroupId as string;
+    const run = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12c6146b',
+        InstanceType: 't3.micro',
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: subnetA,
+        SecurityGroupIds: [groupId],
+      }),
+    );
+    const instanceId = run.Instances?.[0]?.InstanceId as string;
+    const instanceEni = run.Instances?.[0]?.NetworkInterfaces?.[0]?.NetworkInterfaceId as string;
+    const eni = await ec2.send(
+      new CreateNetworkInterfaceCommand({
+        SubnetId: subnetB,
+        Groups: [groupId],
+        Description: 'worker',
+        TagSpecifications: [
+          { ResourceType: 'network-interface', Tags: [{ Key: 'Application', Value: 'shop' }] },
+        ],
+      }),
+    );
+    const eniId = eni.NetworkInterface?.NetworkInterfaceId as string;
+    const eniIp = eni.NetworkInterface?.PrivateIpAddress as string;
+    expect([vpcId, subnetA, subnetB, groupId, instanceId, instanceEni, eniId, eniIp]).not.toContain(
+      undefined,
+    );
+    const inventoryFile = join(scratch, 'inventory.json');
+
+    // Act: dump
+    const dumped = await runCli(['inventory', '--out', inventoryFile, ...awsFlags()], AWS_ENV);
+
+    // Assess: the file holds the seeded resources, in the --inventory shape.
+    expect(dumped.code, dumped.stderr).toBe(0);
+    const document = JSON.parse(readFileSync(inventoryFile, 'utf8')) as Record<string, unknown[]>;
+    for (const key of ['NetworkInterfaces', 'Subnets', 'Vpcs', 'RouteTables', 'Reservations'])
+      expect(Array.isArray(document[key]), key).toBe(true);
+    const ids = (key: string, id: string) =>
+      (document[key] ?? []).map((item) => (item as Record<string, unknown>)[id]);
+    expect(ids('NetworkInterfaces', 'NetworkInterfaceId')).toEqual(
+      expect.arrayContaining([eniId, instanceEni]),
+    );
+    expect(ids('Subnets', 'SubnetId')).toEqual(expect.arrayContaining([subnetA, subnetB]));
+    expect(ids('Vpcs', 'VpcId')).toContain(vpcId);
+    expect(ids('RouteTables', 'VpcId')).toContain(vpcId);
+    const instances = (document.Reservations as { Instances?: { InstanceId?: string }[] }[]).flatMap(
+      (r) => r.Instances ?? [],
+    );
+    expect(instances.map((i) => i.InstanceId)).toContain(instanceId);
+    const dumpedEni = (
+      document.NetworkInterfaces as { NetworkInterfaceId?: string; TagSet?: unknown }[]
+    ).find((e) => e.NetworkInterfaceId === eniId);
+    expect(dumpedEni?.TagSet).toStrictEqual([{ Key: 'Application', Value: 'shop' }]);
+    expect(dumped.stderr).toMatch(new RegExp(`^wrote ${inventoryFile}: \\d+ interfaces, \\d+ subnets`));
+
+    // Prepare: an event about the extra interface.
+    const eventFile = join(scratch, 'enrich-event.json');
+    writeFileSync(
+      eventFile,
+      JSON.stringify(firehoseEvent([0, 1].map((i) => firehoseRecord(flowLine(50_000 + i, eniId, eniIp))))),
+    );
+
+    // Act: enrich from the file (EC2 enrichment on, no endpoint: the file answers, nothing is called).
+    await moto?.startRecording();
+    const invoked = await runCli(['invoke', '--event', eventFile, '--inventory', inventoryFile], {
+      ENRICHMENT: 'ec2',
+      ...AWS_ENV,
+    });
+    const calls = (await moto?.stopRecording()) ?? [];
+
+    // Assess
+    expect(invoked.code, invoked.stderr).toBe(0);
+    const response = JSON.parse(invoked.stdout) as CliResponse;
+    expect(response.records.map((r) => r.result)).toStrictEqual(['Ok', 'Ok']);
+    const out = response.records.flatMap((r) => decodeLines(r.data ?? ''));
+    expect(out.map((l) => l.srcport)).toStrictEqual([50_000, 50_001]);
+    for (const line of out) {
+      expect(line).toMatchObject({
+        interface_id: eniId,
+        enrichment_status: 'ok',
+        subnet_id: subnetB,
+        vpc_id: vpcId,
+        subnet_name: 'app-b',
+        eni_tags: { Application: 'shop' },
+        security_group_ids: [groupId],
+      });
+    }
+    expect(calls).toStrictEqual([]);
+  });
+
+  it('run reads plain and gzip flow-log objects from s3:// and writes every line under flowlogs/', async () => {
+    // Prepare: one S3-delivery text object with its header line, one gzip object without.
+    const bucket = 'flowlog-source';
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const header =
+      'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n';
+    const plain = Array.from({ length: 7 }, (_, i) => flowLine(60_000 + i));
+    const zipped = Array.from({ length: 5 }, (_, i) => flowLine(61_000 + i));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/01/a.log',
+        Body: header + plain.join(''),
+      }),
+    );
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/01/b.log.gz',
+        Body: gzipSync(zipped.join('')),
+      }),
+    );
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'elsewhere/c.log', Body: flowLine(62_000) }));
+    const out = join(scratch, 'run-out');
+    mkdirSync(out, { recursive: true });
+
+    // Act
+    const { code, stdout, stderr } = await runCli(
+      ['run', '--input', `s3://${bucket}/AWSLogs/`, ...awsFlags(), '--out', out, '--quiet'],
+      AWS_ENV,
+    );
+
+    // Assess
+    expect(code, stderr).toBe(0);
+    const files = readdirSync(join(out, 'flowlogs'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.gz'))
+      .map((entry) => join(entry.parentPath, entry.name));
+    expect(files.length).toBeGreaterThan(0);
+    const written = files.flatMap((file) =>
+      gunzipSync(readFileSync(file))
+        .toString('utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    );
+    expect(written.map((l) => l.srcport as number).sort((a, b) => a - b)).toStrictEqual(
+      [...plain, ...zipped].map(portOf),
+    );
+    expect(stdout).toContain('12 lines in');
+    expect(stdout).toMatch(/12 Ok, 0 Dropped, 0 ProcessingFailed/);
+  });
+});
