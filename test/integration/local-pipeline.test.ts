@@ -244,3 +244,35 @@ describe('flowlog-enrich run (end to end)', () => {
     ]);
   });
 });
+
+describe('flowlog-enrich run on Parquet as flow logs deliver it to S3', () => {
+  it('reads underscored columns back into lines of the matching format', async () => {
+    // Prepare: a Parquet file with flow-log columns (as AWS's Parquet delivery names them), written by DuckDB.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const parquetDir = mkdtempSync(join(tmpdir(), 'flowlog-parquet-'));
+    const file = join(parquetDir, 'flowlogs.parquet');
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    await connection.run(
+      `COPY (SELECT * FROM (VALUES
+         (2, '123456789010', 'eni-1235b8ca123456789', '172.31.16.139', '172.31.16.21', 20641, 22, 6, 20, 4249, 1418530010, 1418530070, 'ACCEPT', 'OK'),
+         (2, '123456789010', 'eni-1235b8ca123456789', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1431280876, 1431280934, NULL, 'NODATA'))
+       AS t(version, account_id, interface_id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, "end", action, log_status))
+       TO '${file}' (FORMAT parquet)`,
+    );
+    connection.closeSync();
+    instance.closeSync();
+    const out = join(parquetDir, 'out');
+
+    // Act
+    const result = await cli(['run', '--input', file, '--out', out, '--quiet']);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    const lines = outputLines(out);
+    expect(lines.map((l) => [l.srcaddr, l.dstport, l.log_status, l.end])).toStrictEqual([
+      ['172.31.16.139', 22, 'OK', 1418530070],
+      [undefined, undefined, 'NODATA', 1431280934],
+    ]);
+  });
+});
