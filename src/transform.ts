@@ -107,7 +107,7 @@ export function createTransformer(deps: TransformDeps): Transform {
       const estimate = estimateOkSize(input, expansion);
       // The first record is always admitted, so every invocation makes progress.
       if (index > 0 && estimated + estimate + (reserve[index + 1] as number) > config.responseLimitBytes) {
-        return { kind: 'deferred' };
+        return DEFERRED;
       }
       estimated += estimate;
       try {
@@ -370,6 +370,8 @@ function countFindings(
 function base64Length(bytes: number): number {
   return Math.ceil(bytes / 3) * 4;
 }
+
+const DEFERRED: Outcome = Object.freeze({ kind: 'deferred' });
 
 /** Before any data is seen: above the default format's measured expansion (README), to admit safely. */
 const INITIAL_EXPANSION = 7;

@@ -249,10 +249,13 @@ function highest(flags: readonly FlagId[]): Severity {
   return best;
 }
 
-/** Appends a timestamp, keeping only the most recent `cap` (more cannot change a threshold decision). */
+/**
+ * Appends a timestamp, keeping at least the most recent `cap` (more cannot change a threshold decision).
+ * Trims only when the list has doubled, so a busy source costs amortised O(1) per flow, not O(cap).
+ */
 function keepRecent(times: number[], time: number, cap: number): number[] {
   times.push(time);
-  return times.length > cap ? times.slice(times.length - cap) : times;
+  return times.length > 2 * cap ? times.slice(times.length - cap) : times;
 }
 
 /** Bounds a destination's transfer list: the older half collapses into one entry at its latest time. */
