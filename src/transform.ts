@@ -102,6 +102,8 @@ export function createTransformer(deps: TransformDeps): Transform {
     const idLengths = inputs.map((input) => jsonStringLength(input?.recordId));
     const reserve = suffixReserve(idLengths);
     let estimated = RESPONSE_OVERHEAD;
+    let bytesIn = 0;
+    let linesIn = 0;
     const flows: Flow[] = [];
     const outcomes: Outcome[] = inputs.map((input, index) => {
       const estimate = estimateOkSize(input, expansion);
@@ -112,27 +114,29 @@ export function createTransformer(deps: TransformDeps): Transform {
       estimated += estimate;
       try {
         const decoded = decodeRecord(input.data, decodeOptions);
-        bump(counts, METRIC.bytesIn, Math.floor((input.data.length * 3) / 4));
+        bytesIn += (input.data.length * 3) >>> 2;
         if (decoded.kind === 'cwl-control') return { kind: 'dropped', why: 'control_message' };
-        // Parsed into a local list first: a record is written whole or not at all.
-        const parsed: Flow[] = [];
+        const lines = decoded.lines;
+        linesIn += lines.length;
+        // Flows go straight into the batch list; a record that fails half-way takes its flows back out,
+        // so a record is written whole or not at all.
+        const first = flows.length;
         let headers = 0;
-        decoded.lines.forEach((line, index) => {
+        for (let n = 0; n < lines.length; n++) {
+          const line = lines[n] as string;
           if (isHeaderLine(line)) {
             headers++;
-            return;
+            continue;
           }
           try {
-            parsed.push(parseLine(line));
+            flows.push(parseLine(line));
           } catch (error) {
-            throw error instanceof ParseError && decoded.lines.length > 1 ? error.atLine(index + 1) : error;
+            flows.length = first;
+            throw error instanceof ParseError && lines.length > 1 ? error.atLine(n + 1) : error;
           }
-        });
-        bump(counts, METRIC.linesIn, decoded.lines.length);
-        if (parsed.length === 0) return { kind: 'dropped', why: headers > 0 ? 'header' : 'empty' };
-        const first = flows.length;
-        for (const flow of parsed) flows.push(flow);
-        const count = parsed.length;
+        }
+        const count = flows.length - first;
+        if (count === 0) return { kind: 'dropped', why: headers > 0 ? 'header' : 'empty' };
         return { kind: 'parsed', decoded, first, count };
       } catch (error) {
         const flowlogError = toFlowlogError(error);
@@ -140,6 +144,9 @@ export function createTransformer(deps: TransformDeps): Transform {
         return { kind: 'failed', error: flowlogError };
       }
     });
+
+    counts[METRIC.bytesIn] = bytesIn;
+    counts[METRIC.linesIn] = linesIn;
 
     // 2. Enrich: one batched lookup round for the whole invocation, bounded in time.
     const accountId = accountOf(event?.deliveryStreamArn);
@@ -170,7 +177,11 @@ export function createTransformer(deps: TransformDeps): Transform {
     let committed = RESPONSE_OVERHEAD;
     let okInputBytes = 0;
     let okOutputBytes = 0;
-    const overflow: { index: number; parts: Buffer[] }[] = [];
+    // Records to re-ingest: their indexes, and their parts (one Buffer each, two for a split record)
+    // flattened, with `overflowParts[k]` the number of parts of record k. No object per record.
+    const overflowIndexes: number[] = [];
+    const overflowParts: number[] = [];
+    const overflowBuffers: Buffer[] = [];
     const okIndexes: number[] = [];
 
     outcomes.forEach((outcome, index) => {
@@ -185,10 +196,11 @@ export function createTransformer(deps: TransformDeps): Transform {
       }
       if (outcome.kind === 'deferred') {
         try {
-          overflow.push({ index, parts: [decodeBase64(input.data)] });
-          const placeholder = failed(input, false);
-          committed += resultSize(placeholder, idLengths[index]);
-          results[index] = placeholder;
+          overflowBuffers.push(decodeBase64(input.data));
+          overflowIndexes.push(index);
+          overflowParts.push(1);
+          // Counted as the larger of its two possible answers until re-ingestion says which.
+          committed += minimalSize(idLengths[index] as number);
         } catch (error) {
           const flowlogError = toFlowlogError(error);
           deps.onRecordError?.(index, flowlogError);
@@ -232,10 +244,10 @@ export function createTransformer(deps: TransformDeps): Transform {
       const fitsAlone = RESPONSE_OVERHEAD + size <= config.responseLimitBytes;
       try {
         const parts = fitsAlone ? [decodeBase64(input.data)] : split(outcome.decoded, input);
-        overflow.push({ index, parts });
-        const placeholder = failed(input, false);
-        committed += resultSize(placeholder, idLengths[index]);
-        results[index] = placeholder;
+        for (const part of parts) overflowBuffers.push(part);
+        overflowIndexes.push(index);
+        overflowParts.push(parts.length);
+        committed += minimalSize(idLengths[index] as number);
       } catch (error) {
         const result = failed(input, false);
         committed += resultSize(result, idLengths[index]);
@@ -254,21 +266,23 @@ export function createTransformer(deps: TransformDeps): Transform {
     }
 
     // 5. Re-ingest the overflow; Dropped only once Firehose has accepted every part.
-    if (overflow.length > 0) {
+    if (overflowIndexes.length > 0) {
       const accepted = await reingestAll(
         reingester,
         event?.deliveryStreamArn,
-        overflow,
+        overflowBuffers,
+        overflowParts,
         now() + config.reingestBudgetMs,
       );
-      overflow.forEach(({ index }, n) => {
+      overflowIndexes.forEach((index, n) => {
         const input = inputs[index] as FirehoseTransformationEventRecord;
         if (accepted[n]) {
           results[index] = dropped(input);
-          // "Dropped" is 9 bytes shorter than the "ProcessingFailed" placeholder that was counted.
+          // "Dropped" is 9 bytes shorter than the "ProcessingFailed" that was counted.
           committed -= 9;
           bump(counts, METRIC.recordsReingested);
         } else {
+          results[index] = failed(input, false);
           const reason = reingester ? 'reingest_failed' : 'too_large';
           // Errors (and their stack traces) only when someone reads them: thousands can fail at once.
           if (deps.onRecordError) {
@@ -428,19 +442,20 @@ function tooLarge(input: FirehoseTransformationEventRecord): CapacityError {
   );
 }
 
+/** Re-ingests every part; a record counts as re-ingested only when Firehose accepted all of its parts. */
 async function reingestAll(
   reingester: Reingester | undefined,
   streamArn: string | undefined,
-  overflow: readonly { parts: Buffer[] }[],
+  buffers: readonly Buffer[],
+  partsPerRecord: readonly number[],
   deadline: number,
 ): Promise<boolean[]> {
-  if (!reingester || typeof streamArn !== 'string') return overflow.map(() => false);
-  const flat = overflow.flatMap((entry) => entry.parts);
-  const outcome = await reingester.reingest(streamArn, flat, deadline).catch(() => undefined);
+  if (!reingester || typeof streamArn !== 'string') return partsPerRecord.map(() => false);
+  const outcome = await reingester.reingest(streamArn, buffers, deadline).catch(() => undefined);
   let cursor = 0;
-  return overflow.map((entry) => {
+  return partsPerRecord.map((parts) => {
     let all = true;
-    for (let i = 0; i < entry.parts.length; i++) all = (outcome?.accepted[cursor++] ?? false) && all;
+    for (let i = 0; i < parts; i++) all = (outcome?.accepted[cursor++] ?? false) && all;
     return all;
   });
 }

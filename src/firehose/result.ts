@@ -104,12 +104,15 @@ export function minimalSize(idJsonLength: number): number {
   return 12 + idJsonLength + 11 + 16 + 2 + 1;
 }
 
-const SAFE_JSON_STRING = /^[A-Za-z0-9+/=_.-]*$/;
-
 export function jsonStringLength(value: string): number {
-  // Firehose record ids are digits and data is base64; fall back to the exact answer for anything else.
+  // Firehose record ids are digits and data is base64: characters JSON writes as they are. A loop over the
+  // characters is cheaper than a regular expression here; anything else gets the exact answer.
   if (typeof value !== 'string') return Buffer.byteLength(JSON.stringify(value) ?? 'null');
-  return SAFE_JSON_STRING.test(value) ? value.length + 2 : Buffer.byteLength(JSON.stringify(value));
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return Buffer.byteLength(JSON.stringify(value));
+  }
+  return value.length + 2;
 }
 
 /** Exact length of `JSON.stringify({ records })`. */
