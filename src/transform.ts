@@ -92,7 +92,10 @@ export function createTransformer(deps: TransformDeps): Transform {
 
   return async (event) => {
     const started = now();
-    const inputs: FirehoseTransformationEventRecord[] = Array.isArray(event?.records) ? event.records : [];
+    // An entry that is not an object has no data: it fails (invalid_base64) like any unreadable record.
+    const inputs: FirehoseTransformationEventRecord[] = Array.isArray(event?.records)
+      ? event.records.map((record) => (record && typeof record === 'object' ? record : UNREADABLE))
+      : [];
     const stream = streamName(event?.deliveryStreamArn);
     const eventRegion = typeof event?.region === 'string' ? event.region : 'unknown';
     const counts: Record<string, number> = {};
@@ -384,6 +387,12 @@ function countFindings(
 function base64Length(bytes: number): number {
   return Math.ceil(bytes / 3) * 4;
 }
+
+const UNREADABLE = Object.freeze({
+  recordId: '',
+  approximateArrivalTimestamp: 0,
+  data: null as unknown as string,
+}) as FirehoseTransformationEventRecord;
 
 const DEFERRED: Outcome = Object.freeze({ kind: 'deferred' });
 

@@ -120,13 +120,22 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
       }
       // A window entry counts for a source when it is at most one window older than the source's earliest
       // flow in this batch (batches can hold late or re-ingested data from other times).
-      const earliest = new Map<string, number>();
+      const earliestSource = new Map<string, number>();
+      const earliestDestination = new Map<string, number>();
       for (const c of contributions) {
-        const key = c.source ?? c.egressTo;
-        if (key !== undefined && c.time < (earliest.get(key) ?? Number.POSITIVE_INFINITY))
-          earliest.set(key, c.time);
+        if (c.source !== undefined && c.time < (earliestSource.get(c.source) ?? Number.POSITIVE_INFINITY)) {
+          earliestSource.set(c.source, c.time);
+        }
+        if (
+          c.egressTo !== undefined &&
+          c.time < (earliestDestination.get(c.egressTo) ?? Number.POSITIVE_INFINITY)
+        ) {
+          earliestDestination.set(c.egressTo, c.time);
+        }
       }
-      const sinceFor = (key: string) => (earliest.get(key) ?? latest) - windowSeconds;
+      const sinceFor = (source: string) => (earliestSource.get(source) ?? latest) - windowSeconds;
+      const sinceForDestination = (destination: string) =>
+        (earliestDestination.get(destination) ?? latest) - windowSeconds;
 
       // 2. Batch totals plus the window, per source and per destination.
       const ports = new Map<string, Set<number>>();
@@ -169,7 +178,7 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
       const exfiltrated = new Set<string>();
       for (const [destination, bytes] of egressBytes) {
         let total = bytes;
-        const since = sinceFor(destination);
+        const since = sinceForDestination(destination);
         for (const [time, b] of destinations.get(destination)?.transfers ?? []) if (time >= since) total += b;
         if (total >= config.exfiltrationBytes) exfiltrated.add(destination);
       }

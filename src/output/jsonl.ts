@@ -32,9 +32,9 @@ const QUOTE = 0x22;
  * `[A-Za-z0-9.:_-]` need no escaping — this runs for every line of every batch.
  */
 export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): FlowWriter {
-  const writeFields = compileFieldWriter(format);
   // Every token is at most the line long; keys, quotes and commas add a bounded amount per field.
   const reserveBytes = maxLineLength + format.fields.reduce((sum, field) => sum + field.key.length + 6, 64);
+  const writeFields = compileFieldWriter(format, reserveBytes);
   const hasDirection = format.indexOf.has('flow_direction');
 
   return (out, flow, enrichment, detection) => {
@@ -106,7 +106,7 @@ export function flowToLine(
  * field, no loop over a field table, null values skipped. Values the schema restricts to `[A-Za-z0-9.:_-]`
  * are copied as they are; free text is escaped. Returns whether anything was written.
  */
-function compileFieldWriter(format: FormatSpec): (out: ByteWriter, flow: Flow) => boolean {
+function compileFieldWriter(format: FormatSpec, room: number): (out: ByteWriter, flow: Flow) => boolean {
   const keys = format.fields.map((field) => [bytesOf(`"${field.key}":`), bytesOf(`,"${field.key}":`)]);
   const statements = format.fields.map((field, i) => {
     const key = `p = putBytes(b, p, s ? keys[${i}][1] : keys[${i}][0]);`;
@@ -115,8 +115,9 @@ function compileFieldWriter(format: FormatSpec): (out: ByteWriter, flow: Flow) =
         ? 'p = putInt(b, p, v);'
         : field.kind === 'safe'
           ? 'b[p++] = 34; p = putAscii(b, p, v); b[p++] = 34;'
-          : // Free text may need escaping: hand the buffer back to the writer for it.
-            'out.length = p; out.json(v); b = out.buffer; p = out.length;';
+          : // Free text may need escaping (up to 6 bytes a character): the writer makes room for it, then
+            // room again for every field after it, before the unchecked writes resume.
+            'out.length = p; out.json(v); out.reserve(room); b = out.buffer; p = out.length;';
     return `v = flow[${JSON.stringify(field.key)}]; if (v !== null && v !== undefined) { ${key} ${value} s = true; }`;
   });
   const body = [
@@ -127,10 +128,13 @@ function compileFieldWriter(format: FormatSpec): (out: ByteWriter, flow: Flow) =
     'return s;',
     '};',
   ].join('\n');
-  return new Function('keys', 'putBytes', 'putAscii', 'putInt', body)(keys, putBytes, putAscii, putInt) as (
-    out: ByteWriter,
-    flow: Flow,
-  ) => boolean;
+  return new Function('keys', 'putBytes', 'putAscii', 'putInt', 'room', body)(
+    keys,
+    putBytes,
+    putAscii,
+    putInt,
+    room,
+  ) as (out: ByteWriter, flow: Flow) => boolean;
 }
 /**
  * The ENI-derived members of every flow of one interface, serialized once. `instance_id`, `subnet_id`,
