@@ -22,8 +22,16 @@ export interface InvokeResult {
  * `flowlog-enrich invoke`: runs the real handler code on a Firehose event file, as `sam local invoke -e`
  * would. Only the response goes to stdout (one line of compact JSON); logs and the summary go to stderr.
  */
-export async function invoke(flags: InvokeFlags, ctx: CliContext): Promise<InvokeResult> {
+export async function invoke(given: InvokeFlags, ctx: CliContext): Promise<InvokeResult> {
+  let flags = given;
   const event = readEvent(flags.event);
+  // Sample events may name their log format in `_format` (Firehose never sends it; the deployed function
+  // reads FLOW_LOG_FORMAT). --format and FLOW_LOG_FORMAT still win.
+  const hinted = (event as { _format?: unknown })._format;
+  if (!flags.format && !ctx.env.FLOW_LOG_FORMAT && typeof hinted === 'string') {
+    flags = { ...flags, format: hinted };
+    ctx.stderr('using the log format given in the event file (_format)\n');
+  }
   const reingestFile =
     flags.reingestFile ??
     (flags.endpointUrl

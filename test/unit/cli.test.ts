@@ -39,6 +39,15 @@ describe('flowlog-enrich invoke', () => {
     expect(stderr).toContain('field dstport (position 7): "80x" is not a non-negative integer');
   });
 
+  it('takes the format from the event file when none is given', async () => {
+    const { code, stdout, stderr } = await runCli(['invoke', '--event', event('direct-custom-format.json')]);
+    expect(code).toBe(0);
+    expect(stderr).toContain('using the log format given in the event file (_format)');
+    expect(
+      (JSON.parse(stdout) as { records: { result: string }[] }).records.map((r) => r.result),
+    ).toStrictEqual(['Ok', 'Ok', 'Ok']);
+  });
+
   it('applies --format', async () => {
     const format = (
       JSON.parse(readFileSync(event('direct-custom-format.json'), 'utf8')) as { _format: string }
