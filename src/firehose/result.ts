@@ -53,37 +53,19 @@ export function resultSize(record: ResultRecord, idJsonLength = jsonStringLength
     // Our own output is base64; a failed record echoes whatever it was sent, which may need escaping.
     size += record.result === 'Ok' ? 10 + record.data.length : 8 + jsonStringLength(record.data);
   }
-  if (record.result === 'Ok') {
-    // ,"metadata":{"partitionKeys":{"account_id":"…","region":"…","dt":"…","hour":"…"}}
-    const keys = record.metadata.partitionKeys;
-    size +=
-      32 +
-      15 +
-      keys.account_id.length +
-      1 +
-      11 +
-      keys.region.length +
-      1 +
-      7 +
-      keys.dt.length +
-      1 +
-      9 +
-      keys.hour.length;
-  }
+  if (record.result === 'Ok') size += metadataSize(record.metadata.partitionKeys);
   return size;
 }
 
 /** Size of an `Ok` entry from its parts, before its data is encoded (same arithmetic as `resultSize`). */
 export function okSize(idJsonLength: number, dataLength: number, keys: PartitionKeys): number {
+  // {"recordId":…,"result":"Ok","data":"…"} plus the separating comma, then the metadata.
+  return 12 + idJsonLength + 11 + 2 + 2 + 1 + 10 + dataLength + metadataSize(keys);
+}
+
+/** `,"metadata":{"partitionKeys":{"account_id":"…","region":"…","dt":"…","hour":"…"}}` */
+function metadataSize(keys: PartitionKeys): number {
   return (
-    12 +
-    idJsonLength +
-    11 +
-    2 +
-    2 +
-    1 +
-    10 +
-    dataLength +
     32 +
     15 +
     keys.account_id.length +

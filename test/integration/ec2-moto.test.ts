@@ -36,17 +36,11 @@ import {
   MOTO_CREDENTIALS,
   MOTO_REGION,
   type Moto,
-  motoServerAvailable,
+  motoGate,
   startMoto,
 } from './moto.js';
 
-const available = motoServerAvailable();
-const required = process.env.CI === 'true';
-if (!available && !required) {
-  console.warn(
-    'moto_server is not on PATH: skipping the EC2 integration tests (pip install "moto[server]"; with CI=true they fail)',
-  );
-}
+const { available, required } = motoGate('EC2 integration tests');
 
 const UNKNOWN_ENI = 'eni-0123456789abcdef0';
 const tags = (record: Record<string, string>): Tag[] =>

@@ -25,22 +25,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { decodeLines, firehoseEvent, firehoseRecord, STREAM_ARN } from '../helpers/events.js';
-import {
-  MOTO_ACCOUNT,
-  MOTO_CREDENTIALS,
-  MOTO_REGION,
-  type Moto,
-  motoServerAvailable,
-  startMoto,
-} from './moto.js';
+import { MOTO_ACCOUNT, MOTO_CREDENTIALS, MOTO_REGION, type Moto, motoGate, startMoto } from './moto.js';
 
-const available = motoServerAvailable();
-const required = process.env.CI === 'true';
-if (!available && !required) {
-  console.warn(
-    'moto_server is not on PATH: skipping the Firehose/S3 CLI integration tests (pip install "moto[server]"; with CI=true they fail)',
-  );
-}
+const { available, required } = motoGate('Firehose/S3 CLI integration tests');
 
 /** The stream the helper's events name (`.../deliverystream/flowlog-enrich`). */
 const EVENT_STREAM = STREAM_ARN.slice(STREAM_ARN.lastIndexOf('/') + 1);

@@ -36,6 +36,21 @@ export function motoServerAvailable(): boolean {
   return probe.error === undefined && probe.status === 0;
 }
 
+/**
+ * Whether a suite that needs moto_server runs: where it is missing, the suite is skipped with a message,
+ * except under CI (`CI=true`), where `required` makes the suite's beforeAll fail instead.
+ */
+export function motoGate(suite: string): { available: boolean; required: boolean } {
+  const available = motoServerAvailable();
+  const required = process.env.CI === 'true';
+  if (!available && !required) {
+    console.warn(
+      `moto_server is not on PATH: skipping the ${suite} (pip install "moto[server]"; with CI=true they fail)`,
+    );
+  }
+  return { available, required };
+}
+
 /** A port nobody listens on right now: listen on port 0, read the port, close. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
