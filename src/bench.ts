@@ -148,13 +148,14 @@ function fixture(seed: number) {
 function batch(
   format: string,
   seed: number,
+  base64Bytes = BATCH_BASE64_BYTES,
 ): { event: FirehoseTransformationEvent; lines: number; inputBytes: number } {
   const { flow } = fixture(seed);
   const spec = parseFormat(format);
   const records: FirehoseTransformationEvent['records'] = [];
   let size = 0;
   let inputBytes = 0;
-  for (let n = 0; size < BATCH_BASE64_BYTES; n++) {
+  for (let n = 0; size < base64Bytes; n++) {
     const line = `${renderLine(flow(n), spec)}\n`;
     const data = Buffer.from(line).toString('base64');
     records.push({
@@ -182,7 +183,7 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] as number;
 };
 
-async function measureFormat(name: string, format: string) {
+async function measureFormat(name: string, format: string, base64Bytes = BATCH_BASE64_BYTES) {
   const { inventory } = fixture(1);
   const config = loadConfig({
     FLOW_LOG_FORMAT: format,
@@ -199,7 +200,7 @@ async function measureFormat(name: string, format: string) {
     reingester,
     writeLine: () => {},
   });
-  const { event, lines, inputBytes } = batch(format, 7);
+  const { event, lines, inputBytes } = batch(format, 7, base64Bytes);
   let response = await pipeline.transform(event); // warm-up: fills the cache, JIT
   for (let i = 0; i < 3; i++) response = await pipeline.transform(event);
   const times: number[] = [];
@@ -372,8 +373,13 @@ async function main() {
   // BENCH_ONLY=default|all measures one format (for profiling).
   const only = process.env.BENCH_ONLY;
   const formats = [];
-  if (only !== 'all') formats.push(await measureFormat('default v2', DEFAULT_FORMAT));
-  if (only !== 'default') formats.push(await measureFormat('all fields', ALL_FIELDS_FORMAT));
+  if (!only || only === 'default') formats.push(await measureFormat('default v2', DEFAULT_FORMAT));
+  if (!only || only === 'all') formats.push(await measureFormat('all fields', ALL_FIELDS_FORMAT));
+  // The template's default processor buffer (0.5 MB of data, ~0.67 MB of base64): everything fits one response.
+  const atTemplateBuffer =
+    !only || only === 'template'
+      ? await measureFormat('default v2 @0.5 MB', DEFAULT_FORMAT, 700_000)
+      : undefined;
   const ec2 = await coldCacheCalls();
   console.error(
     `cold cache: ${ec2.calls} EC2 calls for a batch with ${ec2.distinctEnis} distinct interfaces`,
@@ -404,6 +410,7 @@ async function main() {
     output_ratio_all_fields: Number((formats[1]?.outputRatio ?? 0).toFixed(2)),
     ratio_to_floor_default: Number((formats[0]?.ratio ?? 0).toFixed(2)),
     ratio_to_floor_all_fields: Number((formats[1]?.ratio ?? 0).toFixed(2)),
+    ratio_to_floor_template_buffer: Number((atTemplateBuffer?.ratio ?? 0).toFixed(2)),
     ec2_calls_cold: ec2.calls,
     cold_start_ms: Math.round(cold.importMs),
     node_empty_ms: Math.round(cold.emptyMs),
