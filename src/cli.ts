@@ -274,5 +274,6 @@ if (/(?:cli\.js|flowlog-enrich(?:\.js)?)$/.test(entry)) {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
   });
-  process.exitCode = code;
+  // Exit once output is flushed: a hung AWS socket (an unreachable endpoint) must not keep the CLI alive.
+  process.stdout.write('', () => process.exit(code));
 }

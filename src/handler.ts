@@ -2,6 +2,7 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { FirehoseTransformationHandler, FirehoseTransformationResult } from 'aws-lambda';
 import { createEc2Inventory } from './aws/ec2-inventory.js';
 import { createFirehoseReingester } from './aws/firehose-reingester.js';
+import { AWS_REQUEST_HANDLER } from './aws/timeouts.js';
 import { loadConfig } from './config.js';
 import { createPipeline } from './pipeline.js';
 
@@ -16,7 +17,7 @@ const pipeline = await createPipeline({
     accountId: (await inventory.ownAccount()) ?? 'unknown',
     interfaces: await inventory.listInterfaces(config.enrichment.warmUpPages),
   }),
-  reingester: createFirehoseReingester(new FirehoseClient({})),
+  reingester: createFirehoseReingester(new FirehoseClient({ requestHandler: AWS_REQUEST_HANDLER })),
   // Lambda sends stdout to CloudWatch Logs; raw JSON lines (no console prefix) keep EMF extractable.
   writeLine: (line) => process.stdout.write(`${line}\n`),
 });

@@ -20,6 +20,7 @@ import type {
   RawVpc,
 } from '../enrich/ports.js';
 import { LookupError } from '../errors.js';
+import { AWS_REQUEST_HANDLER } from './timeouts.js';
 
 /** EC2 accepts at most 200 values in one filter; larger id lists are split into several calls. */
 export const FILTER_VALUE_LIMIT = 200;
@@ -53,7 +54,12 @@ export interface Ec2Inventory extends Inventory {
 }
 
 export function createEc2Inventory(options: Ec2InventoryOptions = {}): Ec2Inventory {
-  const clientConfig = { retryMode: 'adaptive', maxAttempts: 5, ...options.clientConfig };
+  const clientConfig = {
+    retryMode: 'adaptive',
+    maxAttempts: 5,
+    requestHandler: AWS_REQUEST_HANDLER,
+    ...options.clientConfig,
+  };
   const ec2 = options.ec2 ?? new EC2Client(clientConfig);
   const sts = options.sts ?? new STSClient(clientConfig);
   const roles = options.roles ?? {};

@@ -45,13 +45,19 @@ export function createFirehoseReingester(
         }
         const failedThisRound: number[] = [];
         for (const chunk of chunks(pending, records)) {
+          if (now() >= deadline) {
+            failedThisRound.push(...chunk);
+            continue;
+          }
           calls++;
           try {
+            // A hung call must not outlive the budget: Firehose would time the whole invocation out.
             const response = await client.send(
               new PutRecordBatchCommand({
                 DeliveryStreamName: streamName,
                 Records: chunk.map((index) => ({ Data: records[index] as Buffer })),
               }),
+              { abortSignal: AbortSignal.timeout(Math.max(1, deadline - now())) },
             );
             const results = response.RequestResponses ?? [];
             chunk.forEach((index, n) => {

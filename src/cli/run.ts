@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -30,10 +30,16 @@ export interface RunFlags extends PipelineFlags {
 export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunStats> {
   if (flags.inputs.length === 0)
     throw new UsageError('run needs at least one --input PATH (a file, directory, s3://bucket/prefix or -)');
+  for (const input of flags.inputs) {
+    if (input !== '-' && !input.startsWith('s3://') && !existsSync(input)) {
+      throw new UsageError(`input ${input} does not exist`);
+    }
+  }
   const started = performance.now();
-  // The output tree is what this run wrote, nothing older (so queries answer about this run).
-  for (const sub of ['flowlogs', 'errors']) rmSync(join(flags.out, sub), { recursive: true, force: true });
+  // Written into a staging folder and swapped in at the end: the output tree is then exactly what this run
+  // wrote, an earlier tree survives a failed run, and replaying `<out>/errors` cannot delete its own input.
   mkdirSync(flags.out, { recursive: true });
+  const stage = mkdtempSync(join(flags.out, '.run-'));
   const schemaPath = join(projectRoot(), 'schemas', 'emitted-record.json');
   const scratch = mkdtempSync(join(tmpdir(), 'flowlog-enrich-'));
   let duck: Awaited<ReturnType<typeof openDuck>> | undefined;
@@ -48,7 +54,7 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
   let tempCounter = 0;
 
   const firehose = new LocalFirehose({
-    outDir: flags.out,
+    outDir: stage,
     bufferBytes: Math.round((flags.bufferMb ?? DEFAULT_BUFFER_MB) * 1024 * 1024),
     region: flags.region ?? 'us-east-1',
     pipelineFor: (format, reingester, onRecordError) =>
@@ -100,13 +106,13 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
       },
     });
     for await (const record of inputs) await firehose.put(record);
-    await firehose.close(
-      new Date()
-        .toISOString()
-        .replace(/[-:.TZ]/g, '')
-        .slice(0, 14),
-    );
+    await firehose.close();
+    for (const sub of ['flowlogs', 'errors']) {
+      rmSync(join(flags.out, sub), { recursive: true, force: true });
+      if (existsSync(join(stage, sub))) renameSync(join(stage, sub), join(flags.out, sub));
+    }
   } finally {
+    rmSync(stage, { recursive: true, force: true });
     duck?.connection.closeSync();
     duck?.instance.closeSync();
     rmSync(scratch, { recursive: true, force: true });
@@ -218,7 +224,7 @@ function costSummary(stats: LocalRunStats, flags: RunFlags): string[] {
     msPerLine: stats.records ? stats.transformMs / stats.records : 0,
     memoryMb: flags.memoryMb ?? 1024,
     processorBufferMb: flags.bufferMb ?? DEFAULT_BUFFER_MB,
-    partitionsPerHour: Math.max(1, stats.partitions),
+    partitionsPerHour: Math.max(1, stats.partitions / Math.max(1, stats.hours)),
     deliveryIntervalSeconds: 300,
     lifecycle: [30, 90, 365, 2555],
   });

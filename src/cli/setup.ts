@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { createEc2Inventory } from '../aws/ec2-inventory.js';
 import { createFirehoseReingester } from '../aws/firehose-reingester.js';
+import { AWS_REQUEST_HANDLER } from '../aws/timeouts.js';
 import { type Config, type Env, loadConfig } from '../config.js';
 import type { Inventory } from '../enrich/ports.js';
 import { createStaticInventory, parseInventoryDocument } from '../enrich/static-inventory.js';
@@ -39,12 +40,14 @@ export function awsClientConfig(
   flags: PipelineFlags,
   env: Env = {},
 ): {
+  requestHandler: typeof AWS_REQUEST_HANDLER;
   region?: string;
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 } {
   const region = flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   return {
+    requestHandler: AWS_REQUEST_HANDLER,
     ...(region ? { region } : {}),
     ...(flags.endpointUrl ? { endpoint: flags.endpointUrl } : {}),
     ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY

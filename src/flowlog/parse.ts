@@ -63,7 +63,7 @@ export function createLineParser(format: FormatSpec, options: ParseOptions): Lin
   const { maxLineLength } = options;
   const build = compileBuilder(format);
   const invalid = (index: number, token: string) => invalidInteger(format, index, token);
-  const scan = compileScanner(format, toIntegerIn, invalid);
+  const scan = compileScanner(format, toIntegerIn);
 
   return (line: string): Flow => {
     if (line.length > maxLineLength) {
@@ -104,7 +104,6 @@ type Scanner = (line: string) => FlowRecord | undefined;
 function compileScanner(
   format: FormatSpec,
   toInt: (line: string, start: number, end: number) => number,
-  invalid: (index: number, token: string) => ParseError,
 ): Scanner {
   const count = format.fields.length;
   const lines = format.fields.map((field, i) => {
@@ -113,15 +112,16 @@ function compileScanner(
       ? 'e = n; if (e === p || line.indexOf(" ", p) !== -1) return undefined;'
       : 'e = line.indexOf(" ", p); if (e <= p) return undefined;';
     const dash = 'e - p === 1 && line.charCodeAt(p) === 45';
+    // A bad integer hands the line to the tokenizing path too: it reports a wrong field count first,
+    // which is what a wrong log format looks like.
     const value =
       field.kind === 'int'
-        ? `${dash} ? null : ((v = toInt(line, p, e)) < 0 ? fail(${i}, line.slice(p, e)) : v)`
-        : `${dash} ? null : line.slice(p, e)`;
-    return `${find} const f${i} = ${value}; p = e + 1;`;
+        ? `let f${i} = null; if (!(${dash})) { v = toInt(line, p, e); if (v < 0) return undefined; f${i} = v; }`
+        : `const f${i} = ${dash} ? null : line.slice(p, e);`;
+    return `${find} ${value} p = e + 1;`;
   });
   const keys = format.fields.map((field, i) => `${JSON.stringify(field.key)}: f${i},`);
   const body = [
-    'const fail = (i, t) => { throw invalid(i, t); };',
     'return function scan(line) {',
     'const n = line.length; let p = 0, e, v;',
     ...lines,
@@ -130,7 +130,7 @@ function compileScanner(
     '};',
     '};',
   ].join('\n');
-  return new Function('toInt', 'invalid', body)(toInt, invalid) as Scanner;
+  return new Function('toInt', body)(toInt) as Scanner;
 }
 
 type Builder = (

@@ -1,5 +1,5 @@
 import { createReadStream, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -46,9 +46,16 @@ export async function* readInputs(
     } else if (path.startsWith('s3://')) {
       yield* readS3(path, options);
     } else if (statSync(path).isDirectory()) {
+      // Hidden files and folders are skipped (a run's own staging folder among them).
       const files = readdirSync(path, { recursive: true, withFileTypes: true })
-        .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
+        .filter((entry) => entry.isFile())
         .map((entry) => join(entry.parentPath, entry.name))
+        .filter(
+          (file) =>
+            !relative(path, file)
+              .split(sep)
+              .some((part) => part.startsWith('.')),
+        )
         .sort();
       for (const file of files) yield* readFile(file, options);
     } else {

@@ -25,6 +25,10 @@ export interface LocalFirehoseOptions {
   /** Writes a partition's records as Parquet instead of GZIP JSON Lines. */
   readonly writeParquet?: (path: string, lines: readonly string[]) => Promise<void>;
   readonly onProgress?: (stats: LocalRunStats) => void;
+  /** Uncompressed bytes per written object (Firehose's delivery buffer; default 64 MiB). */
+  readonly objectBytes?: number;
+  /** Names this run's objects. */
+  readonly runId?: string;
   readonly now?: () => number;
 }
 
@@ -45,6 +49,8 @@ export interface LocalRunStats {
   flaggedSources: Map<string, { flows: number; flags: Set<string>; severity: string }>;
   failures: { source: string; line: number; message: string }[];
   objectsWritten: number;
+  /** Distinct `dt`/`hour` pairs written. */
+  hours: number;
   /** Bytes of the objects as stored (compressed JSON Lines or Parquet). */
   storedBytes: number;
   partitions: number;
@@ -82,6 +88,7 @@ export class LocalFirehose {
     flaggedSources: new Map(),
     failures: [],
     objectsWritten: 0,
+    hours: 0,
     storedBytes: 0,
     partitions: 0,
     errorObjects: 0,
@@ -90,14 +97,26 @@ export class LocalFirehose {
     string,
     { pending: Pending[]; bytes: number; format: string | undefined }
   >();
-  private readonly partitions = new Map<string, string[]>();
+  /** Lines waiting per S3 prefix; written out as an object when they reach `objectBytes`, like Firehose's buffer. */
+  private readonly partitions = new Map<string, { lines: string[]; bytes: number; objects: number }>();
+  private readonly hours = new Set<string>();
   private readonly errors = new Map<string, string[]>();
   private readonly pipelines = new Map<string, Promise<Pipeline>>();
   private readonly now: () => number;
   private sequence = 0;
 
+  private readonly objectBytes: number;
+  private readonly runId: string;
+
   constructor(private readonly options: LocalFirehoseOptions) {
     this.now = options.now ?? Date.now;
+    this.objectBytes = options.objectBytes ?? 64 * 1024 * 1024;
+    this.runId =
+      options.runId ??
+      new Date()
+        .toISOString()
+        .replace(/[-:.TZ]/g, '')
+        .slice(0, 14);
   }
 
   async put(record: InputRecord): Promise<void> {
@@ -163,11 +182,14 @@ export class LocalFirehose {
     this.stats.transformMs += performance.now() - started;
     this.stats.invocations++;
     this.stats.records += records.length;
-    response.records.forEach((result, index) => {
+    for (const [index, result] of response.records.entries()) {
       const input = batch[index] as Pending;
       if (result.result === 'Ok') {
         this.stats.ok++;
-        this.acceptOk(Buffer.from(result.data, 'base64').toString('utf8'), result.metadata.partitionKeys);
+        await this.acceptOk(
+          Buffer.from(result.data, 'base64').toString('utf8'),
+          result.metadata.partitionKeys,
+        );
       } else if (result.result === 'Dropped') {
         this.stats.dropped++;
       } else {
@@ -178,7 +200,7 @@ export class LocalFirehose {
           this.stats.failures.push({ source: input.source, line: input.line, message });
         this.acceptFailed(input, message);
       }
-    });
+    }
     this.stats.reingested += reingested.length;
     for (const pending of reingested) await this.enqueue(queue.format, pending);
     this.options.onProgress?.(this.stats);
@@ -196,13 +218,16 @@ export class LocalFirehose {
     this.currentFailures?.set(index, error);
   };
 
-  private acceptOk(text: string, keys: PartitionKeys): void {
+  private async acceptOk(text: string, keys: PartitionKeys): Promise<void> {
     const prefix = renderPrefix(keys);
-    let lines = this.partitions.get(prefix);
-    if (!lines) {
-      lines = [];
-      this.partitions.set(prefix, lines);
+    this.hours.add(`${keys.dt}T${keys.hour}`);
+    let partition = this.partitions.get(prefix);
+    if (!partition) {
+      partition = { lines: [], bytes: 0, objects: 0 };
+      this.partitions.set(prefix, partition);
     }
+    const lines = partition.lines;
+    partition.bytes += text.length;
     for (const line of text.split('\n')) {
       if (line === '') continue;
       lines.push(line);
@@ -224,6 +249,27 @@ export class LocalFirehose {
       if (rank(severity) > rank(entry.severity)) entry.severity = severity;
       this.stats.flaggedSources.set(source, entry);
     }
+    if (partition.bytes >= this.objectBytes) await this.writePartition(prefix);
+  }
+
+  /** Writes a partition's waiting lines as one object (GZIP JSON Lines, or Parquet). */
+  private async writePartition(prefix: string): Promise<void> {
+    const partition = this.partitions.get(prefix);
+    if (!partition || partition.lines.length === 0) return;
+    const base = join(this.options.outDir, prefix, `flowlog-enrich-local-${this.runId}-${partition.objects}`);
+    mkdirSync(dirname(`${base}.x`), { recursive: true });
+    if (this.options.writeParquet) {
+      await this.options.writeParquet(`${base}.parquet`, partition.lines);
+      this.stats.storedBytes += statSync(`${base}.parquet`).size;
+    } else {
+      const body = gzipSync(`${partition.lines.join('\n')}\n`);
+      writeFileSync(`${base}.gz`, body);
+      this.stats.storedBytes += body.length;
+    }
+    this.stats.objectsWritten++;
+    partition.objects++;
+    partition.lines = [];
+    partition.bytes = 0;
   }
 
   private acceptFailed(input: Pending, message: string): void {
@@ -248,30 +294,18 @@ export class LocalFirehose {
     );
   }
 
-  /** Flushes every buffer (re-ingested records included) and writes the objects. */
-  async close(runId: string): Promise<void> {
+  /** Flushes every buffer (re-ingested records included) and writes the remaining objects. */
+  async close(): Promise<void> {
     for (;;) {
       const busy = [...this.queues].filter(([, queue]) => queue.pending.length > 0).map(([key]) => key);
       if (busy.length === 0) break;
       for (const key of busy) await this.flush(key);
     }
-    const { outDir } = this.options;
-    for (const [prefix, lines] of this.partitions) {
-      const base = join(outDir, prefix, `flowlog-enrich-local-${runId}`);
-      mkdirSync(dirname(`${base}.x`), { recursive: true });
-      if (this.options.writeParquet) {
-        await this.options.writeParquet(`${base}.parquet`, lines);
-        this.stats.storedBytes += statSync(`${base}.parquet`).size;
-      } else {
-        const body = gzipSync(`${lines.join('\n')}\n`);
-        writeFileSync(`${base}.gz`, body);
-        this.stats.storedBytes += body.length;
-      }
-      this.stats.objectsWritten++;
-    }
+    for (const prefix of this.partitions.keys()) await this.writePartition(prefix);
     this.stats.partitions = this.partitions.size;
+    this.stats.hours = this.hours.size;
     for (const [prefix, lines] of this.errors) {
-      const path = join(outDir, prefix, `flowlog-enrich-local-${runId}.gz`);
+      const path = join(this.options.outDir, prefix, `flowlog-enrich-local-${this.runId}.gz`);
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, gzipSync(`${lines.join('\n')}\n`));
       this.stats.errorObjects++;

@@ -276,3 +276,98 @@ describe('flowlog-enrich run on Parquet as flow logs deliver it to S3', () => {
     ]);
   });
 });
+
+describe('flowlog-enrich run keeps earlier output safe', () => {
+  it('refuses a missing input with exit 2 and leaves the previous output as it was', async () => {
+    // Prepare
+    const base = mkdtempSync(join(tmpdir(), 'flowlog-safe-'));
+    const input = join(base, 'in.log');
+    writeFileSync(
+      input,
+      '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n',
+    );
+    const out = join(base, 'out');
+    await cli(['run', '--input', input, '--out', out, '--quiet']);
+    const before = outputLines(out);
+
+    // Act
+    const result = await cli(['run', '--input', join(base, 'typo.log'), '--out', out, '--quiet']);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`input ${join(base, 'typo.log')} does not exist`);
+    expect(outputLines(out)).toStrictEqual(before);
+    expect(before).toHaveLength(1);
+  });
+
+  it('replays <out>/errors into the same --out without losing them on the way', async () => {
+    // Prepare: a wrong format fails every line into out/errors.
+    const base = mkdtempSync(join(tmpdir(), 'flowlog-replay-'));
+    const input = join(base, 'in.log');
+    writeFileSync(
+      input,
+      '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK 2\n',
+    );
+    const out = join(base, 'out');
+    await cli(['run', '--input', input, '--out', out, '--quiet']);
+    expect(errorRecords(out)).toHaveLength(1);
+
+    // Act
+    const format =
+      '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${tcp-flags}';
+    const result = await cli([
+      'run',
+      '--input',
+      join(out, 'errors'),
+      '--format',
+      format,
+      '--out',
+      out,
+      '--quiet',
+    ]);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(outputLines(out).map((l) => l.tcp_flags)).toStrictEqual([2]);
+    expect(errorRecords(out)).toHaveLength(0);
+    expect(readdirSync(out).filter((name) => name.startsWith('.'))).toStrictEqual([]);
+  });
+});
+
+describe('LocalFirehose', () => {
+  it('writes a partition out as several objects once it passes the object size, like the delivery buffer', async () => {
+    const { LocalFirehose } = await import('../../src/local/local-firehose.js');
+    const { createPipeline } = await import('../../src/pipeline.js');
+    const { loadConfig } = await import('../../src/config.js');
+    const out = mkdtempSync(join(tmpdir(), 'flowlog-objects-'));
+    const firehose = new LocalFirehose({
+      outDir: out,
+      bufferBytes: 2000,
+      objectBytes: 5000,
+      region: 'us-east-1',
+      runId: 'test',
+      pipelineFor: (_format, reingester, onRecordError) =>
+        createPipeline({
+          config: loadConfig({ ENRICHMENT: 'off' }),
+          env: {},
+          reingester,
+          onRecordError,
+          writeLine: () => {},
+        }),
+    });
+    for (let i = 0; i < 200; i++) {
+      await firehose.put({
+        data: Buffer.from(
+          `2 123456789010 eni-1235b8ca123456789 10.0.0.1 10.0.0.2 ${20000 + i} 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n`,
+        ),
+        source: 'test',
+        line: i + 1,
+      });
+    }
+    await firehose.close();
+    const objects = filesUnder(join(out, 'flowlogs'));
+    expect(objects.length).toBeGreaterThan(5);
+    expect(firehose.stats.objectsWritten).toBe(objects.length);
+    expect(outputLines(out)).toHaveLength(200);
+  });
+});

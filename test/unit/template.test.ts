@@ -272,6 +272,22 @@ describe('template.yaml: alarms', () => {
     },
   );
 
+  it('encrypts the alarm topics with a key CloudWatch may use (alias/aws/sns would silently block alarms)', () => {
+    for (const topic of ['CriticalTopic', 'WarningTopic']) {
+      expect(resources[topic]?.Properties.KmsMasterKeyId).toStrictEqual({ Ref: 'AlarmTopicKey' });
+    }
+    const statements = resources.AlarmTopicKey?.Properties.KeyPolicy.Statement as {
+      Principal: unknown;
+      Action: unknown;
+    }[];
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      }),
+    );
+  });
+
   it('routes critical findings to the critical topic', () => {
     const critical = alarms
       .filter(([, a]) => JSON.stringify(a.Properties.AlarmActions).includes('CriticalTopic'))
