@@ -231,6 +231,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         flows[outcome.first] as Flow,
         eventRegion,
         input.approximateArrivalTimestamp,
+        accountId,
       );
       const size = okSize(idLengths[index] as number, base64Length(end - start), keys);
       if (committed + size + after <= config.responseLimitBytes) {

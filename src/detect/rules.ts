@@ -152,7 +152,7 @@ export function isSuppressed(
       const parsed = source ? parseAddress(source) : undefined;
       if (!parsed || !cidrContains(rule.cidr, parsed)) continue;
     }
-    if (rule.tag && enrichment?.eni?.info.tags?.[rule.tag[0]] !== rule.tag[1]) continue;
+    if (rule.tag && enrichment?.eni?.info.allTags?.[rule.tag[0]] !== rule.tag[1]) continue;
     return true;
   }
   return false;

@@ -165,6 +165,7 @@ export function resolveEni(
   set('eniType', eniType(eni));
   set('eniService', eniService(eni));
   set('tags', selectTags(eni.TagSet, instance?.Tags, options.tagKeys));
+  set('allTags', selectTags(eni.TagSet, instance?.Tags, ['*']));
   const groups = (eni.Groups ?? []).map((g) => g.GroupId).filter((g): g is string => typeof g === 'string');
   if (groups.length > 0) info.securityGroupIds = groups;
   set('instanceId', eni.Attachment?.InstanceId);

@@ -8,6 +8,8 @@ export interface EniInfo {
   readonly eniService?: string;
   /** Allow-listed tags, the attached instance's merged in (ENI tags win). */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Every tag (not written out): suppression rules match on tags the allow-list may leave out. */
+  readonly allTags?: Readonly<Record<string, string>>;
   readonly securityGroupIds?: readonly string[];
   readonly instanceId?: string;
   readonly subnetId?: string;

@@ -21,20 +21,31 @@ const UNSAFE = /[^A-Za-z0-9_.-]/g;
  * @example sanitizeKey('../../etc') // → '_.__._etc'
  */
 export function sanitizeKey(value: string): string {
-  const cleaned = value.replace(UNSAFE, '_').replaceAll('..', '_.');
+  let cleaned = value.replace(UNSAFE, '_');
+  // Replacing '..' can leave another '..' behind ('...' → '_..'): repeat until none is left.
+  while (cleaned.includes('..')) cleaned = cleaned.replaceAll('..', '_.');
   if (cleaned === '' || cleaned === '.') return 'unknown';
   return cleaned;
 }
 
 /**
- * Partition keys from a record's first flow: account, region (the record's own field, else the event's),
- * and the UTC date and hour of the flow's `start` (arrival time when the flow has none).
+ * Partition keys from a record's first flow: account (the record's own, else — also for AWS's `unknown` —
+ * the delivery stream's, so the data stays inside the accounts Athena's projection lists), region (the
+ * record's own field, else the event's), and the UTC date and hour of the flow's `start` (arrival time when
+ * the flow has none, or one past year 9999).
  */
-export function partitionKeys(flow: Flow, eventRegion: string, arrivalMs: number): PartitionKeys {
+export function partitionKeys(
+  flow: Flow,
+  eventRegion: string,
+  arrivalMs: number,
+  streamAccount?: string,
+): PartitionKeys {
   const ms = timestampMs(flow, arrivalMs);
   const day = Math.floor(ms / DAY_MS);
+  const account =
+    flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : (streamAccount ?? 'unknown');
   return {
-    account_id: sanitizeCached(flow.account_id ?? 'unknown'),
+    account_id: sanitizeCached(account),
     region: sanitizeCached(flow.region ?? eventRegion),
     dt: dayString(day),
     hour: HOURS[Math.floor((ms - day * DAY_MS) / 3_600_000)] as string,
@@ -68,12 +79,12 @@ function sanitizeCached(value: string): string {
   return clean;
 }
 
-// Dates beyond ±8.64e15 ms are invalid in JavaScript; a hostile `start` must not throw.
-const MAX_DATE_MS = 8.64e15;
+// Past year 9999 an ISO date gains a sign and more digits ('+011476-08-…'): not a folder name to write.
+const MAX_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 function timestampMs(flow: Flow, arrivalMs: number): number {
   if (typeof flow.start === 'number' && flow.start * 1000 <= MAX_DATE_MS) return flow.start * 1000;
-  if (Number.isFinite(arrivalMs) && Math.abs(arrivalMs) <= MAX_DATE_MS) return arrivalMs;
+  if (Number.isFinite(arrivalMs) && arrivalMs >= 0 && arrivalMs <= MAX_DATE_MS) return arrivalMs;
   return 0;
 }
 

@@ -268,7 +268,7 @@ describe('malformed record objects', () => {
       expect(response.records[0]).toMatchObject({
         result: 'Ok',
         metadata: {
-          partitionKeys: { account_id: 'unknown', region: 'us-east-1', dt: '1970-01-01', hour: '00' },
+          partitionKeys: { account_id: '123456789012', region: 'us-east-1', dt: '1970-01-01', hour: '00' },
         },
       });
     },

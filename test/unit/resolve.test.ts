@@ -409,7 +409,7 @@ describe('resolveEni', () => {
     const info = resolveEni(instanceEni, { subnet, vpc, routeTables, instance }, options);
 
     // Assess
-    expect(info).toStrictEqual<EniInfo>({
+    expect(withoutAllTags(info)).toStrictEqual<EniInfo>({
       interfaceId: 'eni-0a1b2c3d4e5f67890',
       ownerId: '123456789012',
       eniType: 'interface',
@@ -449,7 +449,7 @@ describe('resolveEni', () => {
     const info = resolveEni(natEni, {}, options);
 
     // Assess
-    expect(info).toStrictEqual<EniInfo>({
+    expect(withoutAllTags(info)).toStrictEqual<EniInfo>({
       interfaceId: 'eni-0nat000000000000',
       ownerId: '123456789012',
       eniType: 'nat_gateway',
@@ -469,7 +469,7 @@ describe('resolveEni', () => {
     const info = resolveEni(bare, { subnet: taggedSubnet, routeTables: [] }, options);
 
     // Assess
-    expect(info).toStrictEqual<EniInfo>({
+    expect(withoutAllTags(info)).toStrictEqual<EniInfo>({
       interfaceId: 'eni-0bare',
       eniService: 'RDS',
       subnetId: SUBNET_ID,
@@ -479,3 +479,10 @@ describe('resolveEni', () => {
     });
   });
 });
+
+/** EniInfo without `allTags` (every tag, kept for suppression rules), which these tables do not list. */
+function withoutAllTags(info: EniInfo | undefined): EniInfo | undefined {
+  if (!info) return info;
+  const { allTags: _allTags, ...rest } = info;
+  return rest;
+}

@@ -93,3 +93,48 @@ describe.each([
     expect(tiers).toStrictEqual(new Set(['public', 'web', 'app', 'database', 'private', 'isolated']));
   });
 });
+
+describe('suppression by a tag the output does not keep', () => {
+  it('silences a scanner tagged Role=scanner although TAG_KEYS does not list Role', async () => {
+    // Prepare: the sample's web-1 interface tagged as a vulnerability scanner, scanning web-2.
+    const config = loadConfig({ SUPPRESSIONS: '[{"flags":["*"],"tag":"Role=scanner"}]' });
+    const sample = generateSample({ minutes: 1, seed: 1, requestsPerMinute: 1, attacks: false });
+    const inventory = {
+      ...sample.inventory,
+      NetworkInterfaces: (sample.inventory.NetworkInterfaces ?? []).map((e) =>
+        e.PrivateIpAddress === '10.0.1.11'
+          ? { ...e, TagSet: [...(e.TagSet ?? []), { Key: 'Role', Value: 'scanner' }] }
+          : e,
+      ),
+    };
+    const web1 = inventory.NetworkInterfaces.find((e) => e.PrivateIpAddress === '10.0.1.11');
+    if (!web1) throw new Error('fixture has no web-1');
+    const summaries: { counts: Record<string, number> }[] = [];
+    const transform = createTransformer({
+      config,
+      enricher: createEnricher({
+        inventory: createStaticInventory(inventory),
+        services: createServiceIndex(ipRanges),
+        config: config.enrichment,
+        format: config.format,
+      }),
+      detector: createDetector(config.detection),
+      report: (s) => summaries.push(s),
+    });
+    const eni = (web1 as { NetworkInterfaceId: string }).NetworkInterfaceId;
+    const lines = Array.from(
+      { length: 30 },
+      (_, i) =>
+        `2 123456789012 ${eni} 10.0.1.11 10.0.1.12 ${40000 + i} ${1000 + i} 6 1 44 1795420800 1795420860 REJECT OK\n`,
+    );
+
+    // Act
+    const response = await transform(firehoseEvent(lines.map((line) => firehoseRecord(line))));
+
+    // Assess
+    const out = response.records.flatMap((r) => decodeLines((r as ResultRecord & { result: 'Ok' }).data));
+    expect(out.every((r) => (r.flags as string[]).length === 0)).toBe(true);
+    expect(out[0]?.eni_tags).not.toHaveProperty('Role');
+    expect(summaries[0]?.counts.Suppressed_port_scan).toBe(30);
+  });
+});

@@ -164,7 +164,7 @@ describe('transform', () => {
     const response = await transform(firehoseEvent([firehoseRecord('10.0.0.1')]));
     const record = response.records[0] as ResultRecord & { result: 'Ok' };
     expect(record.metadata.partitionKeys).toStrictEqual({
-      account_id: 'unknown',
+      account_id: '123456789012', // no account in the format: the stream's own
       region: 'us-east-1',
       dt: '2023-11-14',
       hour: '22',
