@@ -391,7 +391,8 @@ async function main() {
   );
   const peakRssMb = Math.max(peakRss('default'), peakRss('all'));
   console.error(`peak RSS of a process transforming full 3 MB batches: ${peakRssMb.toFixed(0)} MB`);
-  const lines = formats.reduce((s, f) => s + f.lines, 0);
+  // Throughput counts the lines actually transformed (returned Ok), not those re-ingested untouched.
+  const lines = formats.reduce((s, f) => s + f.ok, 0);
   const batchMs = formats.reduce((s, f) => s + f.batchMs, 0);
   const floorMs = formats.reduce((s, f) => s + f.floorMs, 0);
   const inputBase64 = formats.reduce((s, f) => s + f.inputBase64Bytes, 0);

@@ -58,7 +58,9 @@ export async function invoke(given: InvokeFlags, ctx: CliContext): Promise<Invok
   );
   for (const line of errors.slice(0, 20)) ctx.stderr(`  ${line}\n`);
   if (errors.length > 20) ctx.stderr(`  … and ${errors.length - 20} more failures\n`);
-  if (reingested > 0) ctx.stderr(`${reingested} records re-ingested to ${reingestFile}\n`);
+  if (reingested > 0) {
+    ctx.stderr(`${reingested} records re-ingested to ${reingestFile} (a split envelope counts as two)\n`);
+  }
   return { response, reingested, ...(reingestFile && reingested > 0 ? { reingestFile } : {}) };
 }
 

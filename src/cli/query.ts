@@ -58,7 +58,13 @@ export async function query(flags: QueryFlags, ctx: CliContext): Promise<QueryRe
   const db = await openFlowLogs(flags.out, join(projectRoot(), 'schemas', 'emitted-record.json'));
   try {
     const today = flags.today ?? (await newestDay(db));
-    const result = await db.query(toDuckDb(sql as string, today));
+    let result: QueryResult;
+    try {
+      result = await db.query(toDuckDb(sql as string, today));
+    } catch (error) {
+      // A mistake in the SQL is the user's to fix: say what DuckDB said, without a stack trace.
+      throw new UsageError(`query failed: ${(error as Error).message}`);
+    }
     ctx.stdout(flags.json ? `${JSON.stringify(result.rows)}\n` : formatTable(result));
     return result;
   } finally {

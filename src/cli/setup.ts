@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { createEc2Inventory } from '../aws/ec2-inventory.js';
 import { createFirehoseReingester } from '../aws/firehose-reingester.js';
@@ -6,6 +6,7 @@ import { AWS_REQUEST_HANDLER } from '../aws/timeouts.js';
 import { type Config, type Env, loadConfig } from '../config.js';
 import type { Inventory } from '../enrich/ports.js';
 import { createStaticInventory, parseInventoryDocument } from '../enrich/static-inventory.js';
+import { ConfigError } from '../errors.js';
 import type { Reingester } from '../firehose/reingest.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from '../pipeline.js';
 import { type CliContext, UsageError } from './context.js';
@@ -29,7 +30,18 @@ export function cliEnv(flags: PipelineFlags, env: Env): Env {
 }
 
 export function cliConfig(flags: PipelineFlags, env: Env): Config {
-  return loadConfig(cliEnv(flags, env));
+  if (flags.ipRanges && !flags.ipRanges.startsWith('https://') && !existsSync(flags.ipRanges)) {
+    throw new UsageError(`--ip-ranges ${flags.ipRanges} does not exist`);
+  }
+  try {
+    return loadConfig(cliEnv(flags, env));
+  } catch (error) {
+    // Name the flag the user typed rather than the variable it stands for.
+    if (error instanceof ConfigError && error.variable === 'FLOW_LOG_FORMAT' && flags.format) {
+      throw new UsageError(`--format: ${error.message.replace(/^FLOW_LOG_FORMAT: /, '')}`);
+    }
+    throw error;
+  }
 }
 
 /**
@@ -72,7 +84,7 @@ export async function buildPipeline(
   } = {},
 ): Promise<Pipeline> {
   const env = cliEnv(flags, ctx.env);
-  const config = loadConfig(env);
+  const config = cliConfig(flags, ctx.env);
   const reingester =
     extras.reingester ?? createFirehoseReingester(new FirehoseClient({ ...awsClientConfig(flags, ctx.env) }));
   const inventory = config.enrichment.mode === 'off' ? undefined : cliInventory(flags, config, ctx.env);

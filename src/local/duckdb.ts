@@ -38,6 +38,9 @@ export function toDuckDb(sql: string, today?: string): string {
 
 const PARTITIONS = ['aws_account_id', 'aws_region', 'dt', 'hour'];
 
+/** DuckDB type ids of integers: TINYINT…BIGINT, their unsigned forms, HUGEINT, UHUGEINT. */
+const INTEGER_TYPE_IDS = new Set([2, 3, 4, 5, 6, 7, 8, 9, 16, 32]);
+
 /** DuckDB column types for the emitted record, mirroring the Glue table's. */
 export function columnTypes(schemaPath: string): Record<string, string> {
   const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as {
@@ -96,7 +99,19 @@ export async function openFlowLogs(outDir: string, schemaPath: string): Promise<
   return {
     async query(sql) {
       const reader = await connection.runAndReadAll(sql);
-      return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[] };
+      const columns = reader.columnNames();
+      const rows = reader.getRowObjectsJson() as Record<string, unknown>[];
+      // DuckDB's JSON form writes BIGINT and HUGEINT as strings to stay lossless; give back numbers where
+      // they are exact (sums of bytes), strings otherwise. VARCHAR columns (account ids) stay strings.
+      const integer = reader.columnTypes().map((type) => INTEGER_TYPE_IDS.has(type.typeId as number));
+      for (const row of rows) {
+        columns.forEach((column, i) => {
+          const value = row[column];
+          if (integer[i] && typeof value === 'string' && Number.isSafeInteger(Number(value)))
+            row[column] = Number(value);
+        });
+      }
+      return { columns, rows };
     },
     close() {
       connection.closeSync();

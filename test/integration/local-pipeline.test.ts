@@ -139,11 +139,55 @@ describe('flowlog-enrich run (end to end)', () => {
     const list = await cli(['query', '--out', out]);
     const names = [...list.stdout.matchAll(/^ {2}([a-z-]+) /gm)].map((m) => m[1] as string);
     expect(names.length).toBeGreaterThanOrEqual(13);
+    const rows: Record<string, Record<string, unknown>[]> = {};
     for (const name of names) {
       const result = await cli(['query', name, '--out', out, '--json']);
       expect(result.code, `${name}: ${result.stderr}`).toBe(0);
-      expect((JSON.parse(result.stdout) as unknown[]).length, name).toBeGreaterThan(0);
+      rows[name] = JSON.parse(result.stdout) as Record<string, unknown>[];
+      expect(rows[name]?.length, name).toBeGreaterThan(0);
     }
+    // What each query must say about the sample's attacks and its three tiers.
+    expect(rows['admin-port-attempts']?.[0]).toStrictEqual({
+      srcaddr: ATTACKERS.ssh_brute_force,
+      dstport: 22,
+      attempts: 30,
+      rejected: 30,
+      targets: 1,
+    });
+    expect(rows['rejected-connections']?.[0]).toMatchObject({
+      srcaddr: ATTACKERS.ssh_brute_force,
+      dstport: 22,
+      attempts: 30,
+    });
+    expect(rows['external-egress-by-destination']?.[0]).toMatchObject({
+      dstaddr: ATTACKERS.large_transfer_out,
+      total_bytes: 1_500_000_000,
+      flows: 3,
+      sources: 1,
+    });
+    expect(rows['database-port-access']?.map((r) => r.srcaddr)).toContain(ATTACKERS.database_probe);
+    expect(rows['protocol-distribution']).toContainEqual(expect.objectContaining({ protocol: 47, flows: 1 }));
+    expect(rows['flagged-flows']?.[0]).toMatchObject({ severity: 'critical' });
+    expect(rows['flagged-flows']?.map((r) => `${r.severity} ${r.srcaddr}`)).toEqual(
+      expect.arrayContaining([
+        `critical ${ATTACKERS.port_scan}`,
+        `critical ${ATTACKERS.ssh_brute_force}`,
+        `critical ${ATTACKERS.internet_to_database}`,
+        `info ${ATTACKERS.unusual_protocol}`,
+      ]),
+    );
+    expect(rows['traffic-per-aws-service']?.map((r) => r.aws_service)).toEqual(
+      expect.arrayContaining(['S3', 'DYNAMODB']),
+    );
+    expect(new Set(rows['internal-vs-external']?.map((r) => r.peer_scope))).toStrictEqual(
+      new Set(['internal', 'external']),
+    );
+    expect(rows['traffic-over-time']?.every((r) => Number(r.bin_start) % 300 === 0)).toBe(true);
+    expect(rows['top-enis-by-tag']?.[0]).toMatchObject({
+      name: 'app-2',
+      eni_service: 'EC2',
+      subnet_tier: 'app',
+    });
   });
 
   it('reads .gz files, directories, stdin and empty files, and reports corrupt lines by file and line', async () => {

@@ -109,12 +109,32 @@ describe('flowlog-enrich invoke', () => {
     {
       name: 'a bad format',
       argv: ['invoke', '--event', event('direct-default-format.json'), '--format', 'nope'],
-      message: /FLOW_LOG_FORMAT: token 1/,
+      message: /--format: token 1/,
     },
   ])('exits 2 for $name', async ({ argv, message }) => {
     const { code, stdout, stderr } = await runCli(argv);
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toMatch(message);
+  });
+});
+
+describe('CLI errors a user can act on', () => {
+  it.each([
+    {
+      name: 'a missing --ip-ranges file',
+      argv: ['invoke', '--event', 'events/direct-default-format.json', '--ip-ranges', '/nonexistent.json'],
+      message: /--ip-ranges \/nonexistent.json does not exist/,
+    },
+    {
+      name: 'a bad --format, named as the flag',
+      argv: ['invoke', '--event', 'events/direct-default-format.json', '--format', '${version} nope'],
+      message: /^flowlog-enrich: --format: token 2 "nope"/,
+    },
+  ])('$name: exit 2, no stack trace', async ({ argv, message }) => {
+    const { code, stderr } = await runCli(argv);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 });
