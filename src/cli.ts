@@ -22,7 +22,7 @@ Usage:
       partitioned GZIP JSON Lines (or Parquet) like Firehose, failed records under errors/.
   flowlog-enrich query [NAME | --sql SQL] [--out DIR] [--today YYYY-MM-DD] [--json]
       Run a named Athena query (or SQL) with DuckDB over what run wrote; without NAME, list the queries.
-  flowlog-enrich redrive --bucket B --prefix P --stream S [--dry-run] [--region R] [--endpoint-url URL]
+  flowlog-enrich redrive --bucket B --prefix P --stream S [--dry-run] [--delete-sent] [--region R] [--endpoint-url URL]
       Put the original data of Firehose error records (s3://B/P…) back into stream S (after fixing the format).
   flowlog-enrich inventory --out FILE [--region R] [--endpoint-url URL]
       Dump the account's interfaces, subnets, VPCs, route tables and instances for --inventory (offline runs).
@@ -132,6 +132,7 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             prefix: { type: 'string', default: 'errors/' },
             stream: { type: 'string' },
             'dry-run': { type: 'boolean' },
+            'delete-sent': { type: 'boolean' },
             region: { type: 'string' },
             'endpoint-url': { type: 'string' },
             help: { type: 'boolean', short: 'h' },
@@ -146,6 +147,7 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             prefix: values.prefix,
             stream: values.stream,
             ...(values['dry-run'] ? { dryRun: true } : {}),
+            ...(values['delete-sent'] ? { deleteSent: true } : {}),
             ...common(values),
           },
           ctx,

@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createFirehoseReingester, PUT_LIMITS } from '../aws/firehose-reingester.js';
 import type { CliContext } from './context.js';
 import { awsClientConfig, type PipelineFlags } from './setup.js';
@@ -10,6 +10,8 @@ export interface RedriveFlags extends Pick<PipelineFlags, 'region' | 'endpointUr
   readonly prefix: string;
   readonly stream: string;
   readonly dryRun?: boolean;
+  /** Delete each error object once all of its records were accepted (a rerun then sends nothing twice). */
+  readonly deleteSent?: boolean;
 }
 
 export interface RedriveResult {
@@ -40,16 +42,24 @@ export async function redrive(flags: RedriveFlags, ctx: CliContext): Promise<Red
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
 
-  const records: Buffer[] = [];
+  // One object at a time: memory stays bounded, and an object whose records were all accepted can be
+  // deleted (--delete-sent), so running redrive again after a partial failure does not send them twice.
+  const reingester = createFirehoseReingester(firehose);
+  let found = 0;
   let skipped = 0;
+  let sent = 0;
+  let failed = 0;
+  let deleted = 0;
   for (const key of keys.sort()) {
     const object = await s3.send(new GetObjectCommand({ Bucket: flags.bucket, Key: key }));
     let body = Buffer.from(
       await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
     );
     if (body[0] === 0x1f && body[1] === 0x8b) body = gunzipSync(body);
+    const records: Buffer[] = [];
     for (const line of body.toString('utf8').split('\n')) {
       if (line.trim() === '') continue;
+      found++;
       let raw: unknown;
       try {
         raw = (JSON.parse(line) as { rawData?: unknown }).rawData;
@@ -63,24 +73,27 @@ export async function redrive(flags: RedriveFlags, ctx: CliContext): Promise<Red
       }
       records.push(data);
     }
-  }
-  let sent = 0;
-  let failed = 0;
-  if (!flags.dryRun && records.length > 0) {
-    const outcome = await createFirehoseReingester(firehose).reingest(
-      `/${flags.stream}`,
-      records,
-      Date.now() + 120_000,
-    );
-    sent = outcome.accepted.filter(Boolean).length;
-    failed = records.length - sent;
+    if (flags.dryRun || records.length === 0) {
+      if (flags.dryRun) sent += records.length;
+      continue;
+    }
+    const outcome = await reingester.reingest(`/${flags.stream}`, records, Date.now() + 120_000);
+    const accepted = outcome.accepted.filter(Boolean).length;
+    sent += accepted;
+    failed += records.length - accepted;
+    if (flags.deleteSent && accepted === records.length) {
+      await s3.send(new DeleteObjectCommand({ Bucket: flags.bucket, Key: key }));
+      deleted++;
+    }
   }
   ctx.stdout(
-    `${keys.length} error objects, ${records.length + skipped} error records: ` +
+    `${keys.length} error objects, ${found} error records: ` +
       (flags.dryRun
-        ? `${records.length} would be sent to ${flags.stream}`
+        ? `${sent} would be sent to ${flags.stream}`
         : `${sent} sent to ${flags.stream}, ${failed} failed`) +
-      `, ${skipped} skipped (no rawData, empty or over 1,000 KiB)\n`,
+      `, ${skipped} skipped (no rawData, empty or over 1,000 KiB)` +
+      (flags.deleteSent ? `; ${deleted} objects deleted after all their records were accepted` : '') +
+      '\n',
   );
-  return { objects: keys.length, found: records.length + skipped, sent, skipped, failed };
+  return { objects: keys.length, found, sent, skipped, failed };
 }

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Env } from '../config.js';
 import { estimateMonthlyCost, PRICES } from '../local/cost.js';
@@ -118,7 +119,8 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
     rmSync(scratch, { recursive: true, force: true });
   }
   if (!flags.quiet && process.stderr.isTTY) ctx.stderr('\r\x1b[K');
-  summarize(firehose.stats, flags, ctx, (performance.now() - started) / 1000);
+  const ratios = await compressionRatios(firehose.stats.sample, schemaPath);
+  summarize(firehose.stats, flags, ctx, (performance.now() - started) / 1000, ratios);
   return firehose.stats;
 }
 
@@ -173,7 +175,46 @@ function progress(ctx: CliContext, quiet: boolean) {
 
 const SEVERITIES = ['critical', 'warning', 'info'];
 
-function summarize(stats: LocalRunStats, flags: RunFlags, ctx: CliContext, seconds: number): void {
+/** GZIP JSON Lines and Parquet bytes per uncompressed byte, measured on a sample of the run's output. */
+async function compressionRatios(
+  sample: readonly string[],
+  schemaPath: string,
+): Promise<{ gzip: number; parquet: number }> {
+  if (sample.length === 0) return { gzip: 0, parquet: 0 };
+  const text = `${sample.join('\n')}\n`;
+  const bytes = Buffer.byteLength(text);
+  const dir = mkdtempSync(join(tmpdir(), 'flowlog-ratio-'));
+  try {
+    writeFileSync(join(dir, 'sample.json'), text);
+    const types = columnTypes(schemaPath);
+    const columns = `{${Object.entries(types)
+      .map(([n, t]) => `'${n}': '${t}'`)
+      .join(', ')}}`;
+    const { instance, connection } = await openDuck();
+    try {
+      await connection.run(
+        `COPY (SELECT * FROM read_ndjson('${join(dir, 'sample.json')}', columns = ${columns})) TO '${join(dir, 'sample.parquet')}' (FORMAT parquet, COMPRESSION snappy)`,
+      );
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+    return {
+      gzip: gzipSync(text).length / bytes,
+      parquet: statSync(join(dir, 'sample.parquet')).size / bytes,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function summarize(
+  stats: LocalRunStats,
+  flags: RunFlags,
+  ctx: CliContext,
+  seconds: number,
+  ratios: { gzip: number; parquet: number },
+): void {
   const out: string[] = [];
   out.push(
     `${stats.linesIn.toLocaleString()} lines in (${(stats.inputBytes / 1024 / 1024).toFixed(2)} MB) → ` +
@@ -208,11 +249,15 @@ function summarize(stats: LocalRunStats, flags: RunFlags, ctx: CliContext, secon
     `output: ${stats.objectsWritten} ${flags.parquet ? 'Parquet' : 'GZIP JSON Lines'} objects in ${stats.partitions} partitions under ${join(flags.out, 'flowlogs')}/` +
       (stats.errorObjects ? `; failed records under ${join(flags.out, 'errors')}/` : ''),
   );
-  if (stats.linesIn > 0) out.push(...costSummary(stats, flags));
+  if (stats.linesIn > 0) out.push(...costSummary(stats, flags, ratios));
   ctx.stdout(`${out.join('\n')}\n`);
 }
 
-function costSummary(stats: LocalRunStats, flags: RunFlags): string[] {
+function costSummary(
+  stats: LocalRunStats,
+  flags: RunFlags,
+  ratios: { gzip: number; parquet: number },
+): string[] {
   const perDayBytes = flags.perDayGb ? flags.perDayGb * 1024 ** 3 : stats.inputBytes;
   const storedRatio = stats.outputBytes ? stats.storedBytes / stats.outputBytes : 0;
   const costs = estimateMonthlyCost({
@@ -221,6 +266,8 @@ function costSummary(stats: LocalRunStats, flags: RunFlags): string[] {
     expansion: stats.inputBytes ? stats.outputBytes / stats.inputBytes : 1,
     storedRatio,
     format: flags.parquet ? 'parquet' : 'json',
+    jsonGzipRatio: ratios.gzip,
+    parquetRatio: ratios.parquet,
     msPerLine: stats.records ? stats.transformMs / stats.records : 0,
     memoryMb: flags.memoryMb ?? 1024,
     processorBufferMb: flags.bufferMb ?? DEFAULT_BUFFER_MB,

@@ -51,6 +51,8 @@ export interface LocalRunStats {
   objectsWritten: number;
   /** Distinct `dt`/`hour` pairs written. */
   hours: number;
+  /** The first output lines, to measure how JSON and Parquet compress them (for the cost estimate). */
+  sample: string[];
   /** Bytes of the objects as stored (compressed JSON Lines or Parquet). */
   storedBytes: number;
   partitions: number;
@@ -89,6 +91,7 @@ export class LocalFirehose {
     failures: [],
     objectsWritten: 0,
     hours: 0,
+    sample: [],
     storedBytes: 0,
     partitions: 0,
     errorObjects: 0,
@@ -231,6 +234,7 @@ export class LocalFirehose {
     for (const line of text.split('\n')) {
       if (line === '') continue;
       lines.push(line);
+      if (this.stats.sample.length < 5000) this.stats.sample.push(line);
       this.stats.flowsOut++;
       this.stats.outputBytes += line.length + 1;
       const record = JSON.parse(line) as { flags?: string[]; severity?: string; srcaddr?: string };

@@ -266,6 +266,46 @@ describe.skipIf(!available && !required)('CLI commands against moto_server (Fire
       );
       expect(await objects(bucket)).toStrictEqual([]);
     });
+
+    it('with --delete-sent removes each object once all its records were accepted, so a rerun sends nothing twice', async () => {
+      // Prepare: a copy of the error tree in its own bucket.
+      const errors = 'firehose-errors-delete';
+      await s3.send(new CreateBucketCommand({ Bucket: errors }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: errors,
+          Key: 'errors/processing-failed/a.gz',
+          Body: gzipSync(`${[errorRecord(errorLines[0], 0), errorRecord(errorLines[1], 1)].join('\n')}\n`),
+        }),
+      );
+      const stream = 'redrive-delete';
+      const bucket = 'redriven-delete';
+      await streamInto(stream, bucket);
+      const args = [
+        'redrive',
+        '--bucket',
+        errors,
+        '--prefix',
+        'errors/',
+        '--stream',
+        stream,
+        '--delete-sent',
+        ...awsFlags(),
+      ];
+
+      // Act
+      const first = await runCli(args, AWS_ENV);
+      const second = await runCli(args, AWS_ENV);
+
+      // Assess
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toContain('2 sent to redrive-delete, 0 failed');
+      expect(first.stdout).toContain('1 objects deleted after all their records were accepted');
+      expect(second.stdout).toBe(
+        `0 error objects, 0 error records: 0 sent to ${stream}, 0 failed, 0 skipped (no rawData, empty or over 1,000 KiB); 0 objects deleted after all their records were accepted\n`,
+      );
+      expect((await deliveredLines(bucket)).sort()).toStrictEqual([errorLines[0], errorLines[1]].sort());
+    });
   });
 
   it('inventory dumps the account, and invoke --inventory enriches from the dump offline', async () => {
