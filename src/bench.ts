@@ -251,7 +251,7 @@ async function measureFormat(name: string, format: string, base64Bytes = BATCH_B
   };
   console.error(
     `${name.padEnd(12)} ${lines} lines, ${(result.inputBase64Bytes / 1e6).toFixed(2)} MB base64 in: ${batchMs.toFixed(1)} ms/batch (floor ${floorMs.toFixed(1)} ms, ×${result.ratio.toFixed(2)}), ` +
-      `${Math.round(lines / (batchMs / 1000)).toLocaleString()} lines/s, output ${result.outputRatio.toFixed(2)}× input, response ${(result.responseBytes / 1e6).toFixed(2)} MB (${ok} Ok, ${lines - ok} re-ingested)`,
+      `${Math.round(ok / (batchMs / 1000)).toLocaleString()} lines transformed/s, output ${result.outputRatio.toFixed(2)}× input, response ${(result.responseBytes / 1e6).toFixed(2)} MB (${ok} Ok, ${lines - ok} re-ingested)`,
   );
   return result;
 }
@@ -337,15 +337,20 @@ function coldStart() {
  * Lambda container holds), measured in a child so the benchmark's own data does not count.
  */
 function peakRss(format: 'default' | 'all'): number {
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--rss', format], {
-    cwd: root,
-    env: {
-      ...process.env,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  // The same V8 flags as this process (npm run bench passes the template's NODE_OPTIONS).
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--rss', format],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      encoding: 'utf8',
     },
-    encoding: 'utf8',
-  });
+  );
   if (child.status !== 0) throw new Error(`rss child failed: ${child.stderr}`);
   return Number(child.stdout.trim());
 }

@@ -127,6 +127,13 @@ describe('template.yaml: function', () => {
     );
   });
 
+  it('runs with the V8 flags the benchmark measures', async () => {
+    const { default: pkg } = await import('../../package.json', { with: { type: 'json' } });
+    const flags = fn?.Properties.Environment.Variables.NODE_OPTIONS as string;
+    expect(flags).toMatch(/--max-semi-space-size=\d+/);
+    expect(pkg.scripts.bench).toContain(flags);
+  });
+
   it('feeds one LogFormat parameter to both the flow log and the function', () => {
     expect(resources.FlowLog?.Properties.LogFormat).toStrictEqual({ Ref: 'LogFormat' });
     expect(fn?.Properties.Environment.Variables.FLOW_LOG_FORMAT).toStrictEqual({ Ref: 'LogFormat' });
