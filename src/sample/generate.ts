@@ -133,6 +133,23 @@ const ALB_PUBLIC_IP = '54.239.10.10';
 const S3_ADDRESSES = ['52.216.8.14', '52.216.140.6', '54.231.192.40'];
 const DYNAMODB_ADDRESS = '52.94.0.12';
 
+type Connect = (
+  minute: number,
+  at: Node,
+  src: string,
+  dst: string,
+  srcport: number,
+  dstport: number,
+  sizes: { up: number; down: number },
+  extra?: {
+    protocol?: number;
+    action?: 'ACCEPT' | 'REJECT';
+    attack?: AttackKind;
+    reply?: boolean;
+    remote?: string;
+  },
+) => void;
+
 /** Builds the flows minute by minute. Every connection is logged at each VPC interface it crosses. */
 export function generateSample(options: GenerateOptions): Sample {
   const rand = random(options.seed);
@@ -145,22 +162,7 @@ export function generateSample(options: GenerateOptions): Sample {
     `${pick([81, 92, 109, 151, 176, 185, 212])}.${1 + Math.floor(rand() * 250)}.${Math.floor(rand() * 250)}.${1 + Math.floor(rand() * 250)}`;
 
   /** One TCP/UDP connection: the request and the reply, at one interface. */
-  function connection(
-    minute: number,
-    at: Node,
-    src: string,
-    dst: string,
-    srcport: number,
-    dstport: number,
-    sizes: { up: number; down: number },
-    extra: {
-      protocol?: number;
-      action?: 'ACCEPT' | 'REJECT';
-      attack?: AttackKind;
-      reply?: boolean;
-      remote?: string;
-    } = {},
-  ) {
+  const connection: Connect = (minute, at, src, dst, srcport, dstport, sizes, extra = {}) => {
     const t = start + minute * 60 + Math.floor(rand() * 20);
     const protocol = extra.protocol ?? 6;
     const action = extra.action ?? 'ACCEPT';
@@ -223,7 +225,7 @@ export function generateSample(options: GenerateOptions): Sample {
         'traffic-path': ingress ? 1 : null,
       },
     });
-  }
+  };
 
   const webs = [NODES.web1, NODES.web2];
   const apps = [NODES.app1, NODES.app2];
@@ -312,23 +314,6 @@ export function generateSample(options: GenerateOptions): Sample {
   flows.sort((a, b) => (a.fields.start as number) - (b.fields.start as number));
   return { flows, inventory: inventory() };
 }
-
-type Connect = (
-  minute: number,
-  at: Node,
-  src: string,
-  dst: string,
-  srcport: number,
-  dstport: number,
-  sizes: { up: number; down: number },
-  extra?: {
-    protocol?: number;
-    action?: 'ACCEPT' | 'REJECT';
-    attack?: AttackKind;
-    reply?: boolean;
-    remote?: string;
-  },
-) => void;
 
 function injectAttacks(minutes: number, connection: Connect): void {
   const at = (fraction: number) => Math.min(minutes - 1, Math.floor(minutes * fraction));
