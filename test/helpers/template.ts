@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { yamlParse } from 'yaml-cfn';
 
 export type Node = unknown;
+// biome-ignore lint/suspicious/noExplicitAny: parsed CloudFormation YAML has no static shape
+export type Yaml = any;
 export interface Template {
   Parameters: Record<string, { Default?: unknown; MinValue?: number; AllowedValues?: unknown[] }>;
   Conditions: Record<string, unknown>;
-  Resources: Record<
-    string,
-    { Type: string; Condition?: string; Properties: Record<string, any>; Metadata?: any }
-  >;
+  // CloudFormation YAML is untyped; the template tests walk it freely.
+  Resources: Record<string, { Type: string; Condition?: string; Properties: Yaml; Metadata?: Yaml }>;
   Outputs: Record<string, unknown>;
 }
 

@@ -6,7 +6,7 @@ import { FLAG } from '../../src/detect/rules.js';
 import { DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
 import { DATA_PREFIX, ERROR_PREFIX, PARTITION_KEY_NAMES } from '../../src/output/partition.js';
 import { METRIC } from '../../src/telemetry.js';
-import { LAYOUTS, loadTemplate, references, resolveIf } from '../helpers/template.js';
+import { LAYOUTS, loadTemplate, references, resolveIf, type Yaml } from '../helpers/template.js';
 
 // What cfn-lint cannot see: these are the checks the service makes at deploy or query time.
 const template = loadTemplate();
@@ -248,8 +248,8 @@ describe('template.yaml: Glue table', () => {
   );
 
   it('switches SerDe and formats with the Parquet condition', () => {
-    const json = resolveIf(table.StorageDescriptor, new Set()) as Record<string, any>;
-    const parquet = resolveIf(table.StorageDescriptor, new Set(['Parquet'])) as Record<string, any>;
+    const json = resolveIf(table.StorageDescriptor, new Set()) as Yaml;
+    const parquet = resolveIf(table.StorageDescriptor, new Set(['Parquet'])) as Yaml;
     expect(json.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
     expect(parquet.SerdeInfo.SerializationLibrary).toBe(
       'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
