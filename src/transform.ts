@@ -34,7 +34,7 @@ import { isHeaderLine } from './flowlog/format.js';
 import { createLineParser, type Flow } from './flowlog/parse.js';
 import { ByteWriter } from './output/byte-writer.js';
 import { createFlowWriter } from './output/jsonl.js';
-import { partitionKeys } from './output/partition.js';
+import { type PartitionKeys, partitionKeys } from './output/partition.js';
 import { bump, type InvocationSummary, METRIC } from './telemetry.js';
 
 export interface TransformDeps {
@@ -180,6 +180,7 @@ export function createTransformer(deps: TransformDeps): Transform {
     let committed = RESPONSE_OVERHEAD;
     let okInputBytes = 0;
     let okOutputBytes = 0;
+    let lastMetadata: { readonly partitionKeys: PartitionKeys } | undefined;
     // Records to re-ingest: their indexes, and their parts (one Buffer each, two for a split record)
     // flattened, with `overflowParts[k]` the number of parts of record k. No object per record.
     const overflowIndexes: number[] = [];
@@ -239,7 +240,17 @@ export function createTransformer(deps: TransformDeps): Transform {
         committed += size;
         okInputBytes += input.data.length;
         okOutputBytes += data.length;
-        results[index] = ok(input, data, keys);
+        // Consecutive records mostly share their partition: share the (immutable) metadata object too.
+        if (
+          lastMetadata === undefined ||
+          lastMetadata.partitionKeys.account_id !== keys.account_id ||
+          lastMetadata.partitionKeys.region !== keys.region ||
+          lastMetadata.partitionKeys.dt !== keys.dt ||
+          lastMetadata.partitionKeys.hour !== keys.hour
+        ) {
+          lastMetadata = { partitionKeys: keys };
+        }
+        results[index] = ok(input, data, keys, lastMetadata);
         okIndexes.push(index);
         bump(counts, METRIC.bytesOut, end - start);
         return;

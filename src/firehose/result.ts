@@ -23,8 +23,9 @@ export function ok(
   input: FirehoseTransformationEventRecord,
   data: string,
   keys: PartitionKeys,
+  metadata: { readonly partitionKeys: PartitionKeys } = { partitionKeys: keys },
 ): ResultRecord {
-  return { recordId: input.recordId, result: 'Ok', data, metadata: { partitionKeys: keys } };
+  return { recordId: input.recordId, result: 'Ok', data, metadata };
 }
 
 export function dropped(input: FirehoseTransformationEventRecord): ResultRecord {

@@ -44,13 +44,20 @@ export function partitionKeys(
   const day = Math.floor(ms / DAY_MS);
   const account =
     flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : (streamAccount ?? 'unknown');
-  return {
-    account_id: sanitizeCached(account),
-    region: sanitizeCached(flow.region ?? eventRegion),
-    dt: dayString(day),
-    hour: HOURS[Math.floor((ms - day * DAY_MS) / 3_600_000)] as string,
-  };
+  const account_id = sanitizeCached(account);
+  const region = sanitizeCached(flow.region ?? eventRegion);
+  const dt = dayString(day);
+  const hour = HOURS[Math.floor((ms - day * DAY_MS) / 3_600_000)] as string;
+  // The keys are immutable and mostly repeat from record to record: hand back the same object.
+  const last = lastKeys;
+  if (last && last.account_id === account_id && last.region === region && last.dt === dt && last.hour === hour) {
+    return last;
+  }
+  lastKeys = Object.freeze({ account_id, region, dt, hour });
+  return lastKeys;
 }
+
+let lastKeys: PartitionKeys | undefined;
 
 const DAY_MS = 86_400_000;
 const HOURS = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
