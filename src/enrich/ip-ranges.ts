@@ -49,19 +49,22 @@ interface Entry<N> {
   readonly last: N;
   readonly length: number;
   readonly service: string;
+  /** Precedence among overlapping prefixes (see `rank`), computed once. */
+  readonly rank: number;
 }
 
 function addEntry(text: string, service: string, v4: Entry<number>[], v6: Entry<bigint>[]): void {
   const cidr: Cidr | undefined = parseCidr(text);
   if (!cidr || typeof service !== 'string' || service === '') return;
   const name = service.toUpperCase();
-  if (cidr.v === 4) v4.push({ first: cidr.first, last: cidr.last, length: cidr.length, service: name });
-  else v6.push({ first: cidr.first, last: cidr.last, length: cidr.length, service: name });
+  const entry = { length: cidr.length, service: name, rank: rank(name, cidr.length) };
+  if (cidr.v === 4) v4.push({ ...entry, first: cidr.first, last: cidr.last });
+  else v6.push({ ...entry, first: cidr.first, last: cidr.last });
 }
 
 /** Higher wins: any named service beats AMAZON, then the longer prefix, then anything but the generic EC2. */
-function rank(entry: Entry<unknown>): number {
-  return (entry.service === 'AMAZON' ? 0 : 1000) + entry.length * 2 + (entry.service === 'EC2' ? 0 : 1);
+function rank(service: string, length: number): number {
+  return (service === 'AMAZON' ? 0 : 1000) + length * 2 + (service === 'EC2' ? 0 : 1);
 }
 
 interface Intervals<N> {
@@ -79,19 +82,22 @@ function flatten<N extends number | bigint>(entries: Entry<N>[], one: N): Interv
   const points = [...boundaries].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const byStart = [...entries].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
   const out: Intervals<N> = { starts: [], ends: [], services: [] };
-  let active: Entry<N>[] = [];
+  const active: Entry<N>[] = [];
   let next = 0;
   for (let i = 0; i < points.length - 1; i++) {
     const start = points[i] as N;
     const end = add(points[i + 1] as N, negate(one));
     while (next < byStart.length && (byStart[next] as Entry<N>).first <= start)
       active.push(byStart[next++] as Entry<N>);
-    active = active.filter((entry) => entry.last >= start);
-    if (active.length === 0) continue;
+    // Drop the prefixes that ended, in place (the active set is a handful of nested prefixes).
+    let kept = 0;
+    for (const entry of active) if (entry.last >= start) active[kept++] = entry;
+    active.length = kept;
+    if (kept === 0) continue;
     let best = active[0] as Entry<N>;
-    for (const entry of active)
-      if (rank(entry) > rank(best) || (rank(entry) === rank(best) && entry.service < best.service))
-        best = entry;
+    for (const entry of active) {
+      if (entry.rank > best.rank || (entry.rank === best.rank && entry.service < best.service)) best = entry;
+    }
     const last = out.services.length - 1;
     // Merge with the previous interval when it is adjacent and names the same service.
     if (last >= 0 && out.services[last] === best.service && add(out.ends[last] as N, one) === start) {
