@@ -208,7 +208,11 @@ export function createTransformer(deps: TransformDeps): Transform {
         } catch (error) {
           const flowlogError = toFlowlogError(error);
           deps.onRecordError?.(index, flowlogError);
-          const result = failed(input);
+          // Its data only if it still fits, as for any failed record.
+          let result = failed(input);
+          if (committed + resultSize(result, idLengths[index]) + after > config.responseLimitBytes) {
+            result = failed(input, false);
+          }
           committed += resultSize(result, idLengths[index]);
           results[index] = result;
           bump(counts, METRIC.failed(flowlogError.reason));

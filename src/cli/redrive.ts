@@ -57,6 +57,7 @@ export async function redrive(flags: RedriveFlags, ctx: CliContext): Promise<Red
     );
     if (body[0] === 0x1f && body[1] === 0x8b) body = gunzipSync(body);
     const records: Buffer[] = [];
+    const skippedBefore = skipped;
     for (const line of body.toString('utf8').split('\n')) {
       if (line.trim() === '') continue;
       found++;
@@ -81,7 +82,8 @@ export async function redrive(flags: RedriveFlags, ctx: CliContext): Promise<Red
     const accepted = outcome.accepted.filter(Boolean).length;
     sent += accepted;
     failed += records.length - accepted;
-    if (flags.deleteSent && accepted === records.length) {
+    // Only an object all of whose records were sent: a skipped record exists nowhere else.
+    if (flags.deleteSent && accepted === records.length && skipped === skippedBefore) {
       await s3.send(new DeleteObjectCommand({ Bucket: flags.bucket, Key: key }));
       deleted++;
     }
@@ -92,7 +94,9 @@ export async function redrive(flags: RedriveFlags, ctx: CliContext): Promise<Red
         ? `${sent} would be sent to ${flags.stream}`
         : `${sent} sent to ${flags.stream}, ${failed} failed`) +
       `, ${skipped} skipped (no rawData, empty or over 1,000 KiB)` +
-      (flags.deleteSent ? `; ${deleted} objects deleted after all their records were accepted` : '') +
+      (flags.deleteSent
+        ? `; ${deleted} objects deleted after all their records were accepted (objects with skipped records are kept)`
+        : '') +
       '\n',
   );
   return { objects: keys.length, found, sent, skipped, failed };

@@ -1,6 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Env } from '../config.js';
@@ -56,6 +65,11 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
 
   const firehose = new LocalFirehose({
     outDir: stage,
+    // Unique per run (time plus the staging folder's random suffix), so merged objects never collide.
+    runId: `${new Date()
+      .toISOString()
+      .replace(/[-:.TZ]/g, '')
+      .slice(0, 14)}-${basename(stage).slice('.run-'.length)}`,
     bufferBytes: Math.round((flags.bufferMb ?? DEFAULT_BUFFER_MB) * 1024 * 1024),
     region: flags.region ?? 'us-east-1',
     pipelineFor: (format, reingester, onRecordError) =>
@@ -108,10 +122,17 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
     });
     for await (const record of inputs) await firehose.put(record);
     await firehose.close();
-    for (const sub of ['flowlogs', 'errors']) {
-      rmSync(join(flags.out, sub), { recursive: true, force: true });
-      if (existsSync(join(stage, sub))) renameSync(join(stage, sub), join(flags.out, sub));
+    // Replaying `<out>/errors` adds the repaired records to the output already there (object names are unique
+    // per run) and leaves only what still fails in errors/; any other run replaces the tree.
+    const replaying = flags.inputs.some((input) => isInside(resolve(input), resolve(flags.out)));
+    if (replaying) mergeTree(join(stage, 'flowlogs'), join(flags.out, 'flowlogs'));
+    else {
+      rmSync(join(flags.out, 'flowlogs'), { recursive: true, force: true });
+      if (existsSync(join(stage, 'flowlogs')))
+        renameSync(join(stage, 'flowlogs'), join(flags.out, 'flowlogs'));
     }
+    rmSync(join(flags.out, 'errors'), { recursive: true, force: true });
+    if (existsSync(join(stage, 'errors'))) renameSync(join(stage, 'errors'), join(flags.out, 'errors'));
   } finally {
     rmSync(stage, { recursive: true, force: true });
     duck?.connection.closeSync();
@@ -122,6 +143,23 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
   const ratios = await compressionRatios(firehose.stats.sample, schemaPath);
   summarize(firehose.stats, flags, ctx, (performance.now() - started) / 1000, ratios);
   return firehose.stats;
+}
+
+function isInside(path: string, folder: string): boolean {
+  const rel = relative(folder, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** Moves every file of `from` into the same place under `to`. */
+function mergeTree(from: string, to: string): void {
+  if (!existsSync(from)) return;
+  for (const entry of readdirSync(from, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const source = join(entry.parentPath, entry.name);
+    const target = join(to, relative(from, source));
+    mkdirSync(dirname(target), { recursive: true });
+    renameSync(source, target);
+  }
 }
 
 async function openDuck() {

@@ -117,3 +117,23 @@ export function formatUpTo(version: number): string {
 
 /** A format with every field of the table, in table order. */
 export const ALL_FIELDS_FORMAT = formatUpTo(Number.POSITIVE_INFINITY);
+
+/**
+ * Columns this function adds to every record. A format field AWS adds later passes through under its `_`
+ * name, which must not be one of these: a JSON object with a key twice is read differently by each reader.
+ */
+export const ADDED_KEYS: ReadonlySet<string> = new Set([
+  'enrichment_status',
+  'eni_type',
+  'eni_service',
+  'eni_tags',
+  'security_group_ids',
+  'subnet_tier',
+  'subnet_name',
+  'vpc_name',
+  'src_aws_service',
+  'dst_aws_service',
+  'peer_scope',
+  'flags',
+  'severity',
+]);

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { FIELDS, type FieldKind, type GlueType, toKey } from './fields.js';
+import { ADDED_KEYS, FIELDS, type FieldKind, type GlueType, toKey } from './fields.js';
 
 export interface FieldSpec {
   readonly name: string;
@@ -49,7 +49,15 @@ export function parseFormat(source: string, variable = 'FLOW_LOG_FORMAT'): Forma
     if (seen.has(name)) throw new ConfigError(variable, `field ${name} appears more than once`);
     seen.add(name);
     const definition = FIELDS.get(name);
-    if (!definition) unknown.push(name);
+    if (!definition) {
+      if (ADDED_KEYS.has(toKey(name))) {
+        throw new ConfigError(
+          variable,
+          `field ${name} would collide with the ${toKey(name)} column this function adds`,
+        );
+      }
+      unknown.push(name);
+    }
     return Object.freeze({
       name,
       key: definition?.key ?? toKey(name),

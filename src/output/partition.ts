@@ -50,7 +50,13 @@ export function partitionKeys(
   const hour = HOURS[Math.floor((ms - day * DAY_MS) / 3_600_000)] as string;
   // The keys are immutable and mostly repeat from record to record: hand back the same object.
   const last = lastKeys;
-  if (last && last.account_id === account_id && last.region === region && last.dt === dt && last.hour === hour) {
+  if (
+    last &&
+    last.account_id === account_id &&
+    last.region === region &&
+    last.dt === dt &&
+    last.hour === hour
+  ) {
     return last;
   }
   lastKeys = Object.freeze({ account_id, region, dt, hour });

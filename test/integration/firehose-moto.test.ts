@@ -278,6 +278,14 @@ describe.skipIf(!available && !required)('CLI commands against moto_server (Fire
           Body: gzipSync(`${[errorRecord(errorLines[0], 0), errorRecord(errorLines[1], 1)].join('\n')}\n`),
         }),
       );
+      // An object with a record that cannot be sent (no rawData) must survive: it holds the only copy.
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: errors,
+          Key: 'errors/processing-failed/b.gz',
+          Body: gzipSync(`${[errorRecord(errorLines[2], 2), errorRecord(undefined, 3)].join('\n')}\n`),
+        }),
+      );
       const stream = 'redrive-delete';
       const bucket = 'redriven-delete';
       await streamInto(stream, bucket);
@@ -299,12 +307,16 @@ describe.skipIf(!available && !required)('CLI commands against moto_server (Fire
 
       // Assess
       expect(first.code, first.stderr).toBe(0);
-      expect(first.stdout).toContain('2 sent to redrive-delete, 0 failed');
+      expect(first.stdout).toContain('3 sent to redrive-delete, 0 failed, 1 skipped');
       expect(first.stdout).toContain('1 objects deleted after all their records were accepted');
-      expect(second.stdout).toBe(
-        `0 error objects, 0 error records: 0 sent to ${stream}, 0 failed, 0 skipped (no rawData, empty or over 1,000 KiB); 0 objects deleted after all their records were accepted\n`,
+      // The second run sees only the object that kept its unsendable record, and sends its good one again.
+      expect(second.stdout).toContain(
+        '1 error objects, 2 error records: 1 sent to redrive-delete, 0 failed, 1 skipped',
       );
-      expect((await deliveredLines(bucket)).sort()).toStrictEqual([errorLines[0], errorLines[1]].sort());
+      expect(second.stdout).toContain('0 objects deleted');
+      expect((await deliveredLines(bucket)).sort()).toStrictEqual(
+        [errorLines[0], errorLines[1], errorLines[2], errorLines[2]].sort(),
+      );
     });
   });
 

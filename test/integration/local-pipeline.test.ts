@@ -344,13 +344,14 @@ describe('flowlog-enrich run keeps earlier output safe', () => {
     expect(before).toHaveLength(1);
   });
 
-  it('replays <out>/errors into the same --out without losing them on the way', async () => {
-    // Prepare: a wrong format fails every line into out/errors.
+  it('replays <out>/errors into the same --out, keeping what the first run wrote', async () => {
+    // Prepare: one line that parses, and one with an extra field (the real format) that fails into out/errors.
     const base = mkdtempSync(join(tmpdir(), 'flowlog-replay-'));
     const input = join(base, 'in.log');
     writeFileSync(
       input,
-      '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK 2\n',
+      '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n' +
+        '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20642 22 6 20 4249 1418530010 1418530070 ACCEPT OK 2\n',
     );
     const out = join(base, 'out');
     await cli(['run', '--input', input, '--out', out, '--quiet']);
@@ -370,9 +371,16 @@ describe('flowlog-enrich run keeps earlier output safe', () => {
       '--quiet',
     ]);
 
-    // Assess
+    // Assess: the first run's good record is still there, the repaired one joined it, nothing failed.
     expect(result.code, result.stderr).toBe(0);
-    expect(outputLines(out).map((l) => l.tcp_flags)).toStrictEqual([2]);
+    expect(
+      outputLines(out)
+        .map((l) => [l.srcport, l.tcp_flags ?? null])
+        .sort(),
+    ).toStrictEqual([
+      [20641, null],
+      [20642, 2],
+    ]);
     expect(errorRecords(out)).toHaveLength(0);
     expect(readdirSync(out).filter((name) => name.startsWith('.'))).toStrictEqual([]);
   });

@@ -27,6 +27,16 @@ describe('schemas/ and the field table', () => {
     expect(typeOf(emitted.properties[field.key] ?? {})).toBe(expected);
   });
 
+  it('lists as added columns exactly the emitted columns that are not flow-log fields', async () => {
+    const { ADDED_KEYS } = await import('../../src/flowlog/fields.js');
+    const flowKeys = new Set([...FIELDS.values()].map((f) => f.key));
+    expect([...ADDED_KEYS].sort()).toStrictEqual(
+      Object.keys(emitted.properties)
+        .filter((k) => !flowKeys.has(k))
+        .sort(),
+    );
+  });
+
   it('has committed validators generated from the current schemas', () => {
     for (const [file, code] of Object.entries(generateValidators())) {
       expect(readFileSync(file, 'utf8'), `${file} is stale: run npm run schemas`).toBe(code);

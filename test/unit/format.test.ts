@@ -42,6 +42,16 @@ describe('parseFormat', () => {
     { name: 'an unclosed brace', format: '${version', message: /token 1/ },
     { name: 'a duplicate', format: '${srcaddr} ${srcaddr}', message: /srcaddr appears more than once/ },
     { name: 'upper case', format: '${Version}', message: /token 1/ },
+    {
+      name: 'a new field named like an added column',
+      format: '${srcaddr} ${severity}',
+      message: /field severity would collide with the severity column/,
+    },
+    {
+      name: 'another one',
+      format: '${enrichment-status}',
+      message: /collide with the enrichment_status column/,
+    },
   ])('rejects $name', ({ format, message }) => {
     expect(() => parseFormat(format)).toThrow(ConfigError);
     expect(() => parseFormat(format)).toThrow(message);

@@ -242,6 +242,27 @@ describe('transform', () => {
     expect(summaries[0]?.counts.Failed_too_large).toBe(1);
   });
 
+  it('keeps the response within the limit when deferred records turn out to be invalid base64', async () => {
+    // Prepare: one record that fits, then large records that are deferred and are not base64 at all.
+    const { transform } = setup({ RESPONSE_LIMIT_BYTES: '10000' }, fakeReingester().reingester);
+    const records = [
+      firehoseRecord(`${LINE}\n`),
+      ...Array.from({ length: 3 }, () => ({ ...firehoseRecord(''), data: '!!!!'.repeat(2000) })),
+    ];
+
+    // Act
+    const response = await transform(firehoseEvent(records));
+
+    // Assess
+    expect(response.records.map((r) => r.result)).toStrictEqual([
+      'Ok',
+      'ProcessingFailed',
+      'ProcessingFailed',
+      'ProcessingFailed',
+    ]);
+    expect(Buffer.byteLength(JSON.stringify(response))).toBeLessThanOrEqual(10000);
+  });
+
   it('never throws for an event without records', async () => {
     const { transform } = setup();
     await expect(transform({} as never)).resolves.toStrictEqual({ records: [] });
