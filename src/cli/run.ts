@@ -141,7 +141,10 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
   }
   if (!flags.quiet && process.stderr.isTTY) ctx.stderr('\r\x1b[K');
   // Only for the cost estimate: a sample DuckDB cannot read must not fail a run whose output is written.
-  const ratios = await compressionRatios(firehose.stats.sample, schemaPath).catch(() => ({ gzip: 0, parquet: 0 }));
+  const ratios = await compressionRatios(firehose.stats.sample, schemaPath).catch(() => ({
+    gzip: 0,
+    parquet: 0,
+  }));
   summarize(firehose.stats, flags, ctx, (performance.now() - started) / 1000, ratios);
   return firehose.stats;
 }

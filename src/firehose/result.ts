@@ -2,8 +2,9 @@ import type { FirehoseTransformationEventRecord } from 'aws-lambda';
 import type { PartitionKeys } from '../output/partition.js';
 
 /**
- * One record of the response. `data` is omitted for `Dropped` records, as AWS's own CloudWatch Logs
- * processor blueprint does: Firehose ignores it, and every byte counts against the 6 MB response limit.
+ * One record of the response. Firehose requires `recordId`, `result` and `data` on every record ("or Amazon
+ * Data Firehose rejects them and treats that as a data transformation failure", AWS's data-transformation
+ * docs), so `Dropped` records and failed records that cannot afford their original bytes carry an empty `data`.
  */
 export type ResultRecord =
   | {
@@ -12,8 +13,8 @@ export type ResultRecord =
       readonly data: string;
       readonly metadata: { readonly partitionKeys: PartitionKeys };
     }
-  | { readonly recordId: string; readonly result: 'Dropped' }
-  | { readonly recordId: string; readonly result: 'ProcessingFailed'; readonly data?: string };
+  | { readonly recordId: string; readonly result: 'Dropped'; readonly data: string }
+  | { readonly recordId: string; readonly result: 'ProcessingFailed'; readonly data: string };
 
 export interface TransformResponse {
   records: ResultRecord[];
@@ -29,14 +30,19 @@ export function ok(
 }
 
 export function dropped(input: FirehoseTransformationEventRecord): ResultRecord {
-  return { recordId: input.recordId, result: 'Dropped' };
+  return { recordId: input.recordId, result: 'Dropped', data: '' };
 }
 
-/** A failed record goes back with its original data; Firehose writes it under the error prefix. */
+/**
+ * A failed record goes back with its original data when the response can afford it (Firehose writes the
+ * original it holds under the error prefix either way), else with empty data.
+ */
 export function failed(input: FirehoseTransformationEventRecord, withData = true): ResultRecord {
-  return withData && typeof input.data === 'string'
-    ? { recordId: input.recordId, result: 'ProcessingFailed', data: input.data }
-    : { recordId: input.recordId, result: 'ProcessingFailed' };
+  return {
+    recordId: input.recordId,
+    result: 'ProcessingFailed',
+    data: withData && typeof input.data === 'string' ? input.data : '',
+  };
 }
 
 /** `{"records":[` + `]}`, less the first record's separating comma that `resultSize` counts. */
@@ -82,9 +88,10 @@ function metadataSize(keys: PartitionKeys): number {
   );
 }
 
-/** The smallest entry a record can have: `ProcessingFailed` without data (reserved for every record). */
+/** The largest of the small entries a record can end with: `ProcessingFailed` with empty data. */
 export function minimalSize(idJsonLength: number): number {
-  return 12 + idJsonLength + 11 + 16 + 2 + 1;
+  // {"recordId":…,"result":"ProcessingFailed","data":""} plus the separating comma
+  return 12 + idJsonLength + 11 + 16 + 2 + 1 + 10;
 }
 
 export function jsonStringLength(value: string): number {

@@ -64,9 +64,10 @@ function expectContract(
   expect(bytes).toBe(responseSize(response.records));
   response.records.forEach((record, i) => {
     expect(['Ok', 'Dropped', 'ProcessingFailed']).toContain(record.result);
-    // A failed record echoes its own data, untouched, or nothing.
-    if (record.result === 'ProcessingFailed' && record.data !== undefined)
-      expect(record.data).toBe(inputs[i]?.data);
+    // Every record carries data (Firehose requires it): a failed record echoes its own, untouched, or ''.
+    expect(typeof record.data).toBe('string');
+    if (record.result === 'ProcessingFailed' && record.data !== '') expect(record.data).toBe(inputs[i]?.data);
+    if (record.result === 'Dropped') expect(record.data).toBe('');
     if (record.result === 'Ok') expect(() => decodeLines(record.data)).not.toThrow();
   });
 }
@@ -236,11 +237,11 @@ describe('malformed record objects', () => {
     // Act
     const response = await transform(firehoseEvent(inputs));
 
-    // Assess: a string is echoed for the error prefix, anything else is not.
+    // Assess: a string is echoed for the error prefix, anything else becomes '' (Firehose requires data).
     expect(response.records[0]).toStrictEqual({
       recordId: '1',
       result: 'ProcessingFailed',
-      ...(echo ? { data: record.data } : {}),
+      data: echo ? record.data : '',
     });
     expect(results(response)).toStrictEqual(['ProcessingFailed', 'Ok']);
     expect(errors.map((e) => [e.index, e.reason])).toStrictEqual([[0, 'invalid_base64']]);
@@ -752,7 +753,7 @@ describe('thousands of lines in one record', () => {
 
     // Assess: Dropped, and re-ingested as two gzip DATA_MESSAGE envelopes holding the events in order.
     expectContract([input], response);
-    expect(response.records).toStrictEqual([{ recordId: input.recordId, result: 'Dropped' }]);
+    expect(response.records).toStrictEqual([{ recordId: input.recordId, result: 'Dropped', data: '' }]);
     expect(received).toHaveLength(2);
     const halves = received.map(
       (data) =>
