@@ -188,6 +188,26 @@ export function createTransformer(deps: TransformDeps): Transform {
     const overflowBuffers: Buffer[] = [];
     const okIndexes: number[] = [];
 
+    /**
+     * Answers a record ProcessingFailed: with its original data while the response can afford it (and
+     * still answer every record after it), else with empty data; counted once, by reason.
+     */
+    const fail = (index: number, error: FlowlogError, alreadyReported: boolean) => {
+      const input = inputs[index] as FirehoseTransformationEventRecord;
+      if (!alreadyReported) deps.onRecordError?.(index, error);
+      let result = failed(input);
+      if (
+        committed + resultSize(result, idLengths[index]) + (reserve[index + 1] as number) >
+        config.responseLimitBytes
+      ) {
+        result = failed(input, false);
+      }
+      committed += resultSize(result, idLengths[index]);
+      results[index] = result;
+      bump(counts, METRIC.failed(error.reason));
+      firstFailure ??= describeFailure(error);
+    };
+
     outcomes.forEach((outcome, index) => {
       const input = inputs[index] as FirehoseTransformationEventRecord;
       const after = reserve[index + 1] as number;
@@ -206,28 +226,12 @@ export function createTransformer(deps: TransformDeps): Transform {
           // Counted as the larger of its two possible answers until re-ingestion says which.
           committed += minimalSize(idLengths[index] as number);
         } catch (error) {
-          const flowlogError = toFlowlogError(error);
-          deps.onRecordError?.(index, flowlogError);
-          // Its data only if it still fits, as for any failed record.
-          let result = failed(input);
-          if (committed + resultSize(result, idLengths[index]) + after > config.responseLimitBytes) {
-            result = failed(input, false);
-          }
-          committed += resultSize(result, idLengths[index]);
-          results[index] = result;
-          bump(counts, METRIC.failed(flowlogError.reason));
-          firstFailure ??= describeFailure(flowlogError);
+          fail(index, toFlowlogError(error), false);
         }
         return;
       }
       if (outcome.kind === 'failed') {
-        let result = failed(input);
-        if (committed + resultSize(result, idLengths[index]) + after > config.responseLimitBytes)
-          result = failed(input, false);
-        committed += resultSize(result, idLengths[index]);
-        results[index] = result;
-        bump(counts, METRIC.failed(outcome.error.reason));
-        firstFailure ??= describeFailure(outcome.error);
+        fail(index, outcome.error, true);
         return;
       }
       const start = offsets[index] as number;
@@ -244,16 +248,8 @@ export function createTransformer(deps: TransformDeps): Transform {
         committed += size;
         okInputBytes += input.data.length;
         okOutputBytes += data.length;
-        // Consecutive records mostly share their partition: share the (immutable) metadata object too.
-        if (
-          lastMetadata === undefined ||
-          lastMetadata.partitionKeys.account_id !== keys.account_id ||
-          lastMetadata.partitionKeys.region !== keys.region ||
-          lastMetadata.partitionKeys.dt !== keys.dt ||
-          lastMetadata.partitionKeys.hour !== keys.hour
-        ) {
-          lastMetadata = { partitionKeys: keys };
-        }
+        // partitionKeys hands back the same frozen object for a repeated partition: share the metadata too.
+        if (lastMetadata?.partitionKeys !== keys) lastMetadata = { partitionKeys: keys };
         results[index] = ok(input, data, keys, lastMetadata);
         okIndexes.push(index);
         bump(counts, METRIC.bytesOut, end - start);
@@ -268,13 +264,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         overflowParts.push(parts.length);
         committed += minimalSize(idLengths[index] as number);
       } catch (error) {
-        const result = failed(input, false);
-        committed += resultSize(result, idLengths[index]);
-        results[index] = result;
-        const flowlogError = toFlowlogError(error);
-        deps.onRecordError?.(index, flowlogError);
-        bump(counts, METRIC.failed(flowlogError.reason));
-        firstFailure ??= describeFailure(flowlogError);
+        fail(index, toFlowlogError(error), false);
       }
     });
 
