@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Env } from '../config.js';
 import { estimateMonthlyCost, PRICES } from '../local/cost.js';
-import { columnTypes } from '../local/duckdb.js';
+import { writeParquet as ndjsonToParquet } from '../local/duckdb.js';
 import { type ObjectSource, readInputs } from '../local/inputs.js';
 import { LocalFirehose, type LocalRunStats } from '../local/local-firehose.js';
 import { createPipeline } from '../pipeline.js';
@@ -87,14 +87,8 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
           writeParquet: async (path: string, lines: readonly string[]) => {
             const ndjson = join(scratch, `part-${tempCounter++}.json`);
             writeFileSync(ndjson, `${lines.join('\n')}\n`);
-            const types = columnTypes(schemaPath);
-            const columns = `{${Object.entries(types)
-              .map(([n, t]) => `'${n}': '${t}'`)
-              .join(', ')}}`;
             const { connection } = await getDuck();
-            await connection.run(
-              `COPY (SELECT * FROM read_ndjson('${ndjson}', columns = ${columns})) TO '${path.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION snappy)`,
-            );
+            await ndjsonToParquet(connection, ndjson, path, schemaPath);
           },
         }
       : {}),
@@ -228,15 +222,9 @@ async function compressionRatios(
   const dir = mkdtempSync(join(tmpdir(), 'flowlog-ratio-'));
   try {
     writeFileSync(join(dir, 'sample.json'), text);
-    const types = columnTypes(schemaPath);
-    const columns = `{${Object.entries(types)
-      .map(([n, t]) => `'${n}': '${t}'`)
-      .join(', ')}}`;
     const { instance, connection } = await openDuck();
     try {
-      await connection.run(
-        `COPY (SELECT * FROM read_ndjson('${join(dir, 'sample.json')}', columns = ${columns})) TO '${join(dir, 'sample.parquet')}' (FORMAT parquet, COMPRESSION snappy)`,
-      );
+      await ndjsonToParquet(connection, join(dir, 'sample.json'), join(dir, 'sample.parquet'), schemaPath);
     } finally {
       connection.closeSync();
       instance.closeSync();

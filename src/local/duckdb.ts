@@ -67,15 +67,32 @@ function hasFiles(dir: string, extension: string): boolean {
 
 const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
+/** The `columns = {…}` argument of read_ndjson: the emitted record typed as the Glue table types it. */
+export function ndjsonColumns(schemaPath: string): string {
+  return `{${Object.entries(columnTypes(schemaPath))
+    .map(([name, type]) => `${quote(name)}: ${quote(type)}`)
+    .join(', ')}}`;
+}
+
+/** Writes JSON Lines of emitted records as one Parquet file (snappy), as Firehose's Parquet option does. */
+export async function writeParquet(
+  connection: { run(sql: string): Promise<unknown> },
+  ndjsonPath: string,
+  parquetPath: string,
+  schemaPath: string,
+): Promise<void> {
+  await connection.run(
+    `COPY (SELECT * FROM read_ndjson(${quote(ndjsonPath)}, columns = ${ndjsonColumns(schemaPath)})) TO ${quote(parquetPath)} (FORMAT parquet, COMPRESSION snappy)`,
+  );
+}
+
 export async function openFlowLogs(outDir: string, schemaPath: string): Promise<FlowLogsDatabase> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   const dataDir = join(outDir, 'flowlogs');
   const hiveTypes = `{${PARTITIONS.map((p) => `'${p}': 'VARCHAR'`).join(', ')}}`;
   const types = columnTypes(schemaPath);
-  const columns = `{${Object.entries(types)
-    .map(([name, type]) => `${quote(name)}: ${quote(type)}`)
-    .join(', ')}}`;
+  const columns = ndjsonColumns(schemaPath);
   const sources: string[] = [];
   if (hasFiles(dataDir, '.gz')) {
     sources.push(
