@@ -1,8 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createFirehoseReingester, PUT_LIMITS } from '../aws/firehose-reingester.js';
 import type { CliContext } from './context.js';
+import { s3Objects } from './s3-objects.js';
 import { awsClientConfig, type PipelineFlags } from './setup.js';
 
 export interface RedriveFlags extends Pick<PipelineFlags, 'region' | 'endpointUrl'> {
@@ -29,18 +29,9 @@ export interface RedriveResult {
  */
 export async function redrive(flags: RedriveFlags, ctx: CliContext): Promise<RedriveResult> {
   const config = awsClientConfig(flags, ctx.env);
-  const s3 = new S3Client({ ...config, forcePathStyle: Boolean(flags.endpointUrl) });
+  const s3 = await s3Objects(flags, ctx.env);
   const firehose = new FirehoseClient(config);
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: flags.bucket, Prefix: flags.prefix, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? [])
-      if (object.Key && !object.Key.endsWith('/')) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  const keys = await s3.list(flags.bucket, flags.prefix);
 
   // One object at a time: memory stays bounded, and an object whose records were all accepted can be
   // deleted (--delete-sent), so running redrive again after a partial failure does not send them twice.
@@ -51,10 +42,7 @@ export async function redrive(flags: RedriveFlags, ctx: CliContext): Promise<Red
   let failed = 0;
   let deleted = 0;
   for (const key of keys.sort()) {
-    const object = await s3.send(new GetObjectCommand({ Bucket: flags.bucket, Key: key }));
-    let body = Buffer.from(
-      await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-    );
+    let body = await s3.get(flags.bucket, key);
     if (body[0] === 0x1f && body[1] === 0x8b) body = gunzipSync(body);
     const records: Buffer[] = [];
     const skippedBefore = skipped;
@@ -84,7 +72,7 @@ export async function redrive(flags: RedriveFlags, ctx: CliContext): Promise<Red
     failed += records.length - accepted;
     // Only an object all of whose records were sent: a skipped record exists nowhere else.
     if (flags.deleteSent && accepted === records.length && skipped === skippedBefore) {
-      await s3.send(new DeleteObjectCommand({ Bucket: flags.bucket, Key: key }));
+      await s3.delete(flags.bucket, key);
       deleted++;
     }
   }

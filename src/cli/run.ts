@@ -12,15 +12,15 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { Env } from '../config.js';
 import { estimateMonthlyCost, PRICES } from '../local/cost.js';
 import { writeParquet as ndjsonToParquet } from '../local/duckdb.js';
-import { type ObjectSource, readInputs } from '../local/inputs.js';
+import { readInputs } from '../local/inputs.js';
 import { LocalFirehose, type LocalRunStats } from '../local/local-firehose.js';
 import { createPipeline } from '../pipeline.js';
 import { type CliContext, UsageError } from './context.js';
 import { projectRoot } from './demo.js';
-import { awsClientConfig, cliConfig, cliEnv, cliInventory, type PipelineFlags } from './setup.js';
+import { s3Objects } from './s3-objects.js';
+import { cliConfig, cliEnv, cliInventory, type PipelineFlags } from './setup.js';
 
 /** The template's default ProcessorBufferSizeMB: input per invocation. */
 export const DEFAULT_BUFFER_MB = 0.5;
@@ -164,33 +164,6 @@ async function openDuck() {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   return { instance, connection };
-}
-
-async function s3Objects(flags: PipelineFlags, env: Env): Promise<ObjectSource> {
-  // Loaded only for s3:// inputs, so the S3 client never enters the Lambda bundle.
-  const { S3Client, ListObjectsV2Command, GetObjectCommand } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({ ...awsClientConfig(flags, env), forcePathStyle: Boolean(flags.endpointUrl) });
-  return {
-    async list(bucket, prefix) {
-      const keys: string[] = [];
-      let token: string | undefined;
-      do {
-        const page = await client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-        );
-        for (const object of page.Contents ?? [])
-          if (object.Key && !object.Key.endsWith('/')) keys.push(object.Key);
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-      return keys;
-    },
-    async get(bucket, key) {
-      const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return Buffer.from(
-        await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-      );
-    },
-  };
 }
 
 /** A one-line progress display on stderr, for terminals only (CI logs and pipes stay clean). */

@@ -1,0 +1,46 @@
+import type { Env } from '../config.js';
+import type { ObjectSource } from '../local/inputs.js';
+import { awsClientConfig, type PipelineFlags } from './setup.js';
+
+/** An ObjectSource that can also delete (redrive --delete-sent). */
+export interface S3Objects extends ObjectSource {
+  delete(bucket: string, key: string): Promise<void>;
+}
+
+/**
+ * The CLI's S3 access (`run --input s3://…`, `redrive`): every key under a prefix, all pages; object bodies.
+ * The client is loaded only when a command needs it, so it never enters the Lambda bundle.
+ */
+export async function s3Objects(
+  flags: Pick<PipelineFlags, 'region' | 'endpointUrl'>,
+  env: Env,
+): Promise<S3Objects> {
+  const { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectCommand } = await import(
+    '@aws-sdk/client-s3'
+  );
+  const client = new S3Client({ ...awsClientConfig(flags, env), forcePathStyle: Boolean(flags.endpointUrl) });
+  return {
+    async list(bucket, prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const object of page.Contents ?? [])
+          if (object.Key && !object.Key.endsWith('/')) keys.push(object.Key);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys;
+    },
+    async get(bucket, key) {
+      const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(
+        await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      );
+    },
+    async delete(bucket, key) {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+  };
+}
