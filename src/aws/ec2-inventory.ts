@@ -108,98 +108,42 @@ export function createEc2Inventory(options: Ec2InventoryOptions = {}): Ec2Invent
     throw new LookupError(`no role configured for account ${accountId} (CROSS_ACCOUNT_ROLES)`);
   }
 
+  /** Describe calls for many ids: the filter takes 200 values, so larger lists become several calls. */
   async function paged<T>(
     accountId: string,
     filterName: string,
     ids: readonly string[],
-    call: (
-      c: EC2Client,
-      filters: Filter[],
-      token: string | undefined,
-    ) => Promise<{ items: T[]; next?: string | undefined }>,
+    page: Page<T>,
   ): Promise<T[]> {
     if (ids.length === 0) return [];
     const c = await client(accountId);
     const out: T[] = [];
     for (let i = 0; i < ids.length; i += FILTER_VALUE_LIMIT) {
       const filters = [{ Name: filterName, Values: ids.slice(i, i + FILTER_VALUE_LIMIT) }];
-      let token: string | undefined;
-      do {
-        const page = await call(c, filters, token);
-        out.push(...page.items);
-        token = page.next;
-      } while (token);
+      out.push(...(await allPages((token) => page(c, filters, token))));
     }
     return out;
   }
 
   const inventory: Inventory = {
-    networkInterfaces: (account, ids) =>
-      paged<RawNetworkInterface>(account, 'network-interface-id', ids, async (c, Filters, NextToken) => {
-        const r = await c.send(
-          new DescribeNetworkInterfacesCommand({ Filters, NextToken, MaxResults: PAGE_SIZE }),
-        );
-        return { items: r.NetworkInterfaces ?? [], next: r.NextToken };
-      }),
-    subnets: (account, ids) =>
-      paged<RawSubnet>(account, 'subnet-id', ids, async (c, Filters, NextToken) => {
-        const r = await c.send(new DescribeSubnetsCommand({ Filters, NextToken, MaxResults: PAGE_SIZE }));
-        return { items: r.Subnets ?? [], next: r.NextToken };
-      }),
-    vpcs: (account, ids) =>
-      paged<RawVpc>(account, 'vpc-id', ids, async (c, Filters, NextToken) => {
-        const r = await c.send(new DescribeVpcsCommand({ Filters, NextToken, MaxResults: PAGE_SIZE }));
-        return { items: r.Vpcs ?? [], next: r.NextToken };
-      }),
-    routeTables: (account, vpcIds) =>
-      paged<RawRouteTable>(account, 'vpc-id', vpcIds, async (c, Filters, NextToken) => {
-        const r = await c.send(new DescribeRouteTablesCommand({ Filters, NextToken, MaxResults: 100 }));
-        return { items: r.RouteTables ?? [], next: r.NextToken };
-      }),
-    instances: (account, ids) =>
-      paged<RawInstance>(account, 'instance-id', ids, async (c, Filters, NextToken) => {
-        const r = await c.send(new DescribeInstancesCommand({ Filters, NextToken, MaxResults: PAGE_SIZE }));
-        return { items: (r.Reservations ?? []).flatMap((res) => res.Instances ?? []), next: r.NextToken };
-      }),
+    networkInterfaces: (account, ids) => paged(account, 'network-interface-id', ids, PAGES.networkInterfaces),
+    subnets: (account, ids) => paged(account, 'subnet-id', ids, PAGES.subnets),
+    vpcs: (account, ids) => paged(account, 'vpc-id', ids, PAGES.vpcs),
+    routeTables: (account, vpcIds) => paged(account, 'vpc-id', vpcIds, PAGES.routeTables),
+    instances: (account, ids) => paged(account, 'instance-id', ids, PAGES.instances),
   };
 
-  const all = async <T>(
-    call: (token: string | undefined) => Promise<{ items: T[]; next?: string | undefined }>,
-    maxPages = Number.POSITIVE_INFINITY,
-  ) => {
-    const out: T[] = [];
-    let token: string | undefined;
-    let pages = 0;
-    do {
-      const page = await call(token);
-      out.push(...page.items);
-      token = page.next;
-    } while (token && ++pages < maxPages);
-    return out;
-  };
+  /** Everything of the account and region (no filter), every page. */
+  const everything = <T>(page: Page<T>, maxPages?: number) =>
+    allPages((token) => page(ec2, undefined, token), maxPages);
 
   async function dump(): Promise<InventoryDocument> {
     const [NetworkInterfaces, Subnets, Vpcs, RouteTables, Instances] = await Promise.all([
-      all(async (NextToken) => {
-        const r = await ec2.send(new DescribeNetworkInterfacesCommand({ NextToken, MaxResults: PAGE_SIZE }));
-        return { items: r.NetworkInterfaces ?? [], next: r.NextToken };
-      }),
-      all(async (NextToken) => {
-        const r = await ec2.send(new DescribeSubnetsCommand({ NextToken, MaxResults: PAGE_SIZE }));
-        return { items: r.Subnets ?? [], next: r.NextToken };
-      }),
-      all(async (NextToken) => {
-        const r = await ec2.send(new DescribeVpcsCommand({ NextToken, MaxResults: PAGE_SIZE }));
-        return { items: r.Vpcs ?? [], next: r.NextToken };
-      }),
-      all(async (NextToken) => {
-        const r = await ec2.send(new DescribeRouteTablesCommand({ NextToken, MaxResults: 100 }));
-        return { items: r.RouteTables ?? [], next: r.NextToken };
-      }),
-      all(async (NextToken) => {
-        const r = await ec2.send(new DescribeInstancesCommand({ NextToken, MaxResults: PAGE_SIZE }));
-        return { items: (r.Reservations ?? []).flatMap((res) => res.Instances ?? []), next: r.NextToken };
-      }),
+      everything(PAGES.networkInterfaces),
+      everything(PAGES.subnets),
+      everything(PAGES.vpcs),
+      everything(PAGES.routeTables),
+      everything(PAGES.instances),
     ]);
     return { NetworkInterfaces, Subnets, Vpcs, RouteTables, Reservations: [{ Instances }] };
   }
@@ -208,10 +152,55 @@ export function createEc2Inventory(options: Ec2InventoryOptions = {}): Ec2Invent
     ...inventory,
     dump,
     ownAccount: whoAmI,
-    listInterfaces: (maxPages) =>
-      all(async (NextToken) => {
-        const r = await ec2.send(new DescribeNetworkInterfacesCommand({ NextToken, MaxResults: PAGE_SIZE }));
-        return { items: r.NetworkInterfaces ?? [], next: r.NextToken };
-      }, maxPages),
+    listInterfaces: (maxPages) => everything(PAGES.networkInterfaces, maxPages),
   };
+}
+
+/** One page of a Describe call: with a filter (lookups) or without (dumps, warm-up). */
+type Page<T> = (
+  c: EC2Client,
+  filters: Filter[] | undefined,
+  token: string | undefined,
+) => Promise<{ items: T[]; next?: string | undefined }>;
+
+const PAGES = {
+  networkInterfaces: (async (c, Filters, NextToken) => {
+    const r = await c.send(
+      new DescribeNetworkInterfacesCommand({ Filters, NextToken, MaxResults: PAGE_SIZE }),
+    );
+    return { items: r.NetworkInterfaces ?? [], next: r.NextToken };
+  }) as Page<RawNetworkInterface>,
+  subnets: (async (c, Filters, NextToken) => {
+    const r = await c.send(new DescribeSubnetsCommand({ Filters, NextToken, MaxResults: PAGE_SIZE }));
+    return { items: r.Subnets ?? [], next: r.NextToken };
+  }) as Page<RawSubnet>,
+  vpcs: (async (c, Filters, NextToken) => {
+    const r = await c.send(new DescribeVpcsCommand({ Filters, NextToken, MaxResults: PAGE_SIZE }));
+    return { items: r.Vpcs ?? [], next: r.NextToken };
+  }) as Page<RawVpc>,
+  routeTables: (async (c, Filters, NextToken) => {
+    // DescribeRouteTables pages hold at most 100.
+    const r = await c.send(new DescribeRouteTablesCommand({ Filters, NextToken, MaxResults: 100 }));
+    return { items: r.RouteTables ?? [], next: r.NextToken };
+  }) as Page<RawRouteTable>,
+  instances: (async (c, Filters, NextToken) => {
+    const r = await c.send(new DescribeInstancesCommand({ Filters, NextToken, MaxResults: PAGE_SIZE }));
+    return { items: (r.Reservations ?? []).flatMap((res) => res.Instances ?? []), next: r.NextToken };
+  }) as Page<RawInstance>,
+};
+
+/** Follows NextToken, up to `maxPages`. */
+async function allPages<T>(
+  call: (token: string | undefined) => Promise<{ items: T[]; next?: string | undefined }>,
+  maxPages = Number.POSITIVE_INFINITY,
+): Promise<T[]> {
+  const out: T[] = [];
+  let token: string | undefined;
+  let pages = 0;
+  do {
+    const page = await call(token);
+    out.push(...page.items);
+    token = page.next;
+  } while (token && ++pages < maxPages);
+  return out;
 }
