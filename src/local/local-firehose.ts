@@ -152,24 +152,19 @@ export class LocalFirehose {
     const batch = queue.pending;
     queue.pending = [];
     queue.bytes = 0;
-    const failures = new Map<number, FlowlogError>();
-    const reingested: Pending[] = [];
-    const reingester: Reingester = {
-      async reingest(_arn, records) {
-        for (const data of records)
-          reingested.push({ data, source: 'reingested', line: 0, arrival: Date.now() });
-        return { accepted: records.map(() => true), calls: 1, retries: 0 };
-      },
-    };
-    // One pipeline per format, built once; each flush gets its own reingest and failure hooks.
+    // One pipeline per format, built once; what one invocation re-ingests and fails is collected below.
     let pipelinePromise = this.pipelines.get(key);
     if (!pipelinePromise) {
-      pipelinePromise = this.options.pipelineFor(queue.format, this.reingesterProxy, this.failureProxy);
+      pipelinePromise = this.options.pipelineFor(queue.format, this.reingester, (index, error) =>
+        this.failures.set(index, error),
+      );
       this.pipelines.set(key, pipelinePromise);
     }
     const pipeline = await pipelinePromise;
-    this.currentReingester = reingester;
-    this.currentFailures = failures;
+    const failures = new Map<number, FlowlogError>();
+    const reingested: Pending[] = [];
+    this.failures = failures;
+    this.reingested = reingested;
     const records: FirehoseTransformationEventRecord[] = batch.map((pending) => ({
       recordId: String(++this.sequence).padStart(20, '0'),
       approximateArrivalTimestamp: pending.arrival,
@@ -209,16 +204,16 @@ export class LocalFirehose {
     this.options.onProgress?.(this.stats);
   }
 
-  private currentReingester: Reingester | undefined;
-  private currentFailures: Map<number, FlowlogError> | undefined;
-  private readonly reingesterProxy: Reingester = {
-    reingest: (arn, records, deadline) =>
-      this.currentReingester
-        ? this.currentReingester.reingest(arn, records, deadline)
-        : Promise.resolve({ accepted: records.map(() => false), calls: 0, retries: 0 }),
-  };
-  private readonly failureProxy = (index: number, error: FlowlogError) => {
-    this.currentFailures?.set(index, error);
+  /** The running invocation's failures and re-ingested records (invocations run one at a time). */
+  private failures = new Map<number, FlowlogError>();
+  private reingested: Pending[] = [];
+  /** Firehose puts re-ingested records back into its buffer: accepted at once, fed in after the invocation. */
+  private readonly reingester: Reingester = {
+    reingest: async (_arn, records) => {
+      for (const data of records)
+        this.reingested.push({ data, source: 'reingested', line: 0, arrival: this.now() });
+      return { accepted: records.map(() => true), calls: 1, retries: 0 };
+    },
   };
 
   private async acceptOk(text: string, keys: PartitionKeys): Promise<void> {

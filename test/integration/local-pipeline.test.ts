@@ -134,6 +134,26 @@ describe('flowlog-enrich run (end to end)', () => {
     expect(pairs).toEqual(expect.arrayContaining(['web→app', 'app→database', 'public→web']));
   });
 
+  it('feeds records that did not fit a response back in, as Firehose re-ingests them', async () => {
+    // A 3 MB processor buffer cannot answer within one 6 MB response once enriched.
+    const out = join(dir, 'out-reingest');
+    const result = await cli([
+      'run',
+      '--input',
+      sample,
+      '--inventory',
+      inventory,
+      '--out',
+      out,
+      '--quiet',
+      '--buffer-mb',
+      '3',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/re-ingested and processed again/);
+    expect(outputLines(out)).toHaveLength(sampleLines.length - 1);
+  });
+
   it('runs every named query without error', async () => {
     const out = join(dir, 'out-main');
     const list = await cli(['query', '--out', out]);
