@@ -1,25 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CliContext } from './context.js';
 import { generate } from './generate.js';
 import { query } from './query.js';
 import { run } from './run.js';
 import type { PipelineFlags } from './setup.js';
-
-/** The project root, whether running from src/ (tests) or dist/ (the bundled CLI). */
-export function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    try {
-      readFileSync(join(dir, 'package.json'));
-      return dir;
-    } catch {
-      dir = dirname(dir);
-    }
-  }
-  return process.cwd();
-}
 
 /**
  * `flowlog-enrich demo` (what `npm start` runs): generates an hour of three-tier traffic with attacks and

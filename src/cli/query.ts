@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatTable, newestDay, openFlowLogs, type QueryResult, toDuckDb } from '../local/duckdb.js';
 import { type CliContext, UsageError } from './context.js';
-import { projectRoot } from './demo.js';
+import { projectRoot } from './project-root.js';
 
 export interface QueryFlags {
   readonly name?: string;

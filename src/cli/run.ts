@@ -18,7 +18,7 @@ import { readInputs } from '../local/inputs.js';
 import { LocalFirehose, type LocalRunStats } from '../local/local-firehose.js';
 import { createPipeline } from '../pipeline.js';
 import { type CliContext, UsageError } from './context.js';
-import { projectRoot } from './demo.js';
+import { projectRoot } from './project-root.js';
 import { s3Objects } from './s3-objects.js';
 import { cliConfig, cliEnv, cliInventory, type PipelineFlags } from './setup.js';
 
