@@ -385,6 +385,8 @@ async function main() {
     !only || only === 'template'
       ? await measureFormat('default v2 @0.5 MB', DEFAULT_FORMAT, 700_000)
       : undefined;
+  // BENCH_TRANSFORM_ONLY=1 stops here: a CPU profile of the transform alone (node --cpu-prof).
+  if (process.env.BENCH_TRANSFORM_ONLY) return;
   const ec2 = await coldCacheCalls();
   console.error(
     `cold cache: ${ec2.calls} EC2 calls for a batch with ${ec2.distinctEnis} distinct interfaces`,

@@ -84,21 +84,30 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     defaultAccount: string,
   ) {
     const byAccount = new Map<string, Set<string>>();
+    // Flows of one batch nearly always share an account: skip the map for a repeat.
+    let lastAccount: string | undefined;
+    let lastIds: Set<string> | undefined;
     for (const flow of flows) {
       const id = flow.interface_id;
       if (!id) continue;
       const account = flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : defaultAccount;
-      let ids = byAccount.get(account);
+      let ids = account === lastAccount ? lastIds : byAccount.get(account);
       if (!ids) {
         ids = new Set();
         byAccount.set(account, ids);
       }
+      lastAccount = account;
+      lastIds = ids;
       ids.add(id);
     }
-    const resolved = new Map<Key, Answer<EniView>>();
+    // account → interface id → answer: looked up per flow with the flow's own id string, whose hash V8
+    // has already computed for the set above (a composite key would be built and hashed per flow).
+    const resolved = new Map<string, Map<string, Answer<EniView>>>();
     if (!inventory) return resolved;
     await Promise.all(
       [...byAccount].map(async ([account, ids]) => {
+        const answers = new Map<string, Answer<EniView>>();
+        resolved.set(account, answers);
         const eniAnswers = await enis.getMany(
           [...ids].map((id) => key(account, id)),
           async (missing) =>
@@ -144,7 +153,7 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
         ]);
         for (const [eniKey, answer] of eniAnswers) {
           if (answer === null || answer === 'unavailable') {
-            resolved.set(eniKey, answer);
+            answers.set(idOf(eniKey), answer);
             continue;
           }
           const part = <V>(answers: Map<string, Answer<V>>, id: string | undefined): V | undefined => {
@@ -159,7 +168,7 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
           ] as const;
           const cached = views.get(answer);
           if (cached?.parts.every((p, i) => p === parts[i])) {
-            resolved.set(eniKey, cached.view);
+            answers.set(idOf(eniKey), cached.view);
             continue;
           }
           const info = resolveEni(
@@ -169,7 +178,7 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
           );
           const view = makeView(info);
           views.set(answer, { parts: [...parts], view });
-          resolved.set(eniKey, view);
+          answers.set(idOf(eniKey), view);
         }
       }),
     );
@@ -198,7 +207,7 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     },
     async prepare(flows, deadline, context): Promise<EnrichmentBatch> {
       const stats: BatchStats = { hits: 0, misses: 0, calls: 0, errors: 0, ms: 0 };
-      let resolved: Map<Key, Answer<EniView>>;
+      let resolved: Map<string, Map<string, Answer<EniView>>>;
       try {
         resolved = await resolveAll(flows, deadline, stats, context?.accountId ?? 'unknown');
       } catch {
@@ -206,6 +215,8 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
         resolved = new Map();
       }
       const defaultAccount = context?.accountId ?? 'unknown';
+      let lastAccount: string | undefined;
+      let lastAnswers: Map<string, Answer<EniView>> | undefined;
       return {
         stats: {
           get cacheHits() {
@@ -233,7 +244,11 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
             {
               const account =
                 flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : defaultAccount;
-              const answer = resolved.get(key(account, id));
+              if (account !== lastAccount) {
+                lastAccount = account;
+                lastAnswers = resolved.get(account);
+              }
+              const answer = lastAnswers?.get(id);
               if (answer === null) status = 'not_found';
               else if (answer === undefined || answer === 'unavailable') status = 'unavailable';
               else {

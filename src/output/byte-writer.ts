@@ -58,15 +58,6 @@ export class ByteWriter {
     this.length = at;
   }
 
-  /** A non-negative integer (validated), as JSON digits. */
-  int(value: number): void {
-    if (value < 10) {
-      this.byte(48 + value);
-      return;
-    }
-    this.ascii(String(value));
-  }
-
   /** Any string as a JSON string literal: the fast path copies plain ASCII, the rest goes through JSON. */
   json(text: string): void {
     const n = text.length;
@@ -113,16 +104,34 @@ export function putAscii(buffer: Buffer, at: number, text: string): number {
   return at;
 }
 
-/** Writes a non-negative integer's digits at `at`; returns the new position. */
+/**
+ * Writes a non-negative integer's digits at `at`; returns the new position. Digits are computed, not
+ * formatted: `String(value)` would allocate a string for every number of every line.
+ */
 export function putInt(buffer: Buffer, at: number, value: number): number {
   if (value < 10) {
     buffer[at] = 48 + value;
     return at + 1;
   }
-  if (value < 100) {
-    buffer[at] = 48 + ((value / 10) | 0);
-    buffer[at + 1] = 48 + (value % 10);
-    return at + 2;
+  let digits = 2;
+  for (let limit = 100; value >= limit && digits < 16; limit *= 10) digits++;
+  let end = at + digits;
+  if (value <= 0x7fffffff) {
+    // Small integers (ports, counts, timestamps) stay in int32 arithmetic.
+    let v = value | 0;
+    while (end > at) {
+      const q = (v / 10) | 0;
+      buffer[--end] = 48 + v - q * 10;
+      v = q;
+    }
+  } else {
+    // Beyond int32, `%` and an exact division keep every digit right up to 2^53.
+    let v = value;
+    while (end > at) {
+      const digit = v % 10;
+      buffer[--end] = 48 + digit;
+      v = (v - digit) / 10;
+    }
   }
-  return putAscii(buffer, at, String(value));
+  return at + digits;
 }
