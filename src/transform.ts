@@ -14,7 +14,7 @@ import {
 import {
   type CloudWatchLogsEnvelope,
   type DecodedRecord,
-  decodeBase64,
+  decodeBase64Into,
   decodeRecord,
 } from './firehose/decode.js';
 import type { Reingester } from './firehose/reingest.js';
@@ -55,18 +55,17 @@ export type Transform = (event: FirehoseTransformationEvent) => Promise<Transfor
 /** Why a record with no flow of its own is `Dropped`. */
 type DropReason = 'control_message' | 'header' | 'empty';
 
-type Outcome =
-  | { readonly kind: 'failed'; readonly error: FlowlogError }
-  /** Not admitted: its estimated output does not fit this response; re-ingested untouched. */
-  | { readonly kind: 'deferred' }
-  | { readonly kind: 'dropped'; readonly why: DropReason }
-  | {
-      readonly kind: 'parsed';
-      readonly decoded: DecodedRecord & { kind: 'lines' | 'cwl-data' };
-      /** Index of this record's first flow in the batch-wide flow list. */
-      readonly first: number;
-      readonly count: number;
-    };
+// What became of each record in the first pass, one byte per record (no object per record).
+/** Decoded and parsed: its flows are `flows[first[i] .. first[i] + count[i])`. */
+const PARSED = 1;
+/** Not admitted: its estimated output does not fit this response; re-ingested untouched. */
+const DEFERRED = 2;
+/** Failed to decode or parse: `errors` holds why. */
+const FAILED = 3;
+const DROPPED_CONTROL = 4;
+const DROPPED_HEADER = 5;
+const DROPPED_EMPTY = 6;
+const DROP_REASONS: readonly DropReason[] = ['control_message', 'header', 'empty'];
 
 /**
  * Builds the Firehose data-transformation function from objects made once per container.
@@ -74,8 +73,8 @@ type Outcome =
  * Per invocation: admit the records whose estimated output fits the 6 MB response (the rest are
  * re-ingested untouched, to be transformed in a later invocation); decode and parse them (one bad record
  * never fails its neighbours); look up every interface in one round; evaluate detection over the whole
- * admitted batch; serialize while counting the response's exact bytes; re-ingest what still does not fit;
- * report one summary.
+ * admitted batch; serialize record by record while counting the response's exact bytes; re-ingest what
+ * still does not fit; report one summary.
  * Every input `recordId` comes back exactly once, in input order, and bad data never throws.
  */
 export function createTransformer(deps: TransformDeps): Transform {
@@ -84,49 +83,73 @@ export function createTransformer(deps: TransformDeps): Transform {
   const parseLine = createLineParser(config.format, { maxLineLength: config.maxLineLength });
   const writeFlow = createFlowWriter(config.format, config.maxLineLength);
   const decodeOptions = { maxDecompressedBytes: config.maxDecompressedBytes };
+  const limit = config.responseLimitBytes;
   // Output base64 bytes per input base64 byte, learned per container: admits records before any work is
   // spent on them, so a batch too large for one response costs only what it returns.
   let expansion = INITIAL_EXPANSION;
-  // Reused across invocations: each Ok record's data is encoded out of it before the next one starts.
-  const output = new ByteWriter();
+  // Reused across records and invocations: one record's output at a time, encoded while still in cache.
+  const output = new ByteWriter(1 << 16);
 
   return async (event) => {
     const started = now();
+    const records: unknown[] = Array.isArray(event?.records) ? event.records : [];
+    const n = records.length;
     // An entry that is not an object has no data: it fails (invalid_base64) like any unreadable record.
-    const inputs: FirehoseTransformationEventRecord[] = Array.isArray(event?.records)
-      ? event.records.map((record) => (record && typeof record === 'object' ? record : UNREADABLE))
-      : [];
+    const inputs = new Array<FirehoseTransformationEventRecord>(n);
+    for (let i = 0; i < n; i++) {
+      const record = records[i];
+      inputs[i] =
+        record && typeof record === 'object' ? (record as FirehoseTransformationEventRecord) : UNREADABLE;
+    }
     const stream = streamName(event?.deliveryStreamArn);
     const eventRegion = typeof event?.region === 'string' ? event.region : 'unknown';
+    const accountId = accountOf(event?.deliveryStreamArn);
     const counts: Record<string, number> = {};
     let firstFailure: { reason: string; field?: string; position?: number } | undefined;
 
     // 1. Admit what is likely to fit the response; decode and parse it.
-    const idLengths = inputs.map((input) => jsonStringLength(input?.recordId));
+    const idLengths = new Array<number>(n);
+    for (let i = 0; i < n; i++)
+      idLengths[i] = jsonStringLength((inputs[i] as FirehoseTransformationEventRecord).recordId);
     const reserve = suffixReserve(idLengths);
+    const state = new Uint8Array(n);
+    const first = new Int32Array(n);
+    const count = new Int32Array(n);
+    const errors = new Map<number, FlowlogError>();
+    const flows: Flow[] = [];
     let estimated = RESPONSE_OVERHEAD;
     let bytesIn = 0;
     let linesIn = 0;
-    const flows: Flow[] = [];
-    const outcomes: Outcome[] = inputs.map((input, index) => {
-      const estimate = estimateOkSize(input, expansion);
+    for (let index = 0; index < n; index++) {
+      const input = inputs[index] as FirehoseTransformationEventRecord;
+      const data = input.data;
+      const estimate =
+        160 +
+        (idLengths[index] as number) +
+        (typeof data === 'string' ? Math.ceil(data.length * expansion) : 0);
       // The first record is always admitted, so every invocation makes progress.
-      if (index > 0 && estimated + estimate + (reserve[index + 1] as number) > config.responseLimitBytes) {
-        return DEFERRED;
+      if (index > 0 && estimated + estimate + (reserve[index + 1] as number) > limit) {
+        state[index] = DEFERRED;
+        // Its answer (Dropped or failed, without data) still takes room: later records must not count on it.
+        estimated += minimalSize(idLengths[index] as number);
+        continue;
       }
       estimated += estimate;
+      const at = flows.length;
       try {
-        const decoded = decodeRecord(input.data, decodeOptions);
-        bytesIn += (input.data.length * 3) >>> 2;
-        if (decoded.kind === 'cwl-control') return { kind: 'dropped', why: 'control_message' };
+        const decoded = decodeRecord(data, decodeOptions);
+        bytesIn += (data.length * 3) >>> 2;
+        if (decoded.kind === 'cwl-control') {
+          state[index] = DROPPED_CONTROL;
+          continue;
+        }
         const lines = decoded.lines;
         linesIn += lines.length;
         // Flows go straight into the batch list; a record that fails half-way takes its flows back out,
         // so a record is written whole or not at all.
-        const first = flows.length;
         let headers = 0;
-        for (let n = 0; n < lines.length; n++) {
-          const line = lines[n] as string;
+        for (let l = 0; l < lines.length; l++) {
+          const line = lines[l] as string;
           if (isHeaderLine(line)) {
             headers++;
             continue;
@@ -134,25 +157,29 @@ export function createTransformer(deps: TransformDeps): Transform {
           try {
             flows.push(parseLine(line));
           } catch (error) {
-            flows.length = first;
-            throw error instanceof ParseError && lines.length > 1 ? error.atLine(n + 1) : error;
+            throw error instanceof ParseError && lines.length > 1 ? error.atLine(l + 1) : error;
           }
         }
-        const count = flows.length - first;
-        if (count === 0) return { kind: 'dropped', why: headers > 0 ? 'header' : 'empty' };
-        return { kind: 'parsed', decoded, first, count };
+        const parsed = flows.length - at;
+        if (parsed === 0) {
+          state[index] = headers > 0 ? DROPPED_HEADER : DROPPED_EMPTY;
+          continue;
+        }
+        state[index] = PARSED;
+        first[index] = at;
+        count[index] = parsed;
       } catch (error) {
+        flows.length = at;
         const flowlogError = toFlowlogError(error);
         deps.onRecordError?.(index, flowlogError);
-        return { kind: 'failed', error: flowlogError };
+        state[index] = FAILED;
+        errors.set(index, flowlogError);
       }
-    });
-
+    }
     counts[METRIC.bytesIn] = bytesIn;
     counts[METRIC.linesIn] = linesIn;
 
     // 2. Enrich: one batched lookup round for the whole invocation, bounded in time.
-    const accountId = accountOf(event?.deliveryStreamArn);
     const enrichments = await enrichAll(
       enricher,
       flows,
@@ -163,30 +190,21 @@ export function createTransformer(deps: TransformDeps): Transform {
 
     // 3. Detect over the batch as a whole.
     const detection: DetectionBatch | undefined = detector?.evaluate(flows, enrichments, started);
+    const detections = detection?.detections;
 
-    // 4. Serialize within the response budget. All output goes into one reused byte buffer; each record's
-    // base64 is a slice of it, and its size is known before it is encoded.
-    output.reset();
-    const offsets = new Array<number>(inputs.length + 1).fill(0);
-    outcomes.forEach((outcome, index) => {
-      offsets[index] = output.length;
-      if (outcome.kind !== 'parsed') return;
-      for (let i = outcome.first; i < outcome.first + outcome.count; i++) {
-        writeFlow(output, flows[i] as Flow, enrichments[i], detection?.detections[i] ?? NO_FINDINGS);
-      }
-    });
-    offsets[inputs.length] = output.length;
-    const results: (ResultRecord | undefined)[] = new Array(inputs.length);
+    // 4. Serialize within the response budget, record by record: write its flows into the reused buffer,
+    // count the exact size of its answer, and encode it only when it fits.
+    const results = new Array<ResultRecord>(n);
     let committed = RESPONSE_OVERHEAD;
     let okInputBytes = 0;
     let okOutputBytes = 0;
+    let bytesOut = 0;
+    let okRecords = 0;
     let lastMetadata: { readonly partitionKeys: PartitionKeys } | undefined;
-    // Records to re-ingest: their indexes, and their parts (one Buffer each, two for a split record)
-    // flattened, with `overflowParts[k]` the number of parts of record k. No object per record.
-    const overflowIndexes: number[] = [];
-    const overflowParts: number[] = [];
-    const overflowBuffers: Buffer[] = [];
-    const okIndexes: number[] = [];
+    // Records to re-ingest, by index; those too large to ever fit are split, their parts kept aside.
+    const overflow: number[] = [];
+    const splits = new Map<number, Buffer[]>();
+    const okFlows = new Uint8Array(flows.length);
 
     /**
      * Answers a record ProcessingFailed: with its original data while the response can afford it (and
@@ -196,10 +214,7 @@ export function createTransformer(deps: TransformDeps): Transform {
       const input = inputs[index] as FirehoseTransformationEventRecord;
       if (!alreadyReported) deps.onRecordError?.(index, error);
       let result = failed(input);
-      if (
-        committed + resultSize(result, idLengths[index]) + (reserve[index + 1] as number) >
-        config.responseLimitBytes
-      ) {
+      if (committed + resultSize(result, idLengths[index]) + (reserve[index + 1] as number) > limit) {
         result = failed(input, false);
       }
       committed += resultSize(result, idLengths[index]);
@@ -208,65 +223,68 @@ export function createTransformer(deps: TransformDeps): Transform {
       firstFailure ??= describeFailure(error);
     };
 
-    outcomes.forEach((outcome, index) => {
+    for (let index = 0; index < n; index++) {
       const input = inputs[index] as FirehoseTransformationEventRecord;
-      const after = reserve[index + 1] as number;
-      if (outcome.kind === 'dropped') {
+      const kind = state[index];
+      if (kind === DEFERRED) {
+        overflow.push(index);
+        // Counted as the larger of its two possible answers until re-ingestion says which.
+        committed += minimalSize(idLengths[index] as number);
+        continue;
+      }
+      if (kind === FAILED) {
+        fail(index, errors.get(index) as FlowlogError, true);
+        continue;
+      }
+      if (kind !== PARSED) {
         const result = dropped(input);
         committed += resultSize(result, idLengths[index]);
         results[index] = result;
-        bump(counts, METRIC.dropped(outcome.why));
-        return;
+        bump(counts, METRIC.dropped(DROP_REASONS[(kind as number) - DROPPED_CONTROL] as DropReason));
+        continue;
       }
-      if (outcome.kind === 'deferred') {
-        try {
-          overflowBuffers.push(decodeBase64(input.data));
-          overflowIndexes.push(index);
-          overflowParts.push(1);
-          // Counted as the larger of its two possible answers until re-ingestion says which.
-          committed += minimalSize(idLengths[index] as number);
-        } catch (error) {
-          fail(index, toFlowlogError(error), false);
-        }
-        return;
+      const from = first[index] as number;
+      const to = from + (count[index] as number);
+      output.reset();
+      for (let i = from; i < to; i++) {
+        writeFlow(output, flows[i] as Flow, enrichments[i], detections?.[i] ?? NO_FINDINGS);
       }
-      if (outcome.kind === 'failed') {
-        fail(index, outcome.error, true);
-        return;
-      }
-      const start = offsets[index] as number;
-      const end = offsets[index + 1] as number;
       const keys = partitionKeys(
-        flows[outcome.first] as Flow,
+        flows[from] as Flow,
         eventRegion,
         input.approximateArrivalTimestamp,
         accountId,
       );
-      const size = okSize(idLengths[index] as number, base64Length(end - start), keys);
-      if (committed + size + after <= config.responseLimitBytes) {
-        const data = output.buffer.toString('base64', start, end);
+      const size = okSize(idLengths[index] as number, base64Length(output.length), keys);
+      if (committed + size + (reserve[index + 1] as number) <= limit) {
+        const data = output.buffer.toString('base64', 0, output.length);
         committed += size;
         okInputBytes += input.data.length;
         okOutputBytes += data.length;
+        bytesOut += output.length;
+        okRecords++;
         // partitionKeys hands back the same frozen object for a repeated partition: share the metadata too.
         if (lastMetadata?.partitionKeys !== keys) lastMetadata = { partitionKeys: keys };
         results[index] = ok(input, data, keys, lastMetadata);
-        okIndexes.push(index);
-        bump(counts, METRIC.bytesOut, end - start);
-        return;
+        for (let i = from; i < to; i++) okFlows[i] = 1;
+        continue;
       }
       // Does not fit: re-ingest the original bytes (split when it could never fit on its own).
-      const fitsAlone = RESPONSE_OVERHEAD + size <= config.responseLimitBytes;
-      try {
-        const parts = fitsAlone ? [decodeBase64(input.data)] : split(outcome.decoded, input);
-        for (const part of parts) overflowBuffers.push(part);
-        overflowIndexes.push(index);
-        overflowParts.push(parts.length);
-        committed += minimalSize(idLengths[index] as number);
-      } catch (error) {
-        fail(index, toFlowlogError(error), false);
+      if (RESPONSE_OVERHEAD + size > limit) {
+        try {
+          const decoded = decodeRecord(input.data, decodeOptions) as DecodedRecord & {
+            kind: 'lines' | 'cwl-data';
+          };
+          splits.set(index, split(decoded, input));
+        } catch (error) {
+          fail(index, toFlowlogError(error), false);
+          continue;
+        }
       }
-    });
+      overflow.push(index);
+      committed += minimalSize(idLengths[index] as number);
+    }
+    counts[METRIC.bytesOut] = bytesOut;
 
     if (okInputBytes > 0) {
       // Jump up at once when output grew, come down slowly when it shrank.
@@ -275,21 +293,30 @@ export function createTransformer(deps: TransformDeps): Transform {
     }
 
     // 5. Re-ingest the overflow; Dropped only once Firehose has accepted every part.
-    if (overflowIndexes.length > 0) {
+    if (overflow.length > 0) {
+      const { buffers, parts, unreadable } = overflowParts(overflow, inputs, splits);
+      for (const [index, error] of unreadable) {
+        // Counted as re-ingested above; answered failed instead.
+        committed -= minimalSize(idLengths[index] as number);
+        fail(index, error, false);
+      }
       const accepted = await reingestAll(
         reingester,
         event?.deliveryStreamArn,
-        overflowBuffers,
-        overflowParts,
+        buffers,
+        parts,
         now() + config.reingestBudgetMs,
       );
-      overflowIndexes.forEach((index, n) => {
+      let part = 0;
+      let reingested = 0;
+      for (const index of overflow) {
+        if (unreadable.has(index)) continue;
         const input = inputs[index] as FirehoseTransformationEventRecord;
-        if (accepted[n]) {
+        if (accepted[part++]) {
           results[index] = dropped(input);
           // "Dropped" is 9 bytes shorter than the "ProcessingFailed" that was counted.
           committed -= 9;
-          bump(counts, METRIC.recordsReingested);
+          reingested++;
         } else {
           results[index] = failed(input, false);
           const reason = reingester ? 'reingest_failed' : 'too_large';
@@ -309,42 +336,79 @@ export function createTransformer(deps: TransformDeps): Transform {
           bump(counts, METRIC.failed(reason));
           firstFailure ??= { reason };
         }
-      });
+      }
+      if (reingested > 0) bump(counts, METRIC.recordsReingested, reingested);
     }
 
     // 6. Only records returned Ok count, in the detection window and the metrics.
     const okFlowIndexes: number[] = [];
-    for (const index of okIndexes) {
-      const outcome = outcomes[index] as Outcome & { kind: 'parsed' };
-      for (let i = outcome.first; i < outcome.first + outcome.count; i++) okFlowIndexes.push(i);
-    }
+    for (let i = 0; i < okFlows.length; i++) if (okFlows[i] === 1) okFlowIndexes.push(i);
     detection?.commit(okFlowIndexes);
     countFindings(counts, okFlowIndexes, enrichments, detection);
 
-    const records = results as ResultRecord[];
     let dropCount = 0;
     let failCount = 0;
-    for (const record of records) {
+    for (const record of results) {
       if (record.result === 'Dropped') dropCount++;
       else if (record.result === 'ProcessingFailed') failCount++;
     }
-    counts[METRIC.recordsOk] = okIndexes.length;
+    counts[METRIC.recordsOk] = okRecords;
     counts[METRIC.recordsDropped] = dropCount;
     counts[METRIC.recordsFailed] = failCount;
-    counts[METRIC.recordsIn] = inputs.length;
+    counts[METRIC.recordsIn] = n;
     counts[METRIC.flowsOk] = okFlowIndexes.length;
     // The running total is exact (a test compares it with the serialized response).
-    counts[METRIC.responseBytes] = records.length > 0 ? committed : RESPONSE_OVERHEAD + 1;
-    for (const [flag, n] of Object.entries(detection?.suppressed ?? {}))
-      bump(counts, METRIC.suppressed(flag), n);
+    counts[METRIC.responseBytes] = n > 0 ? committed : RESPONSE_OVERHEAD + 1;
+    for (const [flag, k] of Object.entries(detection?.suppressed ?? {}))
+      bump(counts, METRIC.suppressed(flag), k);
     report({
       stream,
       counts,
       durationMs: now() - started,
       ...(firstFailure ? { context: { firstFailure } } : {}),
     });
-    return { records };
+    return { records: results };
   };
+}
+
+/**
+ * The bytes to re-ingest, in `overflow` order: a split record's parts, else the record's original bytes,
+ * decoded for all records into one buffer (one allocation, not one per record). `parts[k]` is the number
+ * of buffers of the k-th readable record; records whose data is not base64 are set apart.
+ */
+function overflowParts(
+  overflow: readonly number[],
+  inputs: readonly FirehoseTransformationEventRecord[],
+  splits: ReadonlyMap<number, Buffer[]>,
+): { buffers: Buffer[]; parts: number[]; unreadable: Map<number, FlowlogError> } {
+  let total = 0;
+  for (const index of overflow) {
+    const data = (inputs[index] as FirehoseTransformationEventRecord).data;
+    if (!splits.has(index) && typeof data === 'string') total += (data.length * 3) >>> 2;
+  }
+  const arena = Buffer.allocUnsafe(total);
+  let at = 0;
+  const buffers: Buffer[] = [];
+  const parts: number[] = [];
+  const unreadable = new Map<number, FlowlogError>();
+  for (const index of overflow) {
+    const pieces = splits.get(index);
+    if (pieces) {
+      for (const piece of pieces) buffers.push(piece);
+      parts.push(pieces.length);
+      continue;
+    }
+    const data = (inputs[index] as FirehoseTransformationEventRecord).data;
+    try {
+      const length = decodeBase64Into(data, arena, at);
+      buffers.push(arena.subarray(at, at + length));
+      at += length;
+      parts.push(1);
+    } catch (error) {
+      unreadable.set(index, toFlowlogError(error));
+    }
+  }
+  return { buffers, parts, unreadable };
 }
 
 async function enrichAll(
@@ -363,8 +427,7 @@ async function enrichAll(
     bump(counts, METRIC.lookupErrors);
     return new Array(flows.length);
   }
-  const out = new Array<Enrichment | undefined>(flows.length);
-  for (let i = 0; i < flows.length; i++) out[i] = batch.enrich(flows[i] as Flow);
+  const out = batch.enrichAll();
   const stats = batch.stats;
   bump(counts, METRIC.cacheHits, stats.cacheHits);
   bump(counts, METRIC.cacheMisses, stats.cacheMisses);
@@ -400,19 +463,9 @@ const UNREADABLE = Object.freeze({
   data: null as unknown as string,
 }) as FirehoseTransformationEventRecord;
 
-const DEFERRED: Outcome = Object.freeze({ kind: 'deferred' });
-
 /** Before any data is seen: above the default format's measured expansion (README), to admit safely. */
 const INITIAL_EXPANSION = 7;
 const MAX_EXPANSION = 40;
-
-/** Estimated size of a record's `Ok` result: its base64 data times the expansion, plus the envelope. */
-function estimateOkSize(input: FirehoseTransformationEventRecord, expansion: number): number {
-  const length = typeof input.data === 'string' ? input.data.length : 0;
-  return (
-    160 + (typeof input.recordId === 'string' ? input.recordId.length : 0) + Math.ceil(length * expansion)
-  );
-}
 
 /**
  * Bytes every record after index i needs at least (a `ProcessingFailed` entry without data), so a record

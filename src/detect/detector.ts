@@ -190,28 +190,29 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
         const flow = flows[i] as Flow;
         const enrichment = enrichments[i];
         const c = contributions[i] as Contribution;
-        let flags: FlagId[] | undefined;
-        const add = (flag: FlagId) => {
-          if (suppressions.length > 0 && isSuppressed(flag, flow, enrichment, suppressions)) {
-            suppressed[flag] = (suppressed[flag] ?? 0) + 1;
-            return;
-          }
-          flags ??= [];
-          flags.push(flag);
-        };
-        if (c.source && c.port !== undefined && scanners.has(c.source)) add(FLAG.portScan);
+        // The flags found, one bit each (in FLAG_ORDER): flows with the same findings share one answer.
+        let found = 0;
+        if (c.source && c.port !== undefined && scanners.has(c.source)) found |= BIT.port_scan;
         if (c.adminReject) {
-          add(FLAG.adminPortRejected);
-          if (bruteForcers.has(c.source as string)) add(FLAG.bruteForce);
+          found |= BIT.admin_port_rejected;
+          if (bruteForcers.has(c.source as string)) found |= BIT.brute_force;
         }
-        if (isRejectedTo(flow, dbPorts, who[i])) add(FLAG.dbPortRejected);
-        if (isLargeTransfer(flow, config)) add(FLAG.largeTransfer);
+        if (isRejectedTo(flow, dbPorts, who[i])) found |= BIT.db_port_rejected;
+        if (isLargeTransfer(flow, config)) found |= BIT.large_transfer;
         if (isExternalToInternalTier(flow, enrichment, who[i], internalTiers))
-          add(FLAG.externalToInternalTier);
-        if (isUnusualProtocol(flow)) add(FLAG.unusualProtocol);
-        if (c.inbound && floods.has(c.source as string)) add(FLAG.highConnectionRate);
-        if (c.egressTo && exfiltrated.has(c.egressTo)) add(FLAG.exfiltrationVolume);
-        detections[i] = flags ? { flags, severity: highest(flags) } : NO_FINDINGS;
+          found |= BIT.external_to_internal_tier;
+        if (isUnusualProtocol(flow)) found |= BIT.unusual_protocol;
+        if (c.inbound && floods.has(c.source as string)) found |= BIT.high_connection_rate;
+        if (c.egressTo && exfiltrated.has(c.egressTo)) found |= BIT.exfiltration_volume;
+        if (found !== 0 && suppressions.length > 0) {
+          for (const flag of FLAG_ORDER) {
+            if ((found & BIT[flag]) !== 0 && isSuppressed(flag, flow, enrichment, suppressions)) {
+              suppressed[flag] = (suppressed[flag] ?? 0) + 1;
+              found &= ~BIT[flag];
+            }
+          }
+        }
+        detections[i] = found === 0 ? NO_FINDINGS : detectionOf(found);
       }
 
       return {
@@ -247,6 +248,32 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
       };
     },
   };
+}
+
+/** Every flag in the order findings list them; a flag's bit is its place here. */
+const FLAG_ORDER: readonly FlagId[] = [
+  FLAG.portScan,
+  FLAG.adminPortRejected,
+  FLAG.bruteForce,
+  FLAG.dbPortRejected,
+  FLAG.largeTransfer,
+  FLAG.externalToInternalTier,
+  FLAG.unusualProtocol,
+  FLAG.highConnectionRate,
+  FLAG.exfiltrationVolume,
+];
+const BIT = Object.fromEntries(FLAG_ORDER.map((flag, i) => [flag, 1 << i])) as Record<FlagId, number>;
+
+/** One frozen answer per combination of flags (at most 2^9), made when first seen. */
+const byFlags = new Map<number, Detection>();
+function detectionOf(found: number): Detection {
+  let detection = byFlags.get(found);
+  if (detection === undefined) {
+    const flags = FLAG_ORDER.filter((flag) => (found & BIT[flag]) !== 0);
+    detection = Object.freeze({ flags: Object.freeze(flags), severity: highest(flags) });
+    byFlags.set(found, detection);
+  }
+  return detection;
 }
 
 function highest(flags: readonly FlagId[]): Severity {

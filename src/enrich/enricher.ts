@@ -82,28 +82,45 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     deadline: number,
     stats: BatchStats,
     defaultAccount: string,
+    slots: Int32Array,
   ) {
     const byAccount = new Map<string, Set<string>>();
+    // Each distinct (account, interface) of the batch gets a slot, and each flow its slot's number: the
+    // one map lookup per flow happens here, and enriching a flow is then an array read.
+    const slotOf = new Map<string, Map<string, number>>();
+    const slotKeys: [string, string][] = [];
     // Flows of one batch nearly always share an account: skip the map for a repeat.
     let lastAccount: string | undefined;
-    let lastIds: Set<string> | undefined;
-    for (const flow of flows) {
+    let lastIds: Map<string, number> | undefined;
+    for (let i = 0; i < flows.length; i++) {
+      const flow = flows[i] as Flow;
       const id = flow.interface_id;
-      if (!id) continue;
+      if (!id) {
+        slots[i] = -1;
+        continue;
+      }
       const account = flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : defaultAccount;
-      let ids = account === lastAccount ? lastIds : byAccount.get(account);
+      let ids = account === lastAccount ? lastIds : slotOf.get(account);
       if (!ids) {
-        ids = new Set();
-        byAccount.set(account, ids);
+        ids = new Map();
+        slotOf.set(account, ids);
+        byAccount.set(account, new Set());
       }
       lastAccount = account;
       lastIds = ids;
-      ids.add(id);
+      let slot = ids.get(id);
+      if (slot === undefined) {
+        slot = slotKeys.length;
+        slotKeys.push([account, id]);
+        ids.set(id, slot);
+        byAccount.get(account)?.add(id);
+      }
+      slots[i] = slot;
     }
     // account → interface id → answer: looked up per flow with the flow's own id string, whose hash V8
     // has already computed for the set above (a composite key would be built and hashed per flow).
     const resolved = new Map<string, Map<string, Answer<EniView>>>();
-    if (!inventory) return resolved;
+    if (!inventory) return { resolved, slotKeys };
     await Promise.all(
       [...byAccount].map(async ([account, ids]) => {
         const answers = new Map<string, Answer<EniView>>();
@@ -182,7 +199,7 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
         }
       }),
     );
-    return resolved;
+    return { resolved, slotKeys };
   }
 
   function makeView(info: EniInfo): EniView & { cidrs: Cidr[]; addressSet: Set<string> } {
@@ -207,16 +224,25 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     },
     async prepare(flows, deadline, context): Promise<EnrichmentBatch> {
       const stats: BatchStats = { hits: 0, misses: 0, calls: 0, errors: 0, ms: 0 };
+      const defaultAccount = context?.accountId ?? 'unknown';
+      const slots = new Int32Array(flows.length);
       let resolved: Map<string, Map<string, Answer<EniView>>>;
+      let slotAnswers: (Answer<EniView> | undefined)[] = [];
       try {
-        resolved = await resolveAll(flows, deadline, stats, context?.accountId ?? 'unknown');
+        const all = await resolveAll(flows, deadline, stats, defaultAccount, slots);
+        resolved = all.resolved;
+        slotAnswers = all.slotKeys.map(([account, id]) => all.resolved.get(account)?.get(id));
       } catch {
         stats.errors++;
         resolved = new Map();
+        slots.fill(-1);
       }
-      const defaultAccount = context?.accountId ?? 'unknown';
-      let lastAccount: string | undefined;
-      let lastAnswers: Map<string, Answer<EniView>> | undefined;
+      const answerFor = (flow: Flow): Answer<EniView> | undefined => {
+        const id = flow.interface_id;
+        if (!id) return undefined;
+        const account = flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : defaultAccount;
+        return resolved.get(account)?.get(id);
+      };
       return {
         stats: {
           get cacheHits() {
@@ -235,70 +261,72 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
             return stats.errors;
           },
         },
-        enrich(flow): Enrichment {
-          const id = flow.interface_id;
-          // Without an inventory (ENRICHMENT=off) there is no status to report.
-          let status: Enrichment['status'] = inventory ? 'skipped' : undefined;
-          let view: (EniView & { cidrs?: Cidr[]; addressSet?: Set<string> }) | undefined;
-          if (id && inventory) {
-            {
-              const account =
-                flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : defaultAccount;
-              if (account !== lastAccount) {
-                lastAccount = account;
-                lastAnswers = resolved.get(account);
-              }
-              const answer = lastAnswers?.get(id);
-              if (answer === null) status = 'not_found';
-              else if (answer === undefined || answer === 'unavailable') status = 'unavailable';
-              else {
-                status = 'ok';
-                view = answer;
-              }
-            }
+        enrich: (flow) => enrichFlow(flow, answerFor(flow)),
+        enrichAll() {
+          const out = new Array<Enrichment>(flows.length);
+          for (let i = 0; i < flows.length; i++) {
+            const slot = slots[i] as number;
+            out[i] = enrichFlow(flows[i] as Flow, slot < 0 ? undefined : slotAnswers[slot]);
           }
-          const src = flow.pkt_srcaddr ?? flow.srcaddr;
-          const dst = flow.pkt_dstaddr ?? flow.dstaddr;
-          const srcFacts = src ? facts(src) : undefined;
-          const dstFacts = dst ? facts(dst) : undefined;
-          let direction = (flow.flow_direction ?? undefined) as 'ingress' | 'egress' | undefined;
-          let inferred: 'ingress' | 'egress' | undefined;
-          if (!direction && view?.addressSet) {
-            if (flow.dstaddr && view.addressSet.has(flow.dstaddr)) inferred = 'ingress';
-            else if (flow.srcaddr && view.addressSet.has(flow.srcaddr)) inferred = 'egress';
-            direction = inferred;
-          }
-          const remote =
-            direction === 'ingress'
-              ? srcFacts
-              : direction === 'egress'
-                ? dstFacts
-                : srcFacts?.internal
-                  ? dstFacts
-                  : srcFacts;
-          let peerScope: 'internal' | 'external' | undefined;
-          if (remote?.parsed) {
-            const inside =
-              remote.internal ||
-              (view?.cidrs?.some((c) => cidrContains(c, remote.parsed as ParsedAddress)) ?? false);
-            peerScope = inside ? 'internal' : 'external';
-          }
-          const srcService = (hasSrcService ? flow.pkt_src_aws_service : undefined) ?? srcFacts?.service;
-          const dstService = (hasDstService ? flow.pkt_dst_aws_service : undefined) ?? dstFacts?.service;
-          // One object shape for every flow: the writer and the rules read these on the hot path.
-          return {
-            status,
-            eni: view,
-            src_aws_service: srcService ?? undefined,
-            dst_aws_service: dstService ?? undefined,
-            flow_direction: inferred && !hasDirection ? inferred : undefined,
-            peer_scope: peerScope,
-            direction,
-          };
+          return out;
         },
       };
     },
   };
+
+  /** The enrichment of one flow, given its interface's answer (undefined: no id, or not looked up). */
+  function enrichFlow(flow: Flow, answer: Answer<EniView> | undefined): Enrichment {
+    const id = flow.interface_id;
+    // Without an inventory (ENRICHMENT=off) there is no status to report.
+    let status: Enrichment['status'] = inventory ? 'skipped' : undefined;
+    let view: (EniView & { cidrs?: Cidr[]; addressSet?: Set<string> }) | undefined;
+    if (id && inventory) {
+      if (answer === null) status = 'not_found';
+      else if (answer === undefined || answer === 'unavailable') status = 'unavailable';
+      else {
+        status = 'ok';
+        view = answer;
+      }
+    }
+    const src = flow.pkt_srcaddr ?? flow.srcaddr;
+    const dst = flow.pkt_dstaddr ?? flow.dstaddr;
+    const srcFacts = src ? facts(src) : undefined;
+    const dstFacts = dst ? facts(dst) : undefined;
+    let direction = (flow.flow_direction ?? undefined) as 'ingress' | 'egress' | undefined;
+    let inferred: 'ingress' | 'egress' | undefined;
+    if (!direction && view?.addressSet) {
+      if (flow.dstaddr && view.addressSet.has(flow.dstaddr)) inferred = 'ingress';
+      else if (flow.srcaddr && view.addressSet.has(flow.srcaddr)) inferred = 'egress';
+      direction = inferred;
+    }
+    const remote =
+      direction === 'ingress'
+        ? srcFacts
+        : direction === 'egress'
+          ? dstFacts
+          : srcFacts?.internal
+            ? dstFacts
+            : srcFacts;
+    let peerScope: 'internal' | 'external' | undefined;
+    if (remote?.parsed) {
+      const inside =
+        remote.internal ||
+        (view?.cidrs?.some((c) => cidrContains(c, remote.parsed as ParsedAddress)) ?? false);
+      peerScope = inside ? 'internal' : 'external';
+    }
+    const srcService = (hasSrcService ? flow.pkt_src_aws_service : undefined) ?? srcFacts?.service;
+    const dstService = (hasDstService ? flow.pkt_dst_aws_service : undefined) ?? dstFacts?.service;
+    // One object shape for every flow: the writer and the rules read these on the hot path.
+    return {
+      status,
+      eni: view,
+      src_aws_service: srcService ?? undefined,
+      dst_aws_service: dstService ?? undefined,
+      flow_direction: inferred && !hasDirection ? inferred : undefined,
+      peer_scope: peerScope,
+      direction,
+    };
+  }
 }
 
 function idOf(cacheKey: string): string {

@@ -61,6 +61,8 @@ export interface EnrichmentStats {
 /** The enrichment of one invocation: lookups are done once, then each flow is enriched synchronously. */
 export interface EnrichmentBatch {
   enrich(flow: import('../flowlog/parse.js').Flow): Enrichment | undefined;
+  /** Every flow given to `prepare`, in order: the same answers as `enrich`, without a lookup per flow. */
+  enrichAll(): (Enrichment | undefined)[];
   readonly stats: EnrichmentStats;
 }
 

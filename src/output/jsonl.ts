@@ -2,7 +2,7 @@ import type { Detection } from '../detect/types.js';
 import type { EniInfo, Enrichment } from '../enrich/types.js';
 import type { FormatSpec } from '../flowlog/format.js';
 import type { Flow } from '../flowlog/parse.js';
-import { ByteWriter, bytesOf, putAscii, putBytes, putInt } from './byte-writer.js';
+import { ByteWriter, putAscii, putInt } from './byte-writer.js';
 
 export type FlowWriter = (
   out: ByteWriter,
@@ -11,82 +11,105 @@ export type FlowWriter = (
   detection: Detection,
 ) => void;
 
-const K = {
-  enrichmentStatus: bytesOf('"enrichment_status":"'),
-  srcService: bytesOf('"src_aws_service":"'),
-  dstService: bytesOf('"dst_aws_service":"'),
-  flowDirection: bytesOf('"flow_direction":"'),
-  peerScope: bytesOf('"peer_scope":"'),
-  flagsEmpty: bytesOf('"flags":[],"severity":"'),
-  flags: bytesOf('"flags":['),
-  severity: bytesOf('],"severity":"'),
-  end: bytesOf('"}\n'),
-};
-const COMMA = 0x2c;
-const QUOTE = 0x22;
-
 /**
  * Builds the writer of emitted records for one format: one JSON object per flow, `\n`-terminated, fields
  * in format order then enrichment then detection, absent values omitted. Hand-built rather than
- * `JSON.stringify`, straight into bytes: key prefixes are encoded once, and values the schema restricts to
- * `[A-Za-z0-9.:_-]` need no escaping — this runs for every line of every batch.
+ * `JSON.stringify`, straight into bytes: this runs for every line of every batch, so the format's keys
+ * are compiled into the code, an interface's members are serialized once (its fragment), and the
+ * members that take few values (`"peer_scope":"external"`, a service, the detection tail) are encoded
+ * once per value and copied.
  */
 export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): FlowWriter {
   // Every token is at most the line long; keys, quotes and commas add a bounded amount per field.
   const reserveBytes = maxLineLength + format.fields.reduce((sum, field) => sum + field.key.length + 6, 64);
   const writeFields = compileFieldWriter(format, reserveBytes);
   const hasDirection = format.indexOf.has('flow_direction');
+  const status = memberCache('enrichment_status');
+  const srcService = memberCache('src_aws_service');
+  const dstService = memberCache('dst_aws_service');
+  const direction = memberCache('flow_direction');
+  const peerScope = memberCache('peer_scope');
+  const tails = new WeakMap<Detection, Buffer>();
 
   return (out, flow, enrichment, detection) => {
     // Room for the longest line this format can produce; the generated code then writes unchecked.
     out.reserve(reserveBytes);
-    out.byte(0x7b);
+    out.buffer[out.length++] = 0x7b;
     let sep = writeFields(out, flow);
     if (enrichment) {
+      const eni = enrichment.eni;
+      out.reserve(TAIL_ROOM + (eni ? eni.fragmentBytes.length : 0));
+      const b = out.buffer;
+      let p = out.length;
       if (enrichment.status) {
-        if (sep) out.byte(COMMA);
-        out.bytes(K.enrichmentStatus);
-        out.ascii(enrichment.status);
-        out.byte(QUOTE);
+        p = putMember(b, p, sep, status(enrichment.status));
         sep = true;
       }
-      const eni = enrichment.eni;
-      if (eni) {
-        // The fragment starts with a comma: skip it when nothing precedes it.
-        if (sep) out.bytes(eni.fragmentBytes);
-        else out.bytes(eni.fragmentBytes.subarray(1));
-        sep = sep || eni.fragmentBytes.length > 0;
+      if (eni && eni.fragmentBytes.length > 0) {
+        p = putMember(b, p, sep, eni.fragmentBytes);
+        sep = true;
       }
-      sep = member(out, sep, K.srcService, enrichment.src_aws_service);
-      sep = member(out, sep, K.dstService, enrichment.dst_aws_service);
-      if (!hasDirection) sep = member(out, sep, K.flowDirection, enrichment.flow_direction);
-      sep = member(out, sep, K.peerScope, enrichment.peer_scope);
-    }
-    if (sep) out.byte(COMMA);
-    const flags = detection.flags;
-    if (flags.length === 0) out.bytes(K.flagsEmpty);
-    else {
-      out.bytes(K.flags);
-      for (let i = 0; i < flags.length; i++) {
-        if (i > 0) out.byte(COMMA);
-        out.byte(QUOTE);
-        out.ascii(flags[i] as string);
-        out.byte(QUOTE);
+      if (enrichment.src_aws_service) {
+        p = putMember(b, p, sep, srcService(enrichment.src_aws_service));
+        sep = true;
       }
-      out.bytes(K.severity);
+      if (enrichment.dst_aws_service) {
+        p = putMember(b, p, sep, dstService(enrichment.dst_aws_service));
+        sep = true;
+      }
+      if (!hasDirection && enrichment.flow_direction) {
+        p = putMember(b, p, sep, direction(enrichment.flow_direction));
+        sep = true;
+      }
+      if (enrichment.peer_scope) {
+        p = putMember(b, p, sep, peerScope(enrichment.peer_scope));
+        sep = true;
+      }
+      out.length = p;
     }
-    out.ascii(detection.severity);
-    out.bytes(K.end);
+    let tail = tails.get(detection);
+    if (tail === undefined) {
+      tail = Buffer.from(
+        `,"flags":${JSON.stringify(detection.flags)},"severity":${JSON.stringify(detection.severity)}}\n`,
+      );
+      // A flow's own findings are written once; the shared no-findings answer is kept.
+      if (Object.isFrozen(detection)) tails.set(detection, tail);
+    }
+    out.reserve(tail.length);
+    out.length = putMember(out.buffer, out.length, sep, tail);
   };
 }
 
-function member(out: ByteWriter, sep: boolean, key: Uint8Array, value: string | undefined): boolean {
-  if (!value) return sep;
-  if (sep) out.byte(COMMA);
-  out.bytes(key);
-  out.ascii(value);
-  out.byte(QUOTE);
-  return true;
+/** Room for the enrichment members other than the fragment (each value is a short enum or service name). */
+const TAIL_ROOM = 1024;
+
+/**
+ * `,"key":"value"` encoded once per value of one member (values are few: services, scopes, statuses),
+ * bounded in case a source sends many.
+ */
+function memberCache(key: string): (value: string) => Buffer {
+  const cache = new Map<string, Buffer>();
+  return (value) => {
+    let bytes = cache.get(value);
+    if (bytes === undefined) {
+      bytes = Buffer.from(`,"${key}":${JSON.stringify(value)}`, 'utf8');
+      if (cache.size >= 1024) cache.clear();
+      cache.set(value, bytes);
+    }
+    return bytes;
+  };
+}
+
+/** Copies a member that starts with a comma, without the comma when nothing precedes it. */
+function putMember(b: Buffer, p: number, sep: boolean, bytes: Uint8Array): number {
+  const n = bytes.length;
+  let i = sep ? 0 : 1;
+  if (n - i > 64) {
+    b.set(i === 0 ? bytes : bytes.subarray(1), p);
+    return p + n - i;
+  }
+  for (; i < n; i++) b[p++] = bytes[i] as number;
+  return p;
 }
 
 /** One flow as its JSON line (tests and tools; the transform writes into one shared buffer). */
@@ -107,9 +130,10 @@ export function flowToLine(
  * are copied as they are; free text is escaped. Returns whether anything was written.
  */
 function compileFieldWriter(format: FormatSpec, room: number): (out: ByteWriter, flow: Flow) => boolean {
-  const keys = format.fields.map((field) => [bytesOf(`"${field.key}":`), bytesOf(`,"${field.key}":`)]);
-  const statements = format.fields.map((field, i) => {
-    const key = `p = putBytes(b, p, s ? keys[${i}][1] : keys[${i}][0]);`;
+  const statements = format.fields.map((field) => {
+    // The key's bytes as immediate stores: no table to load them from, no loop.
+    const keyBytes = [...Buffer.from(`"${field.key}":`, 'utf8')];
+    const key = `if (s) b[p++] = 44; ${keyBytes.map((c, i) => `b[p + ${i}] = ${c};`).join(' ')} p += ${keyBytes.length};`;
     const value =
       field.kind === 'int'
         ? 'p = putInt(b, p, v);'
@@ -128,13 +152,10 @@ function compileFieldWriter(format: FormatSpec, room: number): (out: ByteWriter,
     'return s;',
     '};',
   ].join('\n');
-  return new Function('keys', 'putBytes', 'putAscii', 'putInt', 'room', body)(
-    keys,
-    putBytes,
-    putAscii,
-    putInt,
-    room,
-  ) as (out: ByteWriter, flow: Flow) => boolean;
+  return new Function('putAscii', 'putInt', 'room', body)(putAscii, putInt, room) as (
+    out: ByteWriter,
+    flow: Flow,
+  ) => boolean;
 }
 /**
  * The ENI-derived members of every flow of one interface, serialized once. `instance_id`, `subnet_id`,

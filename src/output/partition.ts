@@ -41,15 +41,22 @@ export function partitionKeys(
   streamAccount?: string,
 ): PartitionKeys {
   const ms = timestampMs(flow, arrivalMs);
-  const day = Math.floor(ms / DAY_MS);
-  const account =
+  const hourStart = ms - (ms % 3_600_000);
+  const rawAccount =
     flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : (streamAccount ?? 'unknown');
-  const account_id = sanitizeCached(account);
-  const region = sanitizeCached(flow.region ?? eventRegion);
+  const rawRegion = flow.region ?? eventRegion;
+  // Consecutive records nearly always share account, region and hour: hand back the same object
+  // without formatting or sanitising anything.
+  const last = lastKeys;
+  if (last && hourStart === lastHour && rawAccount === lastAccount && rawRegion === lastRegion) return last;
+  const day = Math.floor(ms / DAY_MS);
+  const account_id = sanitizeCached(rawAccount);
+  const region = sanitizeCached(rawRegion);
   const dt = dayString(day);
   const hour = HOURS[Math.floor((ms - day * DAY_MS) / 3_600_000)] as string;
-  // The keys are immutable and mostly repeat from record to record: hand back the same object.
-  const last = lastKeys;
+  lastHour = hourStart;
+  lastAccount = rawAccount;
+  lastRegion = rawRegion;
   if (
     last &&
     last.account_id === account_id &&
@@ -63,6 +70,9 @@ export function partitionKeys(
   return lastKeys;
 }
 
+let lastHour = Number.NaN;
+let lastAccount: string | undefined;
+let lastRegion: string | undefined;
 let lastKeys: PartitionKeys | undefined;
 
 const DAY_MS = 86_400_000;

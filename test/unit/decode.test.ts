@@ -66,6 +66,19 @@ describe('decodeRecord', () => {
       reason: 'invalid_base64',
       message: /not valid base64/,
     },
+    {
+      name: 'a character outside base64 in a string of valid length',
+      data: 'QUJD!!!!',
+      reason: 'invalid_base64',
+      message: /not valid base64/,
+    },
+    {
+      name: 'whitespace inside base64',
+      data: 'QUJD\nRA=',
+      reason: 'invalid_base64',
+      message: /not valid base64/,
+    },
+    { name: 'the URL-safe alphabet', data: 'Pz8_', reason: 'invalid_base64', message: /not valid base64/ },
     { name: 'data that is not a string', data: 42, reason: 'invalid_base64', message: /not a base64 string/ },
     {
       name: 'invalid UTF-8',

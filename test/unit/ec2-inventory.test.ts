@@ -417,6 +417,7 @@ describe('createEnricher with the EC2 inventory', () => {
     }
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1);
     expect(enriched.map((e) => e?.status)).toStrictEqual(Array(500).fill('ok'));
+    expect(batch.enrichAll()).toStrictEqual(enriched);
     expect({ ...batch.stats, lookupMs: 0 }).toStrictEqual({
       cacheHits: 0,
       // 50 interfaces, 1 subnet, 1 VPC, 1 VPC's route tables, 50 instances.
@@ -500,6 +501,7 @@ describe('createEnricher with the EC2 inventory', () => {
     // Assess
     const enriched = batchFlows.map((flow) => batch.enrich(flow));
     expect(enriched.map((e) => e?.status)).toStrictEqual(Array(100).fill('unavailable'));
+    expect(batch.enrichAll()).toStrictEqual(enriched);
     expect(enriched[0]).toStrictEqual({
       status: 'unavailable',
       eni: undefined,
@@ -524,6 +526,7 @@ describe('createEnricher with the EC2 inventory', () => {
 
     // Assess
     expect(foreign.map((flow) => batch.enrich(flow)?.status)).toStrictEqual(Array(20).fill('unavailable'));
+    expect(batch.enrichAll().map((e) => e?.status)).toStrictEqual(Array(20).fill('unavailable'));
     expect(ec2Mock).not.toHaveReceivedAnyCommand();
   });
 });
