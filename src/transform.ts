@@ -30,8 +30,8 @@ import {
   resultSize,
   type TransformResponse,
 } from './firehose/result.js';
-import { isHeaderLine } from './flowlog/format.js';
-import { createLineParser, type Flow } from './flowlog/parse.js';
+import type { Flow } from './flowlog/parse.js';
+import { createRecordParser } from './flowlog/record.js';
 import { ByteWriter } from './output/byte-writer.js';
 import { createFlowWriter } from './output/jsonl.js';
 import { type PartitionKeys, partitionKeys } from './output/partition.js';
@@ -80,7 +80,10 @@ const DROP_REASONS: readonly DropReason[] = ['control_message', 'header', 'empty
 export function createTransformer(deps: TransformDeps): Transform {
   const { config, enricher, detector, reingester, report } = deps;
   const now = deps.now ?? Date.now;
-  const parseLine = createLineParser(config.format, { maxLineLength: config.maxLineLength });
+  const parseRecord = createRecordParser(config.format, {
+    maxLineLength: config.maxLineLength,
+    maxDecompressedBytes: config.maxDecompressedBytes,
+  });
   const writeFlow = createFlowWriter(config.format, config.maxLineLength);
   const decodeOptions = { maxDecompressedBytes: config.maxDecompressedBytes };
   const limit = config.responseLimitBytes;
@@ -136,33 +139,18 @@ export function createTransformer(deps: TransformDeps): Transform {
       }
       estimated += estimate;
       const at = flows.length;
+      if (typeof data === 'string') bytesIn += (data.length * 3) >>> 2;
       try {
-        const decoded = decodeRecord(data, decodeOptions);
-        bytesIn += (data.length * 3) >>> 2;
-        if (decoded.kind === 'cwl-control') {
+        const record = parseRecord(data, flows);
+        linesIn += record.lines;
+        if (record.control) {
           state[index] = DROPPED_CONTROL;
           continue;
         }
-        const lines = decoded.lines;
-        linesIn += lines.length;
-        // Flows go straight into the batch list; a record that fails half-way takes its flows back out,
-        // so a record is written whole or not at all.
-        let headers = 0;
-        for (let l = 0; l < lines.length; l++) {
-          const line = lines[l] as string;
-          if (isHeaderLine(line)) {
-            headers++;
-            continue;
-          }
-          try {
-            flows.push(parseLine(line));
-          } catch (error) {
-            throw error instanceof ParseError && lines.length > 1 ? error.atLine(l + 1) : error;
-          }
-        }
+        // A record is written whole or not at all: one that fails half-way takes its flows back out.
         const parsed = flows.length - at;
         if (parsed === 0) {
-          state[index] = headers > 0 ? DROPPED_HEADER : DROPPED_EMPTY;
+          state[index] = record.headers > 0 ? DROPPED_HEADER : DROPPED_EMPTY;
           continue;
         }
         state[index] = PARSED;

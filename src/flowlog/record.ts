@@ -1,0 +1,209 @@
+import { ParseError } from '../errors.js';
+import { type DecodeOptions, decodeRecord } from '../firehose/decode.js';
+import { validateFlowRecord } from '../generated/validators.js';
+import { type FormatSpec, isHeaderLine } from './format.js';
+import { createLineParser, type Flow, type FlowRecord } from './parse.js';
+
+/** What one record held, besides the flows it added. */
+export interface RecordSummary {
+  /** Non-blank lines, headers included. */
+  lines: number;
+  headers: number;
+  /** A CloudWatch Logs `CONTROL_MESSAGE`: no data. */
+  control: boolean;
+}
+
+export type RecordParser = (data: string, flows: Flow[]) => RecordSummary;
+
+export interface RecordParserOptions extends DecodeOptions {
+  readonly maxLineLength: number;
+}
+
+/**
+ * Decodes one Firehose record and parses its lines, appending one flow per data line to `flows`.
+ *
+ * Two paths, one result. Plain ASCII flow-log lines, as direct delivery sends them, are read straight
+ * from the decoded bytes: base64 into a reused buffer, fields found by byte, integers read from their
+ * digits, and text values interned per field (a batch repeats its accounts, interfaces, VPCs and most
+ * addresses, so most values are found, not made). Anything else — gzip or JSON envelopes, UTF-8, a line
+ * that is irregular in any way — takes the general path (`decodeRecord`, then the line parser), which
+ * also words every error. Both build the same objects and validate them with the same schema.
+ *
+ * @throws DecodeError or ParseError (with its line number in a multi-line record); on a throw, `flows`
+ *   may hold some of this record's flows: the caller truncates it.
+ */
+export function createRecordParser(format: FormatSpec, options: RecordParserOptions): RecordParser {
+  const parseLine = createLineParser(format, { maxLineLength: options.maxLineLength });
+  const scanBytes = compileByteScanner(format);
+  const decodeOptions = { maxDecompressedBytes: options.maxDecompressedBytes };
+  const summary: RecordSummary = { lines: 0, headers: 0, control: false };
+  let scratch = Buffer.allocUnsafe(1 << 16);
+
+  function general(data: string, flows: Flow[]): RecordSummary {
+    const decoded = decodeRecord(data, decodeOptions);
+    summary.lines = 0;
+    summary.headers = 0;
+    summary.control = decoded.kind === 'cwl-control';
+    if (decoded.kind === 'cwl-control') return summary;
+    const lines = decoded.lines;
+    summary.lines = lines.length;
+    for (let n = 0; n < lines.length; n++) {
+      const line = lines[n] as string;
+      if (isHeaderLine(line)) {
+        summary.headers++;
+        continue;
+      }
+      try {
+        flows.push(parseLine(line));
+      } catch (error) {
+        throw error instanceof ParseError && lines.length > 1 ? error.atLine(n + 1) : error;
+      }
+    }
+    return summary;
+  }
+
+  return (data, flows) => {
+    const at = flows.length;
+    const size = typeof data === 'string' && data.length % 4 === 0 ? decodedSize(data) : -1;
+    // Large records (rare) and anything that is not a base64 string go the general way.
+    if (size < 0 || size > MAX_FAST_BYTES) return general(data, flows);
+    if (size > scratch.length) scratch = Buffer.allocUnsafe(1 << (32 - Math.clz32(size - 1)));
+    const b = scratch;
+    // `write` skips characters outside base64: a short count sends the record to the strict decoder.
+    if (b.write(data, 0, size, 'base64') !== size) return general(data, flows);
+    if (size >= 2 && b[0] === 0x1f && b[1] === 0x8b) return general(data, flows);
+    let lines = 0;
+    let headers = 0;
+    let start = 0;
+    while (start < size) {
+      let newline = b.indexOf(10, start);
+      if (newline === -1 || newline > size) newline = size;
+      let from = start;
+      let to = newline;
+      start = newline + 1;
+      while (to > from && isBlank(b[to - 1] as number)) to--;
+      while (from < to && isBlank(b[from] as number)) from++;
+      if (from === to) continue;
+      lines++;
+      const first = b[from] as number;
+      // An envelope Firehose already decompressed, or a line too long to read: the general path.
+      if ((lines === 1 && first === 0x7b) || to - from > options.maxLineLength) {
+        flows.length = at;
+        return general(data, flows);
+      }
+      // Data lines start with a digit or `-`; a header (S3-delivered files) with a field name.
+      if (first >= 0x61 && first <= 0x7a && isHeaderLine(b.toString('latin1', from, to))) {
+        headers++;
+        continue;
+      }
+      const record = scanBytes(b, from, to);
+      // Invalid lines are rare: the general path finds them again and words the error.
+      if (record === undefined || !validateFlowRecord(record)) {
+        flows.length = at;
+        return general(data, flows);
+      }
+      flows.push(record as Flow);
+    }
+    summary.lines = lines;
+    summary.headers = headers;
+    summary.control = false;
+    return summary;
+  };
+}
+
+/** Records up to this size are decoded into the reused buffer; a 1 MiB Firehose record still fits. */
+const MAX_FAST_BYTES = 1 << 20;
+
+function decodedSize(data: string): number {
+  const length = data.length;
+  const padding =
+    length === 0 ? 0 : data.charCodeAt(length - 1) !== 61 ? 0 : data.charCodeAt(length - 2) === 61 ? 2 : 1;
+  return (length / 4) * 3 - padding;
+}
+
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x0d || c === 0x09;
+}
+
+type ByteScanner = (b: Buffer, start: number, end: number) => FlowRecord | undefined;
+
+/**
+ * Generates the byte reader of one format, the twin of the line parser's scanner: the same object
+ * literal (one hidden class per format), fields exactly one space apart, `-` read as null, integers of
+ * at most 16 digits, everything else a string. Returns undefined for anything else, and for any byte
+ * outside ASCII, so that the general path decides.
+ */
+function compileByteScanner(format: FormatSpec): ByteScanner {
+  const count = format.fields.length;
+  const tables = format.fields.map(() => new Interner(11));
+  const statements = format.fields.map((field, i) => {
+    const last = i === count - 1;
+    const close = last
+      ? 'if (e === p || e !== end) return undefined;'
+      : 'if (e === p || e === end) return undefined;';
+    const dash = 'e - p === 1 && b[p] === 45';
+    if (field.kind === 'int') {
+      return [
+        'e = p; v = 0; d = 0;',
+        'while (e < end && (c = b[e]) !== 32) { c -= 48; if (c < 0 || c > 9) d = 1; v = v * 10 + c; e++; }',
+        close,
+        `let f${i} = null;`,
+        `if (d === 1) { if (!(${dash})) return undefined; } else { if (e - p > 16 || v > 9007199254740991) return undefined; f${i} = v; }`,
+        'p = e + 1;',
+      ].join(' ');
+    }
+    return [
+      'e = p; h = 0;',
+      'while (e < end && (c = b[e]) !== 32) { h = (Math.imul(h, 31) + c) | 0; m |= c; e++; }',
+      close,
+      `const f${i} = ${dash} ? null : t[${i}].get(b, p, e, h);`,
+      'p = e + 1;',
+    ].join(' ');
+  });
+  const keys = format.fields.map((field, i) => `${JSON.stringify(field.key)}: f${i},`);
+  const body = [
+    'return function scanBytes(b, start, end) {',
+    'let p = start, e, c, v, d, h, m = 0;',
+    ...statements,
+    'if (m > 127) return undefined;',
+    'return {',
+    ...keys,
+    '};',
+    '};',
+  ].join('\n');
+  return new Function('t', body)(tables) as ByteScanner;
+}
+
+/**
+ * The strings one field has produced lately, by a hash of their bytes: a direct-mapped table, so a value
+ * seen again costs a comparison, not an allocation, and is the very same string (cheap map keys later).
+ */
+class Interner {
+  private readonly hashes: Int32Array;
+  private readonly values: (string | undefined)[];
+  private readonly shift: number;
+
+  constructor(bits: number) {
+    this.hashes = new Int32Array(1 << bits);
+    this.values = new Array(1 << bits).fill(undefined);
+    this.shift = 32 - bits;
+  }
+
+  get(b: Buffer, start: number, end: number, hash: number): string {
+    const length = end - start;
+    // Long free-text values are rare and would pin memory: made, not kept.
+    if (length > 64) return b.toString('latin1', start, end);
+    // Multiplicative hashing: the top bits of the product depend on every byte.
+    const slot = Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d) >>> this.shift;
+    const known = this.values[slot];
+    if (known !== undefined && this.hashes[slot] === hash && known.length === length) {
+      let i = 0;
+      while (i < length && known.charCodeAt(i) === b[start + i]) i++;
+      if (i === length) return known;
+    }
+    const value = b.toString('latin1', start, end);
+    this.values[slot] = value;
+    this.hashes[slot] = hash;
+    return value;
+  }
+}

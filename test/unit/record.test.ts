@@ -1,0 +1,193 @@
+import { gzipSync } from 'node:zlib';
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { toFlowlogError } from '../../src/errors.js';
+import { decodeRecord } from '../../src/firehose/decode.js';
+import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
+import { type FormatSpec, isHeaderLine, parseFormat } from '../../src/flowlog/format.js';
+import { createLineParser, type Flow } from '../../src/flowlog/parse.js';
+import { createRecordParser } from '../../src/flowlog/record.js';
+
+const OPTIONS = { maxLineLength: 512, maxDecompressedBytes: 1 << 20 };
+const CUSTOM_FORMAT =
+  '${interface-id} ${srcaddr} ${dstaddr} ${action} ${bytes} ${flow-direction} ${ecs-service-name} ${pkt-dst-aws-service}';
+
+/** The general path on its own: what the record parser must answer for every input. */
+function reference(format: FormatSpec, data: string) {
+  const parseLine = createLineParser(format, { maxLineLength: OPTIONS.maxLineLength });
+  try {
+    const decoded = decodeRecord(data, OPTIONS);
+    if (decoded.kind === 'cwl-control') return { flows: [], lines: 0, headers: 0, control: true };
+    const flows: Flow[] = [];
+    let headers = 0;
+    decoded.lines.forEach((line, n) => {
+      if (isHeaderLine(line)) headers++;
+      else {
+        try {
+          flows.push(parseLine(line));
+        } catch (error) {
+          throw decoded.lines.length > 1 ? (error as { atLine(n: number): Error }).atLine(n + 1) : error;
+        }
+      }
+    });
+    return { flows, lines: decoded.lines.length, headers, control: false };
+  } catch (error) {
+    const { reason, message } = toFlowlogError(error);
+    return { error: { reason, message } };
+  }
+}
+
+function actual(format: FormatSpec, data: string) {
+  const parse = createRecordParser(format, OPTIONS);
+  const flows: Flow[] = [];
+  try {
+    const { lines, headers, control } = parse(data, flows);
+    return { flows, lines, headers, control };
+  } catch (error) {
+    const { reason, message } = toFlowlogError(error);
+    return { error: { reason, message } };
+  }
+}
+
+const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64');
+const AWS_V2 =
+  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+
+describe('createRecordParser', () => {
+  const defaultFormat = parseFormat(DEFAULT_FORMAT);
+  it.each([
+    { name: 'one AWS example line', data: b64(`${AWS_V2}\n`) },
+    { name: 'no trailing newline', data: b64(AWS_V2) },
+    { name: 'CRLF and blank lines', data: b64(`\r\n${AWS_V2}\r\n\r\n${AWS_V2}\r\n`) },
+    {
+      name: 'a header line then data',
+      data: b64(
+        `version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n${AWS_V2}\n`,
+      ),
+    },
+    {
+      name: 'NODATA with dashes',
+      data: b64('2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA'),
+    },
+    { name: 'a doubled space (AWS example)', data: b64(AWS_V2.replace(' 20641', '  20641')) },
+    { name: 'an integer with a sign', data: b64(AWS_V2.replace(' 20641 ', ' -20641 ')) },
+    { name: 'a port out of range', data: b64(AWS_V2.replace(' 20641 ', ' 70000 ')) },
+    { name: 'seventeen digits', data: b64(AWS_V2.replace(' 4249 ', ' 12345678901234567 ')) },
+    { name: 'a bad second line', data: b64(`${AWS_V2}\n${AWS_V2.replace('ACCEPT', 'MAYBE')}\n`) },
+    { name: 'too few fields', data: b64('2 123456789010 eni-1235b8ca123456789') },
+    { name: 'UTF-8 in a field', data: b64(AWS_V2.replace('ACCEPT', 'ACCÉPT')) },
+    { name: 'invalid UTF-8', data: b64(Buffer.concat([Buffer.from(AWS_V2), Buffer.from([0xff])])) },
+    { name: 'a line over the length limit', data: b64(`${AWS_V2} ${'x'.repeat(600)}`) },
+    {
+      name: 'a JSON envelope',
+      data: b64(JSON.stringify({ messageType: 'DATA_MESSAGE', logEvents: [{ message: AWS_V2 }] })),
+    },
+    {
+      name: 'a gzip envelope',
+      data: b64(gzipSync(JSON.stringify({ messageType: 'DATA_MESSAGE', logEvents: [{ message: AWS_V2 }] }))),
+    },
+    {
+      name: 'a control message',
+      data: b64(gzipSync(JSON.stringify({ messageType: 'CONTROL_MESSAGE', logEvents: [] }))),
+    },
+    { name: 'not base64', data: 'QUJD!!!!' },
+    { name: 'empty data', data: '' },
+  ])('answers $name as the general path does', ({ data }) => {
+    expect(actual(defaultFormat, data)).toStrictEqual(reference(defaultFormat, data));
+  });
+
+  it('reads AWS example lines by byte, giving the same objects as the line parser', () => {
+    const flows: Flow[] = [];
+    createRecordParser(defaultFormat, OPTIONS)(b64(`${AWS_V2}\n${AWS_V2}\n`), flows);
+    expect(flows).toStrictEqual([
+      createLineParser(defaultFormat, OPTIONS)(AWS_V2),
+      createLineParser(defaultFormat, OPTIONS)(AWS_V2),
+    ]);
+    // Interned: a value seen again is the same string.
+    expect(flows[0]?.interface_id).toBe(flows[1]?.interface_id);
+  });
+
+  // Tokens that are valid for some field, plus noise: the two paths must agree on every mix.
+  const token = fc.oneof(
+    fc.constantFrom('-', '0', '6', '443', '007', '4294967296', '9007199254740993', '00000000000000042'),
+    fc.constantFrom('123456789010', 'eni-1235b8ca123456789', 'vpc-0a1b2c3d', '10.0.1.5', '2600:1f18::1'),
+    fc.constantFrom('ACCEPT', 'REJECT', 'OK', 'NODATA', 'ingress', 'egress', 'S3', 'IPv4', 'us-east-1'),
+    fc.string({ unit: 'grapheme-ascii', minLength: 0, maxLength: 8 }),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 3 }),
+  );
+  const line = (fields: number) =>
+    fc
+      .tuple(
+        fc.array(token, { minLength: fields - 1, maxLength: fields + 1 }),
+        fc.constantFrom(' ', ' ', ' ', '  ', '\t'),
+        fc.constantFrom('', ' ', '\r', '\t'),
+      )
+      .map(([tokens, separator, edge]) => `${edge}${tokens.join(separator)}${edge}`);
+
+  // Mostly valid lines: each field a value its schema accepts (or `-`), sometimes one token of noise.
+  const VALID: Record<string, fc.Arbitrary<string>> = {
+    version: fc.constantFrom('2', '5', '8'),
+    account_id: fc.constantFrom('123456789010', 'unknown'),
+    interface_id: fc.constantFrom('eni-1235b8ca123456789', 'eni-0a1b2c3d'),
+    srcaddr: fc.oneof(fc.ipV4(), fc.ipV6()),
+    dstaddr: fc.ipV4(),
+    srcport: fc.nat({ max: 65535 }).map(String),
+    dstport: fc.nat({ max: 65535 }).map(String),
+    protocol: fc.nat({ max: 255 }).map(String),
+    packets: fc.maxSafeNat().map(String),
+    bytes: fc.maxSafeNat().map(String),
+    start: fc.nat().map(String),
+    end: fc.nat().map(String),
+    action: fc.constantFrom('ACCEPT', 'REJECT'),
+    log_status: fc.constantFrom('OK', 'NODATA', 'SKIPDATA'),
+    flow_direction: fc.constantFrom('ingress', 'egress'),
+    pkt_dst_aws_service: fc.constantFrom('S3', 'AMAZON_APPFLOW'),
+    ecs_service_name: fc
+      .string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 12 })
+      .filter((v) => !/\s/.test(v)),
+  };
+  const validLine = (format: FormatSpec) =>
+    fc
+      .tuple(
+        fc.tuple(
+          ...format.fields.map((field) => fc.oneof(VALID[field.key] ?? fc.constant('-'), fc.constant('-'))),
+        ),
+        fc.option(fc.tuple(fc.nat({ max: format.fields.length - 1 }), token), { freq: 4 }),
+      )
+      .map(([tokens, noise]) => {
+        if (noise) tokens[noise[0]] = noise[1];
+        return tokens.join(' ');
+      });
+
+  describe.each([
+    ['default', DEFAULT_FORMAT],
+    ['all fields', ALL_FIELDS_FORMAT],
+    ['custom', CUSTOM_FORMAT],
+  ])('%s format', (_, source) => {
+    const format = parseFormat(source);
+    test.prop(
+      [fc.array(line(format.fields.length), { minLength: 0, maxLength: 4 }), fc.constantFrom('\n', '\r\n')],
+      {
+        numRuns: 300,
+      },
+    )('agrees with the general path on any mix of lines', (lines, newline) => {
+      const data = b64(lines.join(newline));
+      expect(actual(format, data)).toStrictEqual(reference(format, data));
+    });
+
+    test.prop([fc.array(validLine(format), { minLength: 1, maxLength: 4 })], { numRuns: 300 })(
+      'agrees with the general path on mostly valid lines',
+      (lines) => {
+        const data = b64(`${lines.join('\n')}\n`);
+        const expected = reference(format, data);
+        expect(actual(format, data)).toStrictEqual(expected);
+      },
+    );
+
+    it('reads most generated lines as valid flows (the property above is not vacuous)', () => {
+      const samples = fc.sample(validLine(format), { numRuns: 200, seed: 1 });
+      const valid = samples.filter((sample) => 'flows' in reference(format, b64(sample)));
+      expect(valid.length).toBeGreaterThan(50);
+    });
+  });
+});
