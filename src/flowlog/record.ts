@@ -1,6 +1,7 @@
 import { ParseError } from '../errors.js';
 import { type DecodeOptions, decodeRecord } from '../firehose/decode.js';
-import { validateFlowRecord } from '../generated/validators.js';
+import type { Validator } from '../generated/validator.js';
+import { FLOW_FIELD_VALIDATORS } from '../generated/validators.js';
 import { type FormatSpec, isHeaderLine } from './format.js';
 import { createLineParser, type Flow, type FlowRecord } from './parse.js';
 
@@ -97,8 +98,8 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
         continue;
       }
       const record = scanBytes(b, from, to);
-      // Invalid lines are rare: the general path finds them again and words the error.
-      if (record === undefined || !validateFlowRecord(record)) {
+      // Irregular or invalid lines are rare: the general path finds them again and words the error.
+      if (record === undefined) {
         flows.length = at;
         return general(data, flows);
       }
@@ -130,25 +131,34 @@ type ByteScanner = (b: Buffer, start: number, end: number) => FlowRecord | undef
 /**
  * Generates the byte reader of one format, the twin of the line parser's scanner: the same object
  * literal (one hidden class per format), fields exactly one space apart, `-` read as null, integers of
- * at most 16 digits, everything else a string. Returns undefined for anything else, and for any byte
- * outside ASCII, so that the general path decides.
+ * at most 16 digits, everything else a string. It also validates, value by value, with the schema's own
+ * per-field validators (the flow-record schema constrains each property on its own, so a record is valid
+ * exactly when each value is): a text value's verdict is kept with its interned string, so a repeated
+ * value is checked once. Returns undefined for anything irregular or invalid, and for any byte outside
+ * ASCII, so that the general path decides.
  */
 function compileByteScanner(format: FormatSpec): ByteScanner {
   const count = format.fields.length;
-  const tables = format.fields.map(() => new Interner(11));
+  const validators = format.fields.map((field): Validator | undefined => FLOW_FIELD_VALIDATORS[field.key]);
+  const tables = validators.map((validator) => new Interner(11, validator));
   const statements = format.fields.map((field, i) => {
     const last = i === count - 1;
     const close = last
       ? 'if (e === p || e !== end) return undefined;'
       : 'if (e === p || e === end) return undefined;';
     const dash = 'e - p === 1 && b[p] === 45';
+    const validator = validators[i];
+    // `-` is null: every field of the schema allows it today, but ask the schema rather than assume.
+    const nullCheck = validator && !validator(null) ? 'return undefined;' : '';
     if (field.kind === 'int') {
+      const check = validator ? `if (!v${i}(v)) return undefined;` : '';
       return [
         'e = p; v = 0; d = 0;',
         'while (e < end && (c = b[e]) !== 32) { c -= 48; if (c < 0 || c > 9) d = 1; v = v * 10 + c; e++; }',
         close,
         `let f${i} = null;`,
-        `if (d === 1) { if (!(${dash})) return undefined; } else { if (e - p > 16 || v > 9007199254740991) return undefined; f${i} = v; }`,
+        `if (d === 1) { if (!(${dash})) return undefined; ${nullCheck} }`,
+        `else { if (e - p > 16 || v > 9007199254740991) return undefined; ${check} f${i} = v; }`,
         'p = e + 1;',
       ].join(' ');
     }
@@ -156,12 +166,14 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
       'e = p; h = 0;',
       'while (e < end && (c = b[e]) !== 32) { h = (Math.imul(h, 31) + c) | 0; m |= c; e++; }',
       close,
-      `const f${i} = ${dash} ? null : t[${i}].get(b, p, e, h);`,
+      `let f${i} = null;`,
+      `if (${dash}) { ${nullCheck} } else { f${i} = t[${i}].get(b, p, e, h); if (!t[${i}].valid) return undefined; }`,
       'p = e + 1;',
     ].join(' ');
   });
   const keys = format.fields.map((field, i) => `${JSON.stringify(field.key)}: f${i},`);
   const body = [
+    `const [${validators.map((_, i) => `v${i}`).join(', ')}] = validators;`,
     'return function scanBytes(b, start, end) {',
     'let p = start, e, c, v, d, h, m = 0;',
     ...statements,
@@ -171,7 +183,7 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
     '};',
     '};',
   ].join('\n');
-  return new Function('t', body)(tables) as ByteScanner;
+  return new Function('t', 'validators', body)(tables, validators) as ByteScanner;
 }
 
 /**
@@ -179,31 +191,47 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
  * seen again costs a comparison, not an allocation, and is the very same string (cheap map keys later).
  */
 class Interner {
+  /** Whether the value the last `get` returned is valid for this field. */
+  valid = false;
   private readonly hashes: Int32Array;
   private readonly values: (string | undefined)[];
+  private readonly verdicts: Uint8Array;
   private readonly shift: number;
 
-  constructor(bits: number) {
+  constructor(
+    bits: number,
+    private readonly validator: Validator | undefined,
+  ) {
     this.hashes = new Int32Array(1 << bits);
     this.values = new Array(1 << bits).fill(undefined);
+    this.verdicts = new Uint8Array(1 << bits);
     this.shift = 32 - bits;
   }
 
   get(b: Buffer, start: number, end: number, hash: number): string {
     const length = end - start;
-    // Long free-text values are rare and would pin memory: made, not kept.
-    if (length > 64) return b.toString('latin1', start, end);
+    // Long free-text values are rare and would pin memory: made and checked, not kept.
+    if (length > 64) {
+      const value = b.toString('latin1', start, end);
+      this.valid = this.validator ? this.validator(value) : true;
+      return value;
+    }
     // Multiplicative hashing: the top bits of the product depend on every byte.
     const slot = Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d) >>> this.shift;
     const known = this.values[slot];
     if (known !== undefined && this.hashes[slot] === hash && known.length === length) {
       let i = 0;
       while (i < length && known.charCodeAt(i) === b[start + i]) i++;
-      if (i === length) return known;
+      if (i === length) {
+        this.valid = this.verdicts[slot] === 1;
+        return known;
+      }
     }
     const value = b.toString('latin1', start, end);
+    this.valid = this.validator ? this.validator(value) : true;
     this.values[slot] = value;
     this.hashes[slot] = hash;
+    this.verdicts[slot] = this.valid ? 1 : 0;
     return value;
   }
 }

@@ -2,3 +2,5 @@
 import type { Validator } from './validator.js';
 export const validateFlowRecord: Validator;
 export const validateEmittedRecord: Validator;
+/** Per field of the flow record, the validator of one value (see scripts/build-validators.mjs). */
+export const FLOW_FIELD_VALIDATORS: Readonly<Record<string, Validator>>;

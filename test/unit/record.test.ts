@@ -1,12 +1,14 @@
 import { gzipSync } from 'node:zlib';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+import flowRecordSchema from '../../schemas/flow-record.json' with { type: 'json' };
 import { toFlowlogError } from '../../src/errors.js';
 import { decodeRecord } from '../../src/firehose/decode.js';
 import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
 import { type FormatSpec, isHeaderLine, parseFormat } from '../../src/flowlog/format.js';
 import { createLineParser, type Flow } from '../../src/flowlog/parse.js';
 import { createRecordParser } from '../../src/flowlog/record.js';
+import { FLOW_FIELD_VALIDATORS } from '../../src/generated/validators.js';
 
 const OPTIONS = { maxLineLength: 512, maxDecompressedBytes: 1 << 20 };
 const CUSTOM_FORMAT =
@@ -52,6 +54,20 @@ function actual(format: FormatSpec, data: string) {
 const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64');
 const AWS_V2 =
   '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+
+describe('the flow-record schema', () => {
+  it('constrains each property on its own, so per-value validation equals whole-record validation', () => {
+    // A rule across fields (required, dependencies, if/then, additionalProperties…) would break the
+    // byte reader's value-by-value checks: this fails first, to say so.
+    expect(Object.keys(flowRecordSchema).sort()).toStrictEqual(
+      ['$id', '$schema', 'description', 'properties', 'title', 'type'].sort(),
+    );
+    expect(flowRecordSchema.type).toBe('object');
+    expect(Object.keys(FLOW_FIELD_VALIDATORS).sort()).toStrictEqual(
+      Object.keys(flowRecordSchema.properties).sort(),
+    );
+  });
+});
 
 describe('createRecordParser', () => {
   const defaultFormat = parseFormat(DEFAULT_FORMAT);
