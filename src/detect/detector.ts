@@ -38,17 +38,6 @@ interface DestinationWindow {
   transfers: [number, number][];
 }
 
-/** What one flow of the batch contributes, computed once in `evaluate` and reused by `commit`. */
-interface Contribution {
-  readonly source: string | undefined;
-  readonly time: number;
-  readonly port: number | undefined;
-  readonly adminReject: boolean;
-  readonly inbound: boolean;
-  readonly egressTo: string | undefined;
-  readonly bytes: number;
-}
-
 /**
  * Runs the rules over a whole batch before writing any flag, so that when a source crosses a threshold
  * anywhere in the batch, every one of its flows in the batch that is part of the pattern is flagged.
@@ -68,8 +57,6 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
   // Port sets beyond the threshold add nothing: keep at most this many per source.
   const portCap = config.portScanThreshold;
 
-  const sourceWindow = (source: string): SourceWindow | undefined => sources.get(source);
-
   /** The window entry of a key, created when missing; past the bound, the oldest key goes first. */
   function touch<K, V>(map: Map<K, V>, key: K, create: () => V): V {
     let value = map.get(key);
@@ -84,126 +71,147 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
   return {
     windowSize: () => sources.size + destinations.size,
     evaluate(flows, enrichments, nowMs): DetectionBatch {
+      const count = flows.length;
       const fallbackTime = Math.floor(nowMs / 1000);
-      const contributions: Contribution[] = new Array(flows.length);
-      const who: Initiator[] = new Array(flows.length);
+      // What each flow contributes, in columns (no object per flow), and one entry per distinct
+      // source and destination of the batch, which each flow points at.
+      const who = new Array<Initiator>(count);
+      const times = new Float64Array(count);
+      const ports = new Int32Array(count);
+      const sizes = new Float64Array(count);
+      const marks = new Uint8Array(count);
+      const sourceOf = new Array<BatchSource | undefined>(count);
+      const destinationOf = new Array<BatchDestination | undefined>(count);
+      const batchSources = new Map<string, BatchSource>();
+      const batchDestinations = new Map<string, BatchDestination>();
       let latest = 0;
 
       // 1. What each flow contributes.
-      for (let i = 0; i < flows.length; i++) {
+      for (let i = 0; i < count; i++) {
         const flow = flows[i] as Flow;
         const enrichment = enrichments[i];
         const initiatedBy = initiator(flow, servicePorts);
         who[i] = initiatedBy;
         const time = typeof flow.start === 'number' ? flow.start : fallbackTime;
+        times[i] = time;
         if (time > latest) latest = time;
-        const source = flow.pkt_srcaddr ?? flow.srcaddr ?? undefined;
-        const initiated = initiatedBy === 'src' && source !== undefined;
+        const bytes = typeof flow.bytes === 'number' ? flow.bytes : 0;
+        sizes[i] = bytes;
+        ports[i] = -1;
         const external = enrichment?.peer_scope === 'external';
-        const egressTo =
+        if (
           external &&
           enrichment?.direction === 'egress' &&
           !enrichment.dst_aws_service &&
           flow.action === 'ACCEPT'
-            ? (flow.pkt_dstaddr ?? flow.dstaddr ?? undefined)
-            : undefined;
-        // One object shape for every flow (absent values undefined): this runs for every line.
-        contributions[i] = {
-          time,
-          bytes: typeof flow.bytes === 'number' ? flow.bytes : 0,
-          adminReject: initiated && isRejectedTo(flow, adminPorts, initiatedBy),
-          inbound: initiated && external && enrichment?.direction === 'ingress',
-          source: initiated ? source : undefined,
-          port: initiated && typeof flow.dstport === 'number' ? flow.dstport : undefined,
-          egressTo,
-        };
-      }
-      // A window entry counts for a source when it is at most one window older than the source's earliest
-      // flow in this batch (batches can hold late or re-ingested data from other times).
-      const earliestSource = new Map<string, number>();
-      const earliestDestination = new Map<string, number>();
-      for (const c of contributions) {
-        if (c.source !== undefined && c.time < (earliestSource.get(c.source) ?? Number.POSITIVE_INFINITY)) {
-          earliestSource.set(c.source, c.time);
-        }
-        if (
-          c.egressTo !== undefined &&
-          c.time < (earliestDestination.get(c.egressTo) ?? Number.POSITIVE_INFINITY)
         ) {
-          earliestDestination.set(c.egressTo, c.time);
-        }
-      }
-      const sinceFor = (source: string) => (earliestSource.get(source) ?? latest) - windowSeconds;
-      const sinceForDestination = (destination: string) =>
-        (earliestDestination.get(destination) ?? latest) - windowSeconds;
-
-      // 2. Batch totals plus the window, per source and per destination.
-      const ports = new Map<string, Set<number>>();
-      const adminRejects = new Map<string, number>();
-      const inbound = new Map<string, number>();
-      const egressBytes = new Map<string, number>();
-      for (const c of contributions) {
-        if (c.egressTo) egressBytes.set(c.egressTo, (egressBytes.get(c.egressTo) ?? 0) + c.bytes);
-        if (!c.source) continue;
-        if (c.port !== undefined) {
-          let set = ports.get(c.source);
-          if (!set) {
-            set = new Set();
-            ports.set(c.source, set);
+          const address = flow.pkt_dstaddr ?? flow.dstaddr;
+          if (address) {
+            let destination = batchDestinations.get(address);
+            if (destination === undefined) {
+              destination = { address, earliest: time, bytes: 0, exfiltrated: false };
+              batchDestinations.set(address, destination);
+            } else if (time < destination.earliest) destination.earliest = time;
+            destination.bytes += bytes;
+            destinationOf[i] = destination;
           }
-          set.add(c.port);
         }
-        if (c.adminReject) adminRejects.set(c.source, (adminRejects.get(c.source) ?? 0) + 1);
-        if (c.inbound) inbound.set(c.source, (inbound.get(c.source) ?? 0) + 1);
+        const address = flow.pkt_srcaddr ?? flow.srcaddr ?? undefined;
+        if (initiatedBy !== 'src' || address === undefined) continue;
+        let source = batchSources.get(address);
+        if (source === undefined) {
+          source = {
+            address,
+            earliest: time,
+            firstPort: -1,
+            ports: undefined,
+            adminRejects: 0,
+            inbound: 0,
+            scanner: false,
+            bruteForcer: false,
+            flood: false,
+          };
+          batchSources.set(address, source);
+        } else if (time < source.earliest) source.earliest = time;
+        sourceOf[i] = source;
+        const port = flow.dstport;
+        if (typeof port === 'number') {
+          ports[i] = port;
+          // Distinct ports: a set only once a source has reached two of them.
+          if (source.firstPort === -1) source.firstPort = port;
+          else if (port !== source.firstPort) {
+            source.ports ??= new Set([source.firstPort]);
+            source.ports.add(port);
+          }
+        }
+        let mark = 0;
+        if (isRejectedTo(flow, adminPorts, initiatedBy)) {
+          mark |= ADMIN_REJECT;
+          source.adminRejects++;
+        }
+        if (external && enrichment?.direction === 'ingress') {
+          mark |= INBOUND;
+          source.inbound++;
+        }
+        marks[i] = mark;
       }
-      const scanners = new Set<string>();
-      for (const [source, set] of ports) {
-        const window = sourceWindow(source);
-        const since = sinceFor(source);
-        if (window) for (const [port, time] of window.ports) if (time >= since) set.add(port);
-        if (set.size >= config.portScanThreshold) scanners.add(source);
-      }
-      const bruteForcers = new Set<string>();
-      for (const [source, count] of adminRejects) {
-        const since = sinceFor(source);
-        const earlier = sourceWindow(source)?.adminRejects.filter((t) => t >= since).length ?? 0;
-        if (count + earlier >= config.bruteForceThreshold) bruteForcers.add(source);
-      }
-      const floods = new Set<string>();
-      for (const [source, count] of inbound) {
-        const since = sinceFor(source);
-        const earlier = sourceWindow(source)?.inbound.filter((t) => t >= since).length ?? 0;
-        if (count + earlier >= config.connectionRateThreshold) floods.add(source);
-      }
-      const exfiltrated = new Set<string>();
-      for (const [destination, bytes] of egressBytes) {
-        let total = bytes;
-        const since = sinceForDestination(destination);
-        for (const [time, b] of destinations.get(destination)?.transfers ?? []) if (time >= since) total += b;
-        if (total >= config.exfiltrationBytes) exfiltrated.add(destination);
-      }
+
+      // 2. Batch totals plus the window, per source and per destination. A window entry counts when it is
+      // at most one window older than the source's earliest flow in this batch (batches can hold late or
+      // re-ingested data from other times).
+      batchSources.forEach((source) => {
+        const window = sources.get(source.address);
+        const since = source.earliest - windowSeconds;
+        const distinct = source.ports ? source.ports.size : source.firstPort === -1 ? 0 : 1;
+        if (distinct > 0) {
+          if (distinct >= config.portScanThreshold) source.scanner = true;
+          else if (window && distinct + window.ports.size >= config.portScanThreshold) {
+            const all = new Set(source.ports ?? [source.firstPort]);
+            window.ports.forEach((time, port) => {
+              if (time >= since) all.add(port);
+            });
+            source.scanner = all.size >= config.portScanThreshold;
+          }
+        }
+        if (source.adminRejects > 0) {
+          const earlier = window ? countSince(window.adminRejects, since) : 0;
+          source.bruteForcer = source.adminRejects + earlier >= config.bruteForceThreshold;
+        }
+        if (source.inbound > 0) {
+          const earlier = window ? countSince(window.inbound, since) : 0;
+          source.flood = source.inbound + earlier >= config.connectionRateThreshold;
+        }
+      });
+      batchDestinations.forEach((destination) => {
+        let total = destination.bytes;
+        const since = destination.earliest - windowSeconds;
+        const transfers = destinations.get(destination.address)?.transfers;
+        if (transfers) for (const [time, b] of transfers) if (time >= since) total += b;
+        destination.exfiltrated = total >= config.exfiltrationBytes;
+      });
 
       // 3. Flags per flow.
       const suppressed: Record<string, number> = {};
-      const detections: Detection[] = new Array(flows.length);
-      for (let i = 0; i < flows.length; i++) {
+      const detections: Detection[] = new Array(count);
+      for (let i = 0; i < count; i++) {
         const flow = flows[i] as Flow;
         const enrichment = enrichments[i];
-        const c = contributions[i] as Contribution;
+        const source = sourceOf[i];
+        const mark = marks[i] as number;
         // The flags found, one bit each (in FLAG_ORDER): flows with the same findings share one answer.
         let found = 0;
-        if (c.source && c.port !== undefined && scanners.has(c.source)) found |= BIT.port_scan;
-        if (c.adminReject) {
+        if (source?.scanner && (ports[i] as number) >= 0) found |= BIT.port_scan;
+        if ((mark & ADMIN_REJECT) !== 0) {
           found |= BIT.admin_port_rejected;
-          if (bruteForcers.has(c.source as string)) found |= BIT.brute_force;
+          if (source?.bruteForcer) found |= BIT.brute_force;
         }
         if (isRejectedTo(flow, dbPorts, who[i])) found |= BIT.db_port_rejected;
         if (isLargeTransfer(flow, config)) found |= BIT.large_transfer;
         if (isExternalToInternalTier(flow, enrichment, who[i], internalTiers))
           found |= BIT.external_to_internal_tier;
         if (isUnusualProtocol(flow)) found |= BIT.unusual_protocol;
-        if (c.inbound && floods.has(c.source as string)) found |= BIT.high_connection_rate;
-        if (c.egressTo && exfiltrated.has(c.egressTo)) found |= BIT.exfiltration_volume;
+        if ((mark & INBOUND) !== 0 && source?.flood) found |= BIT.high_connection_rate;
+        if (destinationOf[i]?.exfiltrated) found |= BIT.exfiltration_volume;
         if (found !== 0 && suppressions.length > 0) {
           for (const flag of FLAG_ORDER) {
             if ((found & BIT[flag]) !== 0 && isSuppressed(flag, flow, enrichment, suppressions)) {
@@ -220,34 +228,70 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
         suppressed,
         commit(okIndexes) {
           for (const i of okIndexes) {
-            const c = contributions[i];
-            if (!c) continue;
-            if (c.egressTo && c.bytes > 0) {
-              const window = touch(destinations, c.egressTo, () => ({ transfers: [] }));
-              window.transfers.push([c.time, c.bytes]);
+            if (i < 0 || i >= count) continue;
+            const time = times[i] as number;
+            const bytes = sizes[i] as number;
+            const destination = destinationOf[i];
+            if (destination && bytes > 0) {
+              const window = touch(destinations, destination.address, () => ({ transfers: [] }));
+              window.transfers.push([time, bytes]);
               if (window.transfers.length > 256) window.transfers = mergeOld(window.transfers);
             }
-            if (!c.source) continue;
-            const window = touch(sources, c.source, () => ({
+            const source = sourceOf[i];
+            if (!source) continue;
+            const window = touch(sources, source.address, () => ({
               ports: new Map(),
               adminRejects: [],
               inbound: [],
             }));
-            if (c.port !== undefined) {
-              window.ports.delete(c.port);
-              window.ports.set(c.port, c.time);
+            const port = ports[i] as number;
+            if (port >= 0) {
+              window.ports.delete(port);
+              window.ports.set(port, time);
               if (window.ports.size > portCap)
                 window.ports.delete(window.ports.keys().next().value as number);
             }
-            if (c.adminReject)
-              window.adminRejects = keepRecent(window.adminRejects, c.time, config.bruteForceThreshold);
-            if (c.inbound)
-              window.inbound = keepRecent(window.inbound, c.time, config.connectionRateThreshold);
+            const mark = marks[i] as number;
+            if ((mark & ADMIN_REJECT) !== 0)
+              window.adminRejects = keepRecent(window.adminRejects, time, config.bruteForceThreshold);
+            if ((mark & INBOUND) !== 0)
+              window.inbound = keepRecent(window.inbound, time, config.connectionRateThreshold);
           }
         },
       };
     },
   };
+}
+
+/** One source of the batch: what its initiated flows add up to, and the thresholds it crossed. */
+interface BatchSource {
+  readonly address: string;
+  earliest: number;
+  /** Its first destination port, and the set of them once there are two. */
+  firstPort: number;
+  ports: Set<number> | undefined;
+  adminRejects: number;
+  inbound: number;
+  scanner: boolean;
+  bruteForcer: boolean;
+  flood: boolean;
+}
+
+/** One external destination of the batch's accepted egress, and the bytes sent to it. */
+interface BatchDestination {
+  readonly address: string;
+  earliest: number;
+  bytes: number;
+  exfiltrated: boolean;
+}
+
+const ADMIN_REJECT = 1;
+const INBOUND = 2;
+
+function countSince(times: readonly number[], since: number): number {
+  let n = 0;
+  for (let i = 0; i < times.length; i++) if ((times[i] as number) >= since) n++;
+  return n;
 }
 
 /** Every flag in the order findings list them; a flag's bit is its place here. */
