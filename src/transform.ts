@@ -92,6 +92,8 @@ export function createTransformer(deps: TransformDeps): Transform {
   let expansion = INITIAL_EXPANSION;
   // Reused across records and invocations: one record's output at a time, encoded while still in cache.
   const output = new ByteWriter(1 << 16);
+  // Reused too: the re-ingester is done with these bytes before an invocation returns.
+  const arena = new ByteArena();
 
   return async (event) => {
     const started = now();
@@ -122,8 +124,9 @@ export function createTransformer(deps: TransformDeps): Transform {
 
     // 1. Admit what is likely to fit the response; decode and parse it. What is not admitted is decoded
     // for re-ingestion right away, while its data is at hand.
-    const arena = new ByteArena();
-    const reingestBytes = new Array<Buffer[] | undefined>(n);
+    arena.reset();
+    // Per record to re-ingest, its original bytes (two parts for a record split in halves).
+    const reingestBytes = new Array<Buffer | Buffer[] | undefined>(n);
     const state = new Uint8Array(n);
     const first = new Int32Array(n);
     const count = new Int32Array(n);
@@ -144,7 +147,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         // Its answer (Dropped or failed, without data) still takes room: later records must not count on it.
         estimated += minimalSize(idLengths[index] as number);
         try {
-          reingestBytes[index] = [arena.decode(data)];
+          reingestBytes[index] = arena.decode(data);
           state[index] = DEFERRED;
         } catch (error) {
           state[index] = FAILED;
@@ -279,7 +282,7 @@ export function createTransformer(deps: TransformDeps): Transform {
             kind: 'lines' | 'cwl-data';
           };
           reingestBytes[index] = split(decoded, input);
-        } else reingestBytes[index] = [arena.decode(input.data)];
+        } else reingestBytes[index] = arena.decode(input.data);
       } catch (error) {
         fail(index, toFlowlogError(error), false);
         continue;
@@ -300,9 +303,14 @@ export function createTransformer(deps: TransformDeps): Transform {
       const buffers: Buffer[] = [];
       const parts: number[] = [];
       for (const index of overflow) {
-        const pieces = reingestBytes[index] as Buffer[];
-        for (const piece of pieces) buffers.push(piece);
-        parts.push(pieces.length);
+        const bytes = reingestBytes[index] as Buffer | Buffer[];
+        if (Array.isArray(bytes)) {
+          for (const piece of bytes) buffers.push(piece);
+          parts.push(bytes.length);
+        } else {
+          buffers.push(bytes);
+          parts.push(1);
+        }
       }
       const accepted = await reingestAll(
         reingester,
@@ -375,22 +383,35 @@ export function createTransformer(deps: TransformDeps): Transform {
 }
 
 /**
- * Decoded bytes of records to re-ingest, cut from shared chunks: one allocation per megabyte, not one per
- * record. Made per invocation; the re-ingester is done with the bytes before the invocation returns.
+ * Decoded bytes of records to re-ingest, cut from chunks kept across invocations: no allocation per
+ * record, and none per invocation once warm (fresh external memory for every batch would also make V8
+ * collect more often). What `decode` returns is valid until the next `reset`.
  */
 class ByteArena {
-  private chunk = Buffer.allocUnsafe(0);
+  private readonly chunks: Buffer[] = [];
+  private current = -1;
   private at = 0;
+
+  reset(): void {
+    this.current = -1;
+    this.at = 0;
+  }
 
   decode(data: unknown): Buffer {
     const room = typeof data === 'string' ? (data.length * 3) >>> 2 : 0;
-    if (this.at + room > this.chunk.length) {
-      this.chunk = Buffer.allocUnsafe(Math.max(ARENA_CHUNK, room));
+    let chunk = this.chunks[this.current];
+    if (chunk === undefined || this.at + room > chunk.length) {
+      this.current++;
       this.at = 0;
+      chunk = this.chunks[this.current];
+      if (chunk === undefined || chunk.length < room) {
+        chunk = Buffer.allocUnsafe(Math.max(ARENA_CHUNK, room));
+        this.chunks[this.current] = chunk;
+      }
     }
     const start = this.at;
-    this.at += decodeBase64Into(data, this.chunk, start);
-    return this.chunk.subarray(start, this.at);
+    this.at += decodeBase64Into(data, chunk, start);
+    return chunk.subarray(start, this.at);
   }
 }
 

@@ -2,7 +2,8 @@
 export interface Reingester {
   /**
    * @param streamArn the event's `deliveryStreamArn`
-   * @param records original bytes, one Firehose record each
+   * @param records original bytes, one Firehose record each; the transform reuses their memory once the
+   *   returned promise settles, so an implementation that keeps them past that copies them
    * @returns per record, whether it was accepted; never rejects (a failed call marks its records false)
    */
   reingest(streamArn: string, records: readonly Buffer[], deadline: number): Promise<ReingestOutcome>;

@@ -210,8 +210,9 @@ export class LocalFirehose {
   /** Firehose puts re-ingested records back into its buffer: accepted at once, fed in after the invocation. */
   private readonly reingester: Reingester = {
     reingest: async (_arn, records) => {
+      // Kept past this call: copied, as the Reingester contract asks.
       for (const data of records)
-        this.reingested.push({ data, source: 'reingested', line: 0, arrival: this.now() });
+        this.reingested.push({ data: Buffer.from(data), source: 'reingested', line: 0, arrival: this.now() });
       return { accepted: records.map(() => true), calls: 1, retries: 0 };
     },
   };

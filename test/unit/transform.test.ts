@@ -31,7 +31,8 @@ function fakeReingester(accept: (data: Buffer) => boolean = () => true) {
   const received: Buffer[] = [];
   const reingester: Reingester = {
     async reingest(_arn, records) {
-      received.push(...records);
+      // Kept past the call: copied, as the Reingester contract asks.
+      received.push(...records.map((record) => Buffer.from(record)));
       return { accepted: records.map(accept), calls: 1, retries: 0 };
     },
   };
