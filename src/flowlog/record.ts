@@ -126,6 +126,8 @@ function isBlank(c: number): boolean {
   return c === 0x20 || c === 0x0d || c === 0x09;
 }
 
+const ADDRESS_KEYS = new Set(['srcaddr', 'dstaddr', 'pkt_srcaddr', 'pkt_dstaddr']);
+
 type ByteScanner = (b: Buffer, start: number, end: number) => FlowRecord | undefined;
 
 /**
@@ -140,7 +142,10 @@ type ByteScanner = (b: Buffer, start: number, end: number) => FlowRecord | undef
 function compileByteScanner(format: FormatSpec): ByteScanner {
   const count = format.fields.length;
   const validators = format.fields.map((field): Validator | undefined => FLOW_FIELD_VALIDATORS[field.key]);
-  const tables = validators.map((validator) => new Interner(11, validator));
+  // Addresses take the most distinct values (every peer of a busy VPC): their tables are larger.
+  const tables = format.fields.map(
+    (field, i) => new Interner(ADDRESS_KEYS.has(field.key) ? 13 : 10, validators[i]),
+  );
   const statements = format.fields.map((field, i) => {
     const last = i === count - 1;
     const close = last
