@@ -32,7 +32,7 @@ export function createFirehoseReingester(
         .map((_, index) => index)
         .filter((index) => {
           // A record over the per-record limit can never be put; it stays false (the caller fails it).
-          return (records[index] as Buffer).length <= PUT_LIMITS.recordBytes;
+          return (records[index] as Uint8Array).length <= PUT_LIMITS.recordBytes;
         });
       let calls = 0;
       let retries = 0;
@@ -55,7 +55,7 @@ export function createFirehoseReingester(
             const response = await client.send(
               new PutRecordBatchCommand({
                 DeliveryStreamName: streamName,
-                Records: chunk.map((index) => ({ Data: records[index] as Buffer })),
+                Records: chunk.map((index) => ({ Data: records[index] as Uint8Array })),
               }),
               { abortSignal: AbortSignal.timeout(Math.max(1, deadline - now())) },
             );
@@ -78,12 +78,12 @@ export function createFirehoseReingester(
 }
 
 /** Groups record indexes into calls of at most 500 records and 4 MiB. */
-export function chunks(indexes: readonly number[], records: readonly Buffer[]): number[][] {
+export function chunks(indexes: readonly number[], records: readonly Uint8Array[]): number[][] {
   const out: number[][] = [];
   let current: number[] = [];
   let bytes = 0;
   for (const index of indexes) {
-    const size = (records[index] as Buffer).length;
+    const size = (records[index] as Uint8Array).length;
     if (current.length === PUT_LIMITS.records || (current.length > 0 && bytes + size > PUT_LIMITS.bytes)) {
       out.push(current);
       current = [];

@@ -13,7 +13,12 @@ export function createFileReingester(path: string): Reingester & { readonly writ
       if (records.length > 0) {
         appendFileSync(
           path,
-          records.map((data) => `${JSON.stringify({ Data: data.toString('base64') })}\n`).join(''),
+          records
+            .map(
+              (data) =>
+                `${JSON.stringify({ Data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') })}\n`,
+            )
+            .join(''),
         );
         written += records.length;
       }

@@ -6,7 +6,7 @@ export interface Reingester {
    *   returned promise settles, so an implementation that keeps them past that copies them
    * @returns per record, whether it was accepted; never rejects (a failed call marks its records false)
    */
-  reingest(streamArn: string, records: readonly Buffer[], deadline: number): Promise<ReingestOutcome>;
+  reingest(streamArn: string, records: readonly Uint8Array[], deadline: number): Promise<ReingestOutcome>;
 }
 
 export interface ReingestOutcome {

@@ -32,8 +32,9 @@ function fakeReingester(accept: (data: Buffer) => boolean = () => true) {
   const reingester: Reingester = {
     async reingest(_arn, records) {
       // Kept past the call: copied, as the Reingester contract asks.
-      received.push(...records.map((record) => Buffer.from(record)));
-      return { accepted: records.map(accept), calls: 1, retries: 0 };
+      const copies = records.map((record) => Buffer.from(record));
+      received.push(...copies);
+      return { accepted: copies.map(accept), calls: 1, retries: 0 };
     },
   };
   return { reingester, received };
