@@ -200,17 +200,24 @@ export function createTransformer(deps: TransformDeps): Transform {
     const detections = detection?.detections;
 
     // 4. Serialize within the response budget, record by record: write its flows into the reused buffer,
-    // count the exact size of its answer, and encode it only when it fits.
+    // each record from an offset that is a multiple of 3, and count the exact size of its answer; one that
+    // does not fit is taken back out. Then base64-encode the buffer once: a record's data is the slice of
+    // that one string over its whole 3-byte groups, plus the encoding of its last 1–2 bytes. One native
+    // call instead of one per record, and no copy per record (a slice shares the string, which V8 keeps
+    // off the heap when it is large).
     const results = new Array<ResultRecord>(n);
     let committed = RESPONSE_OVERHEAD;
     let okInputBytes = 0;
     let okOutputBytes = 0;
     let bytesOut = 0;
-    let okRecords = 0;
     let lastMetadata: { readonly partitionKeys: PartitionKeys } | undefined;
     // Records to re-ingest, by index; those too large to ever fit are split, their parts kept aside.
     const overflow: number[] = [];
     const okFlows = new Uint8Array(flows.length);
+    const okIndexes: number[] = [];
+    const spans = new Int32Array(2 * n);
+    const metadataOf = new Array<{ readonly partitionKeys: PartitionKeys } | undefined>(n);
+    output.reset();
 
     /**
      * Answers a record ProcessingFailed: with its original data while the response can afford it (and
@@ -251,30 +258,35 @@ export function createTransformer(deps: TransformDeps): Transform {
       }
       const from = first[index] as number;
       const to = from + (count[index] as number);
-      output.reset();
+      const aligned = output.length + ((3 - (output.length % 3)) % 3);
+      output.reserve(aligned - output.length);
+      output.length = aligned;
       for (let i = from; i < to; i++) {
         writeFlow(output, flows[i] as Flow, enrichments[i], detections?.[i] ?? NO_FINDINGS);
       }
+      const bytes = output.length - aligned;
       const keys = partitionKeys(
         flows[from] as Flow,
         eventRegion,
         input.approximateArrivalTimestamp,
         accountId,
       );
-      const size = okSize(idLengths[index] as number, base64Length(output.length), keys);
+      const size = okSize(idLengths[index] as number, base64Length(bytes), keys);
       if (committed + size + (reserve[index + 1] as number) <= limit) {
-        const data = output.buffer.toString('base64', 0, output.length);
         committed += size;
         okInputBytes += input.data.length;
-        okOutputBytes += data.length;
-        bytesOut += output.length;
-        okRecords++;
+        okOutputBytes += base64Length(bytes);
+        bytesOut += bytes;
+        okIndexes.push(index);
+        spans[2 * index] = aligned;
+        spans[2 * index + 1] = output.length;
         // partitionKeys hands back the same frozen object for a repeated partition: share the metadata too.
         if (lastMetadata?.partitionKeys !== keys) lastMetadata = { partitionKeys: keys };
-        results[index] = ok(input, data, keys, lastMetadata);
+        metadataOf[index] = lastMetadata;
         for (let i = from; i < to; i++) okFlows[i] = 1;
         continue;
       }
+      output.length = aligned;
       // Does not fit: re-ingest the original bytes (split when it could never fit on its own).
       try {
         if (RESPONSE_OVERHEAD + size > limit) {
@@ -291,6 +303,23 @@ export function createTransformer(deps: TransformDeps): Transform {
       committed += minimalSize(idLengths[index] as number);
     }
     counts[METRIC.bytesOut] = bytesOut;
+    if (okIndexes.length > 0) {
+      const encoded = output.buffer.toString('base64', 0, output.length);
+      const bytes = output.buffer;
+      for (const index of okIndexes) {
+        const start = spans[2 * index] as number;
+        const end = spans[2 * index + 1] as number;
+        const whole = end - ((end - start) % 3);
+        const data = encoded.slice((start / 3) * 4, (whole / 3) * 4) + base64Tail(bytes, whole, end);
+        const metadata = metadataOf[index] as { readonly partitionKeys: PartitionKeys };
+        results[index] = ok(
+          inputs[index] as FirehoseTransformationEventRecord,
+          data,
+          metadata.partitionKeys,
+          metadata,
+        );
+      }
+    }
 
     if (okInputBytes > 0) {
       // Jump up at once when output grew, come down slowly when it shrank.
@@ -363,7 +392,7 @@ export function createTransformer(deps: TransformDeps): Transform {
       if (record.result === 'Dropped') dropCount++;
       else if (record.result === 'ProcessingFailed') failCount++;
     }
-    counts[METRIC.recordsOk] = okRecords;
+    counts[METRIC.recordsOk] = okIndexes.length;
     counts[METRIC.recordsDropped] = dropCount;
     counts[METRIC.recordsFailed] = failCount;
     counts[METRIC.recordsIn] = n;
@@ -459,6 +488,23 @@ function countFindings(
     for (const flag of found.flags) bump(counts, METRIC.flag(flag));
   }
 }
+
+/** Base64 of a record's last 0–2 bytes (with padding): few distinct values (`}\n`, `"}\n`…), kept. */
+function base64Tail(bytes: Buffer, start: number, end: number): string {
+  if (end === start) return '';
+  const key =
+    end - start === 1
+      ? (bytes[start] as number)
+      : 256 + (((bytes[start] as number) << 8) | (bytes[start + 1] as number));
+  let tail = TAILS[key];
+  if (tail === undefined) {
+    tail = bytes.toString('base64', start, end);
+    TAILS[key] = tail;
+  }
+  return tail;
+}
+
+const TAILS: (string | undefined)[] = new Array(256 + 65536);
 
 function base64Length(bytes: number): number {
   return Math.ceil(bytes / 3) * 4;
