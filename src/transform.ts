@@ -106,12 +106,15 @@ export function createTransformer(deps: TransformDeps): Transform {
     const inputs = new Array<FirehoseTransformationEventRecord>(n);
     const idLengths = new Array<number>(n);
     const reserve = new Array<number>(n + 1);
+    const arrivals = new Float64Array(n);
     reserve[n] = 0;
     for (let i = n - 1; i >= 0; i--) {
       const record = records[i];
       const input =
         record && typeof record === 'object' ? (record as FirehoseTransformationEventRecord) : UNREADABLE;
       inputs[i] = input;
+      const arrival = input.approximateArrivalTimestamp;
+      arrivals[i] = typeof arrival === 'number' ? arrival : Number.NaN;
       const idLength = jsonStringLength(input.recordId);
       idLengths[i] = idLength;
       reserve[i] = (reserve[i + 1] as number) + minimalSize(idLength);
@@ -128,6 +131,7 @@ export function createTransformer(deps: TransformDeps): Transform {
     // Per record to re-ingest, its original bytes (two parts for a record split in halves).
     const reingestBytes = new Array<Uint8Array | Uint8Array[] | undefined>(n);
     const state = new Uint8Array(n);
+    const dataLengths = new Int32Array(n);
     const first = new Int32Array(n);
     const count = new Int32Array(n);
     const errors = new Map<number, FlowlogError>();
@@ -138,10 +142,9 @@ export function createTransformer(deps: TransformDeps): Transform {
     for (let index = 0; index < n; index++) {
       const input = inputs[index] as FirehoseTransformationEventRecord;
       const data = input.data;
-      const estimate =
-        160 +
-        (idLengths[index] as number) +
-        (typeof data === 'string' ? Math.ceil(data.length * expansion) : 0);
+      const length = typeof data === 'string' ? data.length : 0;
+      dataLengths[index] = length;
+      const estimate = 160 + (idLengths[index] as number) + Math.ceil(length * expansion);
       // The first record is always admitted, so every invocation makes progress.
       if (index > 0 && estimated + estimate + (reserve[index + 1] as number) > limit) {
         // Its answer (Dropped or failed, without data) still takes room: later records must not count on it.
@@ -265,16 +268,11 @@ export function createTransformer(deps: TransformDeps): Transform {
         writeFlow(output, flows[i] as Flow, enrichments[i], detections?.[i] ?? NO_FINDINGS);
       }
       const bytes = output.length - aligned;
-      const keys = partitionKeys(
-        flows[from] as Flow,
-        eventRegion,
-        input.approximateArrivalTimestamp,
-        accountId,
-      );
+      const keys = partitionKeys(flows[from] as Flow, eventRegion, arrivals[index] as number, accountId);
       const size = okSize(idLengths[index] as number, base64Length(bytes), keys);
       if (committed + size + (reserve[index + 1] as number) <= limit) {
         committed += size;
-        okInputBytes += input.data.length;
+        okInputBytes += dataLengths[index] as number;
         okOutputBytes += base64Length(bytes);
         bytesOut += bytes;
         okIndexes.push(index);
