@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from 'aws-lambda';
 import type { Config } from './config.js';
-import type { DetectionBatch, Detector } from './detect/types.js';
+import type { Detection, DetectionBatch, Detector } from './detect/types.js';
 import { NO_FINDINGS } from './detect/types.js';
 import type { Enricher, Enrichment, EnrichmentBatch } from './enrich/types.js';
 import {
@@ -304,7 +304,10 @@ export function createTransformer(deps: TransformDeps): Transform {
     if (okIndexes.length > 0) {
       const encoded = output.buffer.toString('base64', 0, output.length);
       const bytes = output.buffer;
-      for (const index of okIndexes) {
+      // Indexed loops here and below: this function runs a few times per container, mostly unoptimized,
+      // where `for…of` allocates an iterator result per element.
+      for (let k = 0; k < okIndexes.length; k++) {
+        const index = okIndexes[k] as number;
         const start = spans[2 * index] as number;
         const end = spans[2 * index + 1] as number;
         const whole = end - ((end - start) % 3);
@@ -329,7 +332,8 @@ export function createTransformer(deps: TransformDeps): Transform {
     if (overflow.length > 0) {
       const buffers: Uint8Array[] = [];
       const parts: number[] = [];
-      for (const index of overflow) {
+      for (let k = 0; k < overflow.length; k++) {
+        const index = overflow[k] as number;
         const bytes = reingestBytes[index] as Buffer | Buffer[];
         if (Array.isArray(bytes)) {
           for (const piece of bytes) buffers.push(piece);
@@ -348,7 +352,8 @@ export function createTransformer(deps: TransformDeps): Transform {
       );
       let part = 0;
       let reingested = 0;
-      for (const index of overflow) {
+      for (let k = 0; k < overflow.length; k++) {
+        const index = overflow[k] as number;
         const input = inputs[index] as FirehoseTransformationEventRecord;
         if (accepted[part++]) {
           results[index] = dropped(input);
@@ -386,7 +391,8 @@ export function createTransformer(deps: TransformDeps): Transform {
 
     let dropCount = 0;
     let failCount = 0;
-    for (const record of results) {
+    for (let k = 0; k < results.length; k++) {
+      const record = results[k] as ResultRecord;
       if (record.result === 'Dropped') dropCount++;
       else if (record.result === 'ProcessingFailed') failCount++;
     }
@@ -477,14 +483,22 @@ function countFindings(
   enrichments: readonly (Enrichment | undefined)[],
   detection: DetectionBatch | undefined,
 ): void {
-  for (const i of okFlowIndexes) {
-    const enrichment = enrichments[i];
-    if (enrichment?.status) bump(counts, METRIC.enrichment(enrichment.status));
+  // Statuses and findings take few distinct values (detections are shared per combination of flags):
+  // count per value first, then turn each into its metric once.
+  const statuses = new Map<string, number>();
+  const findings = new Map<Detection, number>();
+  for (let k = 0; k < okFlowIndexes.length; k++) {
+    const i = okFlowIndexes[k] as number;
+    const status = enrichments[i]?.status;
+    if (status) statuses.set(status, (statuses.get(status) ?? 0) + 1);
     const found = detection?.detections[i];
-    if (!found || found.flags.length === 0) continue;
-    bump(counts, METRIC.severity(found.severity));
-    for (const flag of found.flags) bump(counts, METRIC.flag(flag));
+    if (found && found.flags.length > 0) findings.set(found, (findings.get(found) ?? 0) + 1);
   }
+  statuses.forEach((n, status) => bump(counts, METRIC.enrichment(status), n));
+  findings.forEach((n, found) => {
+    bump(counts, METRIC.severity(found.severity), n);
+    for (const flag of found.flags) bump(counts, METRIC.flag(flag), n);
+  });
 }
 
 /** Base64 of a record's last 0–2 bytes (with padding): few distinct values (`}\n`, `"}\n`…), kept. */

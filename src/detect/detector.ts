@@ -227,7 +227,8 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
         detections,
         suppressed,
         commit(okIndexes) {
-          for (const i of okIndexes) {
+          for (let k = 0; k < okIndexes.length; k++) {
+            const i = okIndexes[k] as number;
             if (i < 0 || i >= count) continue;
             const time = times[i] as number;
             const bytes = sizes[i] as number;
