@@ -166,13 +166,15 @@ function batch(
     size += data.length;
     inputBytes += line.length;
   }
+  const event: FirehoseTransformationEvent = {
+    invocationId: 'bench',
+    deliveryStreamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/bench',
+    region: 'us-east-1',
+    records,
+  };
   return {
-    event: {
-      invocationId: 'bench',
-      deliveryStreamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/bench',
-      region: 'us-east-1',
-      records,
-    },
+    // As the Lambda runtime hands it over: parsed from the invocation's JSON payload.
+    event: JSON.parse(JSON.stringify(event)) as FirehoseTransformationEvent,
     lines: records.length,
     inputBytes,
   };
