@@ -207,7 +207,7 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     return {
       info,
       fragment,
-      fragmentBytes: Buffer.from(fragment, 'utf8'),
+      enrichedBytes: Buffer.from(`,"enrichment_status":"ok"${fragment}`, 'utf8'),
       cidrs: (info.vpcCidrs ?? []).map(parseCidr).filter((c): c is Cidr => c !== undefined),
       addressSet: new Set(info.addresses ?? []),
     };

@@ -45,8 +45,11 @@ export interface EniView {
   readonly info: EniInfo;
   /** `,"eni_type":"…",…` — the ENI-derived members, each starting with a comma. */
   readonly fragment: string;
-  /** The same, UTF-8 encoded. */
-  readonly fragmentBytes: Buffer;
+  /**
+   * What every flow of this interface gets, UTF-8 encoded, for the writer to copy at once:
+   * `,"enrichment_status":"ok"` (a flow has a view exactly when its interface was found) and the fragment.
+   */
+  readonly enrichedBytes: Buffer;
 }
 
 /** Counters one invocation's enrichment reports in its summary and metrics. */

@@ -27,26 +27,50 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
   const status = memberCache('enrichment_status');
   const srcService = memberCache('src_aws_service');
   const dstService = memberCache('dst_aws_service');
-  const direction = memberCache('flow_direction');
-  const peerScope = memberCache('peer_scope');
-  const tails = new WeakMap<Detection, Buffer>();
+  const tails = new Map<Detection, (Buffer | undefined)[]>();
+
+  /**
+   * The members every line ends with — inferred direction, peer scope, flags and severity — encoded once
+   * per combination (findings are shared per combination of flags) and copied at once.
+   */
+  function tailOf(detection: Detection, direction: string | undefined, scope: string | undefined): Buffer {
+    let byShape = tails.get(detection);
+    if (byShape === undefined) {
+      byShape = new Array(9);
+      // Flows of one batch share a handful of findings; a detector that made one per flow would not.
+      if (Object.isFrozen(detection) && tails.size < 1024) tails.set(detection, byShape);
+    }
+    const shape = 3 * code(direction, 'ingress') + code(scope, 'internal');
+    let tail = byShape[shape];
+    if (tail === undefined) {
+      let text = '';
+      if (direction) text += `,"flow_direction":${JSON.stringify(direction)}`;
+      if (scope) text += `,"peer_scope":${JSON.stringify(scope)}`;
+      text += `,"flags":${JSON.stringify(detection.flags)},"severity":${JSON.stringify(detection.severity)}}\n`;
+      tail = Buffer.from(text, 'utf8');
+      byShape[shape] = tail;
+    }
+    return tail;
+  }
 
   return (out, flow, enrichment, detection) => {
     // Room for the longest line this format can produce; the generated code then writes unchecked.
     out.reserve(reserveBytes);
     out.buffer[out.length++] = 0x7b;
     let sep = writeFields(out, flow);
+    let direction: string | undefined;
+    let scope: string | undefined;
     if (enrichment) {
       const eni = enrichment.eni;
-      out.reserve(TAIL_ROOM + (eni ? eni.fragmentBytes.length : 0));
+      out.reserve(TAIL_ROOM + (eni ? eni.enrichedBytes.length : 0));
       const b = out.buffer;
       let p = out.length;
-      if (enrichment.status) {
-        p = putMember(b, p, sep, status(enrichment.status));
+      if (eni) {
+        // The interface's members, its enrichment status first, in one copy.
+        p = putMember(b, p, sep, eni.enrichedBytes);
         sep = true;
-      }
-      if (eni && eni.fragmentBytes.length > 0) {
-        p = putMember(b, p, sep, eni.fragmentBytes);
+      } else if (enrichment.status) {
+        p = putMember(b, p, sep, status(enrichment.status));
         sep = true;
       }
       if (enrichment.src_aws_service) {
@@ -57,27 +81,19 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
         p = putMember(b, p, sep, dstService(enrichment.dst_aws_service));
         sep = true;
       }
-      if (!hasDirection && enrichment.flow_direction) {
-        p = putMember(b, p, sep, direction(enrichment.flow_direction));
-        sep = true;
-      }
-      if (enrichment.peer_scope) {
-        p = putMember(b, p, sep, peerScope(enrichment.peer_scope));
-        sep = true;
-      }
       out.length = p;
+      if (!hasDirection) direction = enrichment.flow_direction;
+      scope = enrichment.peer_scope;
     }
-    let tail = tails.get(detection);
-    if (tail === undefined) {
-      tail = Buffer.from(
-        `,"flags":${JSON.stringify(detection.flags)},"severity":${JSON.stringify(detection.severity)}}\n`,
-      );
-      // A flow's own findings are written once; the shared no-findings answer is kept.
-      if (Object.isFrozen(detection)) tails.set(detection, tail);
-    }
+    const tail = tailOf(detection, direction, scope);
     out.reserve(tail.length);
     out.length = putMember(out.buffer, out.length, sep, tail);
   };
+}
+
+/** 0 for none, 1 for the first of a member's two values, 2 for the other. */
+function code(value: string | undefined, first: string): number {
+  return value === undefined ? 0 : value === first ? 1 : 2;
 }
 
 /** Room for the enrichment members other than the fragment (each value is a short enum or service name). */
@@ -104,7 +120,7 @@ function memberCache(key: string): (value: string) => Buffer {
 function putMember(b: Buffer, p: number, sep: boolean, bytes: Uint8Array): number {
   const n = bytes.length;
   let i = sep ? 0 : 1;
-  if (n - i > 64) {
+  if (n - i > 48) {
     b.set(i === 0 ? bytes : bytes.subarray(1), p);
     return p + n - i;
   }

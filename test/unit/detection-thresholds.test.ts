@@ -71,7 +71,7 @@ function eni(subnetTier: string, tags: Record<string, string> = {}): EniView {
   return {
     info: { interfaceId: 'eni-0123456789abcdef0', subnetTier, tags, allTags: tags },
     fragment: '',
-    fragmentBytes: Buffer.alloc(0),
+    enrichedBytes: Buffer.from(',"enrichment_status":"ok"'),
   };
 }
 
