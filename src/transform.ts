@@ -99,26 +99,9 @@ export function createTransformer(deps: TransformDeps): Transform {
     const started = now();
     const records: unknown[] = Array.isArray(event?.records) ? event.records : [];
     const n = records.length;
-    // An entry that is not an object has no data: it fails (invalid_base64) like any unreadable record.
-    // One pass, last to first, also measures each record id and sums what the records after each one
-    // need at least (`reserve`): records are touched as few times as possible, 3 MB of them do not
-    // stay in cache.
     const inputs = new Array<FirehoseTransformationEventRecord>(n);
     const idLengths = new Array<number>(n);
-    const reserve = new Array<number>(n + 1);
     const arrivals = new Float64Array(n);
-    reserve[n] = 0;
-    for (let i = n - 1; i >= 0; i--) {
-      const record = records[i];
-      const input =
-        record && typeof record === 'object' ? (record as FirehoseTransformationEventRecord) : UNREADABLE;
-      inputs[i] = input;
-      const arrival = input.approximateArrivalTimestamp;
-      arrivals[i] = typeof arrival === 'number' ? arrival : Number.NaN;
-      const idLength = jsonStringLength(input.recordId);
-      idLengths[i] = idLength;
-      reserve[i] = (reserve[i + 1] as number) + minimalSize(idLength);
-    }
     const stream = streamName(event?.deliveryStreamArn);
     const eventRegion = typeof event?.region === 'string' ? event.region : 'unknown';
     const accountId = accountOf(event?.deliveryStreamArn);
@@ -139,14 +122,27 @@ export function createTransformer(deps: TransformDeps): Transform {
     let estimated = RESPONSE_OVERHEAD;
     let bytesIn = 0;
     let linesIn = 0;
+    // One pass over the records, which are touched as few times as possible (3 MB of them do not stay
+    // in cache): everything later steps need from a record is read here.
     for (let index = 0; index < n; index++) {
-      const input = inputs[index] as FirehoseTransformationEventRecord;
+      const record = records[index];
+      // An entry that is not an object has no data: it fails (invalid_base64) like any unreadable record.
+      const input =
+        record && typeof record === 'object' ? (record as FirehoseTransformationEventRecord) : UNREADABLE;
+      inputs[index] = input;
+      const arrival = input.approximateArrivalTimestamp;
+      arrivals[index] = typeof arrival === 'number' ? arrival : Number.NaN;
+      const idLength = jsonStringLength(input.recordId);
+      idLengths[index] = idLength;
       const data = input.data;
       const length = typeof data === 'string' ? data.length : 0;
       dataLengths[index] = length;
-      const estimate = 160 + (idLengths[index] as number) + Math.ceil(length * expansion);
+      const estimate = 160 + idLength + Math.ceil(length * expansion);
+      // Room for the answers of the records after this one, taking their ids to be as long as this one's
+      // (Firehose's are all alike): admission is an estimate; serialization below counts exactly.
+      const after = (n - 1 - index) * minimalSize(idLength);
       // The first record is always admitted, so every invocation makes progress.
-      if (index > 0 && estimated + estimate + (reserve[index + 1] as number) > limit) {
+      if (index > 0 && estimated + estimate + after > limit) {
         // Its answer (Dropped or failed, without data) still takes room: later records must not count on it.
         estimated += minimalSize(idLengths[index] as number);
         try {
@@ -188,6 +184,12 @@ export function createTransformer(deps: TransformDeps): Transform {
     }
     counts[METRIC.bytesIn] = bytesIn;
     counts[METRIC.linesIn] = linesIn;
+    // What the records after each one need at least (a ProcessingFailed entry without data): a record is
+    // answered Ok only when all that follow can still be answered.
+    const reserve = new Array<number>(n + 1);
+    reserve[n] = 0;
+    for (let i = n - 1; i >= 0; i--)
+      reserve[i] = (reserve[i + 1] as number) + minimalSize(idLengths[i] as number);
 
     // 2. Enrich: one batched lookup round for the whole invocation, bounded in time.
     const enrichments = await enrichAll(
