@@ -101,6 +101,8 @@ export function createTransformer(deps: TransformDeps): Transform {
     const n = records.length;
     const inputs = new Array<FirehoseTransformationEventRecord>(n);
     const idLengths = new Array<number>(n);
+    // Each record's id, kept from the one pass that reads the records (their answers repeat it).
+    const ids = new Array<string>(n);
     const arrivals = new Float64Array(n);
     const stream = streamName(event?.deliveryStreamArn);
     const eventRegion = typeof event?.region === 'string' ? event.region : 'unknown';
@@ -132,7 +134,9 @@ export function createTransformer(deps: TransformDeps): Transform {
       inputs[index] = input;
       const arrival = input.approximateArrivalTimestamp;
       arrivals[index] = typeof arrival === 'number' ? arrival : Number.NaN;
-      const idLength = jsonStringLength(input.recordId);
+      const recordId = input.recordId;
+      ids[index] = recordId;
+      const idLength = jsonStringLength(recordId);
       idLengths[index] = idLength;
       const data = input.data;
       const length = typeof data === 'string' ? data.length : 0;
@@ -255,7 +259,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         continue;
       }
       if (kind !== PARSED) {
-        const result = dropped(input);
+        const result = dropped(ids[index] as string);
         committed += resultSize(result, idLengths[index]);
         results[index] = result;
         bump(counts, METRIC.dropped(DROP_REASONS[(kind as number) - DROPPED_CONTROL] as DropReason));
@@ -315,12 +319,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         const whole = end - ((end - start) % 3);
         const data = encoded.slice((start / 3) * 4, (whole / 3) * 4) + base64Tail(bytes, whole, end);
         const metadata = metadataOf[index] as { readonly partitionKeys: PartitionKeys };
-        results[index] = ok(
-          inputs[index] as FirehoseTransformationEventRecord,
-          data,
-          metadata.partitionKeys,
-          metadata,
-        );
+        results[index] = ok(ids[index] as string, data, metadata.partitionKeys, metadata);
       }
     }
 
@@ -358,7 +357,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         const index = overflow[k] as number;
         const input = inputs[index] as FirehoseTransformationEventRecord;
         if (accepted[part++]) {
-          results[index] = dropped(input);
+          results[index] = dropped(ids[index] as string);
           // "Dropped" is 9 bytes shorter than the "ProcessingFailed" that was counted.
           committed -= 9;
           reingested++;
@@ -496,7 +495,9 @@ function countFindings(
     const found = detection?.detections[i];
     if (found && found.flags.length > 0) findings.set(found, (findings.get(found) ?? 0) + 1);
   }
-  statuses.forEach((n, status) => bump(counts, METRIC.enrichment(status), n));
+  statuses.forEach((n, status) => {
+    bump(counts, METRIC.enrichment(status), n);
+  });
   findings.forEach((n, found) => {
     bump(counts, METRIC.severity(found.severity), n);
     for (const flag of found.flags) bump(counts, METRIC.flag(flag), n);

@@ -21,16 +21,16 @@ export interface TransformResponse {
 }
 
 export function ok(
-  input: FirehoseTransformationEventRecord,
+  recordId: string,
   data: string,
   keys: PartitionKeys,
   metadata: { readonly partitionKeys: PartitionKeys } = { partitionKeys: keys },
 ): ResultRecord {
-  return { recordId: input.recordId, result: 'Ok', data, metadata };
+  return { recordId, result: 'Ok', data, metadata };
 }
 
-export function dropped(input: FirehoseTransformationEventRecord): ResultRecord {
-  return { recordId: input.recordId, result: 'Dropped', data: '' };
+export function dropped(recordId: string): ResultRecord {
+  return { recordId, result: 'Dropped', data: '' };
 }
 
 /**
