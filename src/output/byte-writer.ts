@@ -5,10 +5,13 @@
  */
 export class ByteWriter {
   buffer: Buffer;
+  /** A view of `buffer` for multi-byte stores (generated writers store a key four bytes at a time). */
+  view: DataView;
   length = 0;
 
   constructor(initialBytes = 1 << 20) {
     this.buffer = Buffer.allocUnsafe(initialBytes);
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
   }
 
   reset(): void {
@@ -27,6 +30,7 @@ export class ByteWriter {
     const next = Buffer.allocUnsafe(size);
     this.buffer.copy(next, 0, 0, this.length);
     this.buffer = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.length);
   }
 
   /** Bytes already encoded (constant keys, an interface's pre-serialized members). */

@@ -147,9 +147,20 @@ export function flowToLine(
  */
 function compileFieldWriter(format: FormatSpec, room: number): (out: ByteWriter, flow: Flow) => boolean {
   const statements = format.fields.map((field) => {
-    // The key's bytes as immediate stores: no table to load them from, no loop.
+    // The key's bytes as immediate stores, four at a time: no table to load them from, no loop.
     const keyBytes = [...Buffer.from(`"${field.key}":`, 'utf8')];
-    const key = `if (s) b[p++] = 44; ${keyBytes.map((c, i) => `b[p + ${i}] = ${c};`).join(' ')} p += ${keyBytes.length};`;
+    const stores: string[] = [];
+    let k = 0;
+    for (; k + 4 <= keyBytes.length; k += 4) {
+      const word =
+        (keyBytes[k] as number) |
+        ((keyBytes[k + 1] as number) << 8) |
+        ((keyBytes[k + 2] as number) << 16) |
+        ((keyBytes[k + 3] as number) << 24);
+      stores.push(`d.setInt32(p + ${k}, ${word | 0}, true);`);
+    }
+    for (; k < keyBytes.length; k++) stores.push(`b[p + ${k}] = ${keyBytes[k]};`);
+    const key = `if (s) b[p++] = 44; ${stores.join(' ')} p += ${keyBytes.length};`;
     const value =
       field.kind === 'int'
         ? 'p = putInt(b, p, v);'
@@ -157,12 +168,12 @@ function compileFieldWriter(format: FormatSpec, room: number): (out: ByteWriter,
           ? 'b[p++] = 34; p = putAscii(b, p, v); b[p++] = 34;'
           : // Free text may need escaping (up to 6 bytes a character): the writer makes room for it, then
             // room again for every field after it, before the unchecked writes resume.
-            'out.length = p; out.json(v); out.reserve(room); b = out.buffer; p = out.length;';
+            'out.length = p; out.json(v); out.reserve(room); b = out.buffer; d = out.view; p = out.length;';
     return `v = flow[${JSON.stringify(field.key)}]; if (v !== null && v !== undefined) { ${key} ${value} s = true; }`;
   });
   const body = [
     'return function writeFields(out, flow) {',
-    'let b = out.buffer, p = out.length, s = false, v;',
+    'let b = out.buffer, d = out.view, p = out.length, s = false, v;',
     ...statements,
     'out.length = p;',
     'return s;',
