@@ -173,16 +173,23 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
       'while (e < end && (c = b[e]) !== 32) { h = (Math.imul(h, 31) + c) | 0; m |= c; e++; }',
       close,
       `let f${i} = null;`,
-      `if (${dash}) { ${nullCheck} } else { f${i} = t[${i}].get(b, p, e, h); if (!t[${i}].valid) return undefined; }`,
+      `if (${dash}) { ${nullCheck} } else {`,
+      // A value seen before (the common case) is found here, without a call.
+      `x = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> ${32 - (tables[i] as Interner).bits}; k = V${i}[x];`,
+      `if (k !== undefined && H${i}[x] === h && k.length === e - p && same(k, b, p)) { if (D${i}[x] !== 1) return undefined; f${i} = k; }`,
+      `else { f${i} = t[${i}].get(b, p, e, h); if (!t[${i}].valid) return undefined; } }`,
       'p = e + 1;',
     ].join(' ');
   });
   const keys = format.fields.map((field, i) => `${JSON.stringify(field.key)}: f${i},`);
   const body = [
     `const [${validators.map((_, i) => `v${i}`).join(', ')}] = validators;`,
+    ...tables.map(
+      (table, i) => `const V${i} = t[${i}].values, H${i} = t[${i}].hashes, D${i} = t[${i}].verdicts;`,
+    ),
     'const NO_OPTIONS = {};',
     'return function scanBytes(b, start, end) {',
-    'let p = start, e, c, v, d, h, m = 0;',
+    'let p = start, e, c, v, d, h, x, k, m = 0;',
     ...statements,
     'if (m > 127) return undefined;',
     'return {',
@@ -190,23 +197,30 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
     '};',
     '};',
   ].join('\n');
-  return new Function('t', 'validators', body)(tables, validators) as ByteScanner;
+  return new Function('t', 'validators', 'same', body)(tables, validators, sameBytes) as ByteScanner;
 }
 
 /**
  * The strings one field has produced lately, by a hash of their bytes: a direct-mapped table, so a value
  * seen again costs a comparison, not an allocation, and is the very same string (cheap map keys later).
  */
+/** Whether `text` (as long as the bytes compared) has the bytes `b[start..]`. */
+function sameBytes(text: string, b: Buffer, start: number): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== b[start + i]) return false;
+  return true;
+}
+
 class Interner {
   /** Whether the value the last `get` returned is valid for this field. */
   valid = false;
-  private readonly hashes: Int32Array;
-  private readonly values: (string | undefined)[];
-  private readonly verdicts: Uint8Array;
+  // Read directly by the generated reader for its fast path.
+  readonly hashes: Int32Array;
+  readonly values: (string | undefined)[];
+  readonly verdicts: Uint8Array;
   private readonly shift: number;
 
   constructor(
-    bits: number,
+    readonly bits: number,
     private readonly validator: Validator | undefined,
   ) {
     this.hashes = new Int32Array(1 << bits);
