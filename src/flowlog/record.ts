@@ -185,7 +185,7 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
   const body = [
     `const [${validators.map((_, i) => `v${i}`).join(', ')}] = validators;`,
     ...tables.map(
-      (table, i) => `const V${i} = t[${i}].values, H${i} = t[${i}].hashes, D${i} = t[${i}].verdicts;`,
+      (_, i) => `const V${i} = t[${i}].values, H${i} = t[${i}].hashes, D${i} = t[${i}].verdicts;`,
     ),
     'const NO_OPTIONS = {};',
     'return function scanBytes(b, start, end) {',
