@@ -309,9 +309,13 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
             : srcFacts;
     let peerScope: 'internal' | 'external' | undefined;
     if (remote?.parsed) {
-      const inside =
-        remote.internal ||
-        (view?.cidrs?.some((c) => cidrContains(c, remote.parsed as ParsedAddress)) ?? false);
+      let inside = remote.internal;
+      const cidrs = view?.cidrs;
+      if (!inside && cidrs) {
+        // A loop, not some(): no closure per flow.
+        for (let i = 0; i < cidrs.length && !inside; i++)
+          inside = cidrContains(cidrs[i] as Cidr, remote.parsed);
+      }
       peerScope = inside ? 'internal' : 'external';
     }
     const srcService = (hasSrcService ? flow.pkt_src_aws_service : undefined) ?? srcFacts?.service;
