@@ -33,7 +33,30 @@ interface AddressFacts {
 }
 
 type Key = string;
-const key = (accountId: string, id: string): Key => `${accountId}/${id}`;
+/**
+ * The cache key of one id in one account, made once: every batch looks its interfaces (and their subnets,
+ * VPCs and instances) up again, and a key built afresh is a new string to hash each time. Bounded.
+ */
+const keys = new Map<string, Map<string, Key>>();
+let keyCount = 0;
+function key(accountId: string, id: string): Key {
+  let byId = keys.get(accountId);
+  if (byId === undefined) {
+    byId = new Map();
+    keys.set(accountId, byId);
+  }
+  let made = byId.get(id);
+  if (made === undefined) {
+    made = `${accountId}/${id}`;
+    if (keyCount >= 200_000) {
+      keys.clear();
+      keyCount = 0;
+    }
+    byId.set(id, made);
+    keyCount++;
+  }
+  return made;
+}
 
 /**
  * Enrichment: for each batch, one lookup round for every interface (then their subnets, VPCs, route
