@@ -156,8 +156,12 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
     // `-` is null: every field of the schema allows it today, but ask the schema rather than assume.
     const nullCheck = validator && !validator(null) ? 'return undefined;' : '';
     if (field.kind === 'int') {
-      // With its options object given, an ajv validator allocates nothing: called for every integer.
-      const check = validator ? `if (!v${i}(v, NO_OPTIONS)) return undefined;` : '';
+      // Small integers (ports, protocols, flags) take few values: the validator's verdict on each is kept
+      // in a table. Larger ones are checked each time; given its options object, an ajv validator
+      // allocates nothing.
+      const check = validator
+        ? `if (v < 65536) { x = I${i}[v]; if (x === 0) { x = v${i}(v, NO_OPTIONS) ? 1 : 2; I${i}[v] = x; } if (x !== 1) return undefined; } else if (!v${i}(v, NO_OPTIONS)) return undefined;`
+        : '';
       return [
         'e = p; v = 0; d = 0;',
         'while (e < end && (c = b[e]) !== 32) { c -= 48; if (c < 0 || c > 9) d = 1; v = v * 10 + c; e++; }',
@@ -188,6 +192,9 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
       (_, i) => `const V${i} = t[${i}].values, H${i} = t[${i}].hashes, D${i} = t[${i}].verdicts;`,
     ),
     'const NO_OPTIONS = {};',
+    ...format.fields.map((field, i) =>
+      field.kind === 'int' && validators[i] ? `const I${i} = new Uint8Array(65536);` : '',
+    ),
     'return function scanBytes(b, start, end) {',
     'let p = start, e, c, v, d, h, x, k, m = 0;',
     ...statements,
