@@ -127,6 +127,7 @@ function isBlank(c: number): boolean {
 }
 
 const ADDRESS_KEYS = new Set(['srcaddr', 'dstaddr', 'pkt_srcaddr', 'pkt_dstaddr']);
+const ID_KEYS = new Set(['interface_id', 'instance_id', 'subnet_id', 'next_hop_interface_id', 'resource_id']);
 
 type ByteScanner = (b: Buffer, start: number, end: number) => FlowRecord | undefined;
 
@@ -142,9 +143,11 @@ type ByteScanner = (b: Buffer, start: number, end: number) => FlowRecord | undef
 function compileByteScanner(format: FormatSpec): ByteScanner {
   const count = format.fields.length;
   const validators = format.fields.map((field): Validator | undefined => FLOW_FIELD_VALIDATORS[field.key]);
-  // Addresses take the most distinct values (every peer of a busy VPC): their tables are larger.
+  // Addresses take the most distinct values (every peer of a busy VPC), then resource ids (every
+  // interface and instance): their tables are larger, so that values collide, and are made again, less.
   const tables = format.fields.map(
-    (field, i) => new Interner(ADDRESS_KEYS.has(field.key) ? 13 : 10, validators[i]),
+    (field, i) =>
+      new Interner(ADDRESS_KEYS.has(field.key) ? 15 : ID_KEYS.has(field.key) ? 12 : 10, validators[i]),
   );
   const statements = format.fields.map((field, i) => {
     const last = i === count - 1;
