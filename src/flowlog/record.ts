@@ -154,7 +154,8 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
     const close = last
       ? 'if (e === p || e !== end) return undefined;'
       : 'if (e === p || e === end) return undefined;';
-    const dash = 'e - p === 1 && b[p] === 45';
+    // A lone `-`: followed by the separator, or by the end of the line for the last field.
+    const nullNext = last ? 'p + 1 === end' : 'p + 1 < end && b[p + 1] === 32';
     const validator = validators[i];
     // `-` is null: every field of the schema allows it today, but ask the schema rather than assume.
     const nullCheck = validator && !validator(null) ? 'return undefined;' : '';
@@ -166,26 +167,28 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
         ? `if (v < 65536) { x = I${i}[v]; if (x === 0) { x = v${i}(v, NO_OPTIONS) ? 1 : 2; I${i}[v] = x; } if (x !== 1) return undefined; } else if (!v${i}(v, NO_OPTIONS)) return undefined;`
         : '';
       return [
+        `let f${i} = null;`,
+        // `-` (null) first: formats with every field have many.
+        `if (b[p] === 45 && ${nullNext}) { ${nullCheck} p += 2; } else {`,
         'e = p; v = 0; d = 0;',
         'while (e < end && (c = b[e]) !== 32) { c -= 48; if (c < 0 || c > 9) d = 1; v = v * 10 + c; e++; }',
         close,
-        `let f${i} = null;`,
-        `if (d === 1) { if (!(${dash})) return undefined; ${nullCheck} }`,
-        `else { if (e - p > 16 || v > 9007199254740991) return undefined; ${check} f${i} = v; }`,
-        'p = e + 1;',
+        'if (d === 1 || e - p > 16 || v > 9007199254740991) return undefined;',
+        `${check} f${i} = v;`,
+        'p = e + 1; }',
       ].join(' ');
     }
     return [
+      `let f${i} = null;`,
+      `if (b[p] === 45 && ${nullNext}) { ${nullCheck} p += 2; } else {`,
       'e = p; h = 0;',
       'while (e < end && (c = b[e]) !== 32) { h = (Math.imul(h, 31) + c) | 0; m |= c; e++; }',
       close,
-      `let f${i} = null;`,
-      `if (${dash}) { ${nullCheck} } else {`,
       // A value seen before (the common case) is found here, without a call.
       `x = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> ${32 - (tables[i] as Interner).bits}; k = V${i}[x];`,
       `if (k !== undefined && H${i}[x] === h && k.length === e - p && same(k, b, p)) { if (D${i}[x] !== 1) return undefined; f${i} = k; }`,
-      `else { f${i} = t[${i}].get(b, p, e, h); if (!t[${i}].valid) return undefined; } }`,
-      'p = e + 1;',
+      `else { f${i} = t[${i}].get(b, p, e, h); if (!t[${i}].valid) return undefined; }`,
+      'p = e + 1; }',
     ].join(' ');
   });
   const keys = format.fields.map((field, i) => `${JSON.stringify(field.key)}: f${i},`);
