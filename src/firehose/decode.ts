@@ -98,8 +98,13 @@ export function decodeBase64Into(data: unknown, target: Buffer, at: number): num
 /** The number of bytes a base64 string of this length and padding decodes to; throws for a non-string. */
 function base64Bytes(data: unknown): number {
   if (typeof data !== 'string') throw new DecodeError('invalid_base64', 'record data is not a base64 string');
+  if (data.length % 4 !== 0) throw notBase64();
+  return base64DecodedLength(data);
+}
+
+/** The number of bytes a base64 string whose length is a multiple of 4 stands for, from its padding. */
+export function base64DecodedLength(data: string): number {
   const length = data.length;
-  if (length % 4 !== 0) throw notBase64();
   const padding =
     length === 0 ? 0 : data.charCodeAt(length - 1) !== 61 ? 0 : data.charCodeAt(length - 2) === 61 ? 2 : 1;
   return (length / 4) * 3 - padding;

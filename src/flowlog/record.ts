@@ -1,5 +1,5 @@
 import { ParseError } from '../errors.js';
-import { type DecodeOptions, decodeRecord } from '../firehose/decode.js';
+import { base64DecodedLength, type DecodeOptions, decodeRecord } from '../firehose/decode.js';
 import type { Validator } from '../generated/validator.js';
 import { FLOW_FIELD_VALIDATORS } from '../generated/validators.js';
 import { type FormatSpec, isHeaderLine } from './format.js';
@@ -65,7 +65,7 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
 
   return (data, flows) => {
     const at = flows.length;
-    const size = typeof data === 'string' && data.length % 4 === 0 ? decodedSize(data) : -1;
+    const size = typeof data === 'string' && data.length % 4 === 0 ? base64DecodedLength(data) : -1;
     // Large records (rare) and anything that is not a base64 string go the general way.
     if (size < 0 || size > MAX_FAST_BYTES) return general(data, flows);
     if (size > scratch.length) scratch = Buffer.allocUnsafe(1 << (32 - Math.clz32(size - 1)));
@@ -114,13 +114,6 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
 
 /** Records up to this size are decoded into the reused buffer; a 1 MiB Firehose record still fits. */
 const MAX_FAST_BYTES = 1 << 20;
-
-function decodedSize(data: string): number {
-  const length = data.length;
-  const padding =
-    length === 0 ? 0 : data.charCodeAt(length - 1) !== 61 ? 0 : data.charCodeAt(length - 2) === 61 ? 2 : 1;
-  return (length / 4) * 3 - padding;
-}
 
 function isBlank(c: number): boolean {
   return c === 0x20 || c === 0x0d || c === 0x09;
