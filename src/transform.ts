@@ -12,6 +12,7 @@ import {
   toFlowlogError,
 } from './errors.js';
 import {
+  base64DecodedLength,
   type CloudWatchLogsEnvelope,
   type DecodedRecord,
   decodeBase64Into,
@@ -31,7 +32,7 @@ import {
   type TransformResponse,
 } from './firehose/result.js';
 import type { Flow } from './flowlog/parse.js';
-import { createRecordParser } from './flowlog/record.js';
+import { createRecordParser, type RecordSummary } from './flowlog/record.js';
 import { ByteWriter } from './output/byte-writer.js';
 import { createFlowWriter } from './output/jsonl.js';
 import { type PartitionKeys, partitionKeys } from './output/partition.js';
@@ -92,8 +93,9 @@ export function createTransformer(deps: TransformDeps): Transform {
   let expansion = INITIAL_EXPANSION;
   // Reused across records and invocations: one record's output at a time, encoded while still in cache.
   const output = new ByteWriter(1 << 16);
-  // Reused too: the re-ingester is done with these bytes before an invocation returns.
-  const arena = new ByteArena();
+  // Reused too, but never by two invocations at once (a caller may run them concurrently): each takes an
+  // idle arena and gives it back when its re-ingestion is over.
+  const idleArenas: ByteArena[] = [];
 
   return async (event) => {
     const started = now();
@@ -112,6 +114,7 @@ export function createTransformer(deps: TransformDeps): Transform {
 
     // 1. Admit what is likely to fit the response; decode and parse it. What is not admitted is decoded
     // for re-ingestion right away, while its data is at hand.
+    const arena = idleArenas.pop() ?? new ByteArena();
     arena.reset();
     // Per record to re-ingest, its original bytes (two parts for a record split in halves).
     const reingestBytes = new Array<Uint8Array | Uint8Array[] | undefined>(n);
@@ -121,6 +124,8 @@ export function createTransformer(deps: TransformDeps): Transform {
     const count = new Int32Array(n);
     const errors = new Map<number, FlowlogError>();
     const flows: Flow[] = [];
+    // How far each record was read (filled in by the record parser, also when it throws).
+    const read: RecordSummary = { decoded: false, lines: 0, headers: 0, control: false };
     let estimated = RESPONSE_OVERHEAD;
     let bytesIn = 0;
     let linesIn = 0;
@@ -161,18 +166,18 @@ export function createTransformer(deps: TransformDeps): Transform {
       }
       estimated += estimate;
       const at = flows.length;
-      if (typeof data === 'string') bytesIn += (data.length * 3) >>> 2;
+      read.decoded = false;
+      read.lines = 0;
       try {
-        const record = parseRecord(data, flows);
-        linesIn += record.lines;
-        if (record.control) {
+        parseRecord(data, flows, read);
+        if (read.control) {
           state[index] = DROPPED_CONTROL;
           continue;
         }
         // A record is written whole or not at all: one that fails half-way takes its flows back out.
         const parsed = flows.length - at;
         if (parsed === 0) {
-          state[index] = record.headers > 0 ? DROPPED_HEADER : DROPPED_EMPTY;
+          state[index] = read.headers > 0 ? DROPPED_HEADER : DROPPED_EMPTY;
           continue;
         }
         state[index] = PARSED;
@@ -184,6 +189,10 @@ export function createTransformer(deps: TransformDeps): Transform {
         deps.onRecordError?.(index, flowlogError);
         state[index] = FAILED;
         errors.set(index, flowlogError);
+      } finally {
+        // Input is what could be decoded, lines what it held, whether or not they then parsed.
+        if (read.decoded) bytesIn += base64DecodedLength(data);
+        linesIn += read.lines;
       }
     }
     counts[METRIC.bytesIn] = bytesIn;
@@ -306,7 +315,7 @@ export function createTransformer(deps: TransformDeps): Transform {
       overflow.push(index);
       committed += minimalSize(idLengths[index] as number);
     }
-    counts[METRIC.bytesOut] = bytesOut;
+    if (bytesOut > 0) counts[METRIC.bytesOut] = bytesOut;
     if (okIndexes.length > 0) {
       const encoded = output.buffer.toString('base64', 0, output.length);
       const bytes = output.buffer;
@@ -412,6 +421,7 @@ export function createTransformer(deps: TransformDeps): Transform {
       durationMs: now() - started,
       ...(firstFailure ? { context: { firstFailure } } : {}),
     });
+    if (idleArenas.length < 4) idleArenas.push(arena);
     return { records: results };
   };
 }
@@ -468,7 +478,14 @@ async function enrichAll(
     bump(counts, METRIC.lookupErrors);
     return new Array(flows.length);
   }
-  const out = batch.enrichAll();
+  let out: (Enrichment | undefined)[];
+  try {
+    // An enricher without enrichAll (or one that throws) is still served, flow by flow or unenriched.
+    out = typeof batch.enrichAll === 'function' ? batch.enrichAll() : flows.map((flow) => batch.enrich(flow));
+  } catch {
+    bump(counts, METRIC.lookupErrors);
+    return new Array(flows.length);
+  }
   const stats = batch.stats;
   bump(counts, METRIC.cacheHits, stats.cacheHits);
   bump(counts, METRIC.cacheMisses, stats.cacheMisses);

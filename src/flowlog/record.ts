@@ -5,16 +5,19 @@ import { FLOW_FIELD_VALIDATORS } from '../generated/validators.js';
 import { type FormatSpec, isHeaderLine } from './format.js';
 import { createLineParser, type Flow, type FlowRecord } from './parse.js';
 
-/** What one record held, besides the flows it added. */
+/** What one record held, besides the flows it added; filled in as far as the record was read. */
 export interface RecordSummary {
-  /** Non-blank lines, headers included. */
+  /** Whether the record's data could be decoded (base64, gzip, text, envelope). */
+  decoded: boolean;
+  /** Non-blank lines, headers included (known once decoded, even when a line then fails). */
   lines: number;
   headers: number;
   /** A CloudWatch Logs `CONTROL_MESSAGE`: no data. */
   control: boolean;
 }
 
-export type RecordParser = (data: string, flows: Flow[]) => RecordSummary;
+/** Fills `summary` (given, so that it tells how far a record that throws was read) and returns it. */
+export type RecordParser = (data: string, flows: Flow[], summary: RecordSummary) => RecordSummary;
 
 export interface RecordParserOptions extends DecodeOptions {
   readonly maxLineLength: number;
@@ -37,13 +40,15 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
   const parseLine = createLineParser(format, { maxLineLength: options.maxLineLength });
   const scanBytes = compileByteScanner(format);
   const decodeOptions = { maxDecompressedBytes: options.maxDecompressedBytes };
-  const summary: RecordSummary = { lines: 0, headers: 0, control: false };
   let scratch = Buffer.allocUnsafe(1 << 16);
 
-  function general(data: string, flows: Flow[]): RecordSummary {
-    const decoded = decodeRecord(data, decodeOptions);
+  function general(data: string, flows: Flow[], summary: RecordSummary): RecordSummary {
+    summary.decoded = false;
     summary.lines = 0;
     summary.headers = 0;
+    summary.control = false;
+    const decoded = decodeRecord(data, decodeOptions);
+    summary.decoded = true;
     summary.control = decoded.kind === 'cwl-control';
     if (decoded.kind === 'cwl-control') return summary;
     const lines = decoded.lines;
@@ -63,16 +68,16 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
     return summary;
   }
 
-  return (data, flows) => {
+  return (data, flows, summary) => {
     const at = flows.length;
     const size = typeof data === 'string' && data.length % 4 === 0 ? base64DecodedLength(data) : -1;
     // Large records (rare) and anything that is not a base64 string go the general way.
-    if (size < 0 || size > MAX_FAST_BYTES) return general(data, flows);
+    if (size < 0 || size > MAX_FAST_BYTES) return general(data, flows, summary);
     if (size > scratch.length) scratch = Buffer.allocUnsafe(1 << (32 - Math.clz32(size - 1)));
     const b = scratch;
     // `write` skips characters outside base64: a short count sends the record to the strict decoder.
-    if (b.write(data, 0, size, 'base64') !== size) return general(data, flows);
-    if (size >= 2 && b[0] === 0x1f && b[1] === 0x8b) return general(data, flows);
+    if (b.write(data, 0, size, 'base64') !== size) return general(data, flows, summary);
+    if (size >= 2 && b[0] === 0x1f && b[1] === 0x8b) return general(data, flows, summary);
     let lines = 0;
     let headers = 0;
     let start = 0;
@@ -90,10 +95,15 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
       // An envelope Firehose already decompressed, or a line too long to read: the general path.
       if ((lines === 1 && first === 0x7b) || to - from > options.maxLineLength) {
         flows.length = at;
-        return general(data, flows);
+        return general(data, flows, summary);
       }
-      // Data lines start with a digit or `-`; a header (S3-delivered files) with a field name.
+      // Data lines start with a digit or `-`; a header (S3-delivered files) with a field name. One with a
+      // byte beyond ASCII is the general path's (latin1 text would misread it).
       if (first >= 0x61 && first <= 0x7a && isHeaderLine(b.toString('latin1', from, to))) {
+        if (!asciiOnly(b, from, to)) {
+          flows.length = at;
+          return general(data, flows, summary);
+        }
         headers++;
         continue;
       }
@@ -101,10 +111,11 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
       // Irregular or invalid lines are rare: the general path finds them again and words the error.
       if (record === undefined) {
         flows.length = at;
-        return general(data, flows);
+        return general(data, flows, summary);
       }
       flows.push(record as Flow);
     }
+    summary.decoded = true;
     summary.lines = lines;
     summary.headers = headers;
     summary.control = false;
@@ -114,6 +125,11 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
 
 /** Records up to this size are decoded into the reused buffer; a 1 MiB Firehose record still fits. */
 const MAX_FAST_BYTES = 1 << 20;
+
+function asciiOnly(b: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if ((b[i] as number) > 0x7f) return false;
+  return true;
+}
 
 function isBlank(c: number): boolean {
   return c === 0x20 || c === 0x0d || c === 0x09;

@@ -40,15 +40,18 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
       // Flows of one batch share a handful of findings; a detector that made one per flow would not.
       if (Object.isFrozen(detection) && tails.size < 1024) tails.set(detection, byShape);
     }
-    const shape = 3 * code(direction, 'ingress') + code(scope, 'internal');
-    let tail = byShape[shape];
+    const directionCode = code(direction, 'ingress', 'egress');
+    const scopeCode = code(scope, 'internal', 'external');
+    // Only the values this writer knows are kept; anything else is encoded each time.
+    const shape = directionCode < 0 || scopeCode < 0 ? -1 : 3 * directionCode + scopeCode;
+    let tail = shape < 0 ? undefined : byShape[shape];
     if (tail === undefined) {
       let text = '';
       if (direction) text += `,"flow_direction":${JSON.stringify(direction)}`;
       if (scope) text += `,"peer_scope":${JSON.stringify(scope)}`;
       text += `,"flags":${JSON.stringify(detection.flags)},"severity":${JSON.stringify(detection.severity)}}\n`;
       tail = Buffer.from(text, 'utf8');
-      byShape[shape] = tail;
+      if (shape >= 0) byShape[shape] = tail;
     }
     return tail;
   }
@@ -91,9 +94,9 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
   };
 }
 
-/** 0 for none, 1 for the first of a member's two values, 2 for the other. */
-function code(value: string | undefined, first: string): number {
-  return value === undefined ? 0 : value === first ? 1 : 2;
+/** 0 for none, 1 and 2 for a member's two values, -1 for anything else. */
+function code(value: string | undefined, first: string, second: string): number {
+  return value === undefined ? 0 : value === first ? 1 : value === second ? 2 : -1;
 }
 
 /** Room for the enrichment members other than the fragment (each value is a short enum or service name). */

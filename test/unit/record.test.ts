@@ -43,7 +43,12 @@ function actual(format: FormatSpec, data: string) {
   const parse = createRecordParser(format, OPTIONS);
   const flows: Flow[] = [];
   try {
-    const { lines, headers, control } = parse(data, flows);
+    const { lines, headers, control } = parse(data, flows, {
+      decoded: false,
+      lines: 0,
+      headers: 0,
+      control: false,
+    });
     return { flows, lines, headers, control };
   } catch (error) {
     const { reason, message } = toFlowlogError(error);
@@ -106,6 +111,13 @@ describe('createRecordParser', () => {
       name: 'a control message',
       data: b64(gzipSync(JSON.stringify({ messageType: 'CONTROL_MESSAGE', logEvents: [] }))),
     },
+    {
+      name: 'a header line ending in a byte beyond ASCII',
+      data: b64(
+        Buffer.concat([Buffer.from('version account-id'), Buffer.from([0xa0]), Buffer.from(`\n${AWS_V2}\n`)]),
+      ),
+    },
+    { name: 'URL-safe base64', data: b64(`${AWS_V2}\n`).replaceAll('/', '_').replaceAll('+', '-') },
     { name: 'not base64', data: 'QUJD!!!!' },
     { name: 'empty data', data: '' },
   ])('answers $name as the general path does', ({ data }) => {
@@ -114,7 +126,12 @@ describe('createRecordParser', () => {
 
   it('reads AWS example lines by byte, giving the same objects as the line parser', () => {
     const flows: Flow[] = [];
-    createRecordParser(defaultFormat, OPTIONS)(b64(`${AWS_V2}\n${AWS_V2}\n`), flows);
+    createRecordParser(defaultFormat, OPTIONS)(b64(`${AWS_V2}\n${AWS_V2}\n`), flows, {
+      decoded: false,
+      lines: 0,
+      headers: 0,
+      control: false,
+    });
     expect(flows).toStrictEqual([
       createLineParser(defaultFormat, OPTIONS)(AWS_V2),
       createLineParser(defaultFormat, OPTIONS)(AWS_V2),

@@ -207,6 +207,66 @@ describe('transform', () => {
     expect(summaries[0]?.counts.RecordsReingested).toBe(received.length);
   });
 
+  it('counts input bytes of records it could decode and lines of records that then failed', async () => {
+    // Prepare
+    const { transform, summaries } = setup();
+    const good = `${LINE}\n`;
+    const halfBad = `${LINE}\nnot a flow line\n`;
+
+    // Act
+    await transform(
+      firehoseEvent([
+        firehoseRecord(good),
+        firehoseRecord(halfBad),
+        { ...firehoseRecord(''), data: 'QUJD!!!!' },
+      ]),
+    );
+
+    // Assess
+    const counts = summaries[0]?.counts ?? {};
+    expect(counts.LinesIn).toBe(3);
+    expect(counts.BytesIn).toBe(Buffer.byteLength(good) + Buffer.byteLength(halfBad));
+    expect(counts.RecordsOk).toBe(1);
+  });
+
+  it('reports no BytesOut when no record is returned Ok', async () => {
+    const { transform, summaries } = setup();
+    await transform(firehoseEvent([firehoseRecord('not a flow line\n')]));
+    expect(summaries[0]?.counts).not.toHaveProperty('BytesOut');
+  });
+
+  it('keeps the re-ingested bytes of invocations that overlap apart', async () => {
+    // Prepare: a re-ingester that yields before it copies, so that a second invocation runs in between.
+    const received: string[] = [];
+    const reingester: Reingester = {
+      async reingest(_arn, records) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        received.push(...records.map((record) => Buffer.from(record).toString()));
+        return { accepted: records.map(() => true), calls: 1, retries: 0 };
+      },
+    };
+    const { transform } = setup({ RESPONSE_LIMIT_BYTES: '10000' }, reingester);
+    const batch = (port: number) =>
+      Array.from({ length: 40 }, (_, i) => `${LINE.replace('20641', String(port + i))}\n`);
+    const [first, second] = [batch(20000), batch(30000)];
+
+    // Act
+    const responses = await Promise.all([
+      transform(firehoseEvent(first.map((line) => firehoseRecord(line)))),
+      transform(firehoseEvent(second.map((line) => firehoseRecord(line)))),
+    ]);
+
+    // Assess: every line comes back once, Ok or re-ingested intact.
+    const ok = responses.flatMap((response) =>
+      response.records.flatMap((r) => (r.result === 'Ok' ? decodeLines(r.data).map((l) => l.srcport) : [])),
+    );
+    const reingested = received.map((data) => Number(data.split(' ')[5]));
+    expect(reingested.length).toBeGreaterThan(0);
+    expect([...ok, ...reingested].sort()).toStrictEqual(
+      [...first, ...second].map((line) => Number(line.split(' ')[5])).sort(),
+    );
+  });
+
   it('fails records whose re-ingestion was refused, so Firehose keeps them', async () => {
     const { reingester } = fakeReingester(() => false);
     const { transform, summaries } = setup({ RESPONSE_LIMIT_BYTES: '10000' }, reingester);
