@@ -528,15 +528,16 @@ function base64Tail(bytes: Buffer, start: number, end: number): string {
     end - start === 1
       ? (bytes[start] as number)
       : 256 + (((bytes[start] as number) << 8) | (bytes[start + 1] as number));
-  let tail = TAILS[key];
+  let tail = TAILS.get(key);
   if (tail === undefined) {
     tail = bytes.toString('base64', start, end);
-    TAILS[key] = tail;
+    TAILS.set(key, tail);
   }
   return tail;
 }
 
-const TAILS: (string | undefined)[] = new Array(256 + 65536);
+// Lines end in a few byte pairs (`}\n`, `"}\n`…): a map stays small where a table of every pair would not.
+const TAILS = new Map<number, string>();
 
 function base64Length(bytes: number): number {
   return Math.ceil(bytes / 3) * 4;
