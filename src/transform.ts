@@ -166,8 +166,6 @@ export function createTransformer(deps: TransformDeps): Transform {
       }
       estimated += estimate;
       const at = flows.length;
-      read.decoded = false;
-      read.lines = 0;
       try {
         parseRecord(data, flows, read);
         if (read.control) {

@@ -78,24 +78,14 @@ function decodeBase64ToBinary(data: unknown): string {
 const URL_SAFE_BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 /**
- * Decodes base64 strictly. Node's decoder silently skips characters it does not know, so a string with any
- * such character decodes to fewer bytes than its length promises: comparing lengths catches it at no cost
- * (a regular expression over 3 MB would cost as much as the decoding itself).
- */
-export function decodeBase64(data: unknown): Buffer {
-  const expected = base64Bytes(data);
-  const bytes = Buffer.from(data as string, 'base64');
-  if (bytes.length !== expected) throw notBase64();
-  return bytes;
-}
-
-/**
  * Decodes base64 strictly into `target` at `at` (the caller made room: at most 3/4 of the string's length)
  * and returns the number of bytes written.
  */
 export function decodeBase64Into(data: unknown, target: Buffer, at: number): number {
   const expected = base64Bytes(data);
-  // `write` skips characters outside base64, so a short count is how bad data shows.
+  // Node's decoder skips characters it does not know, so such a string decodes to fewer bytes than its
+  // length promises: comparing counts catches it at no cost (a regular expression over 3 MB would cost as
+  // much as the decoding itself).
   if (target.write(data as string, at, expected, 'base64') !== expected) throw notBase64();
   return expected;
 }
