@@ -34,6 +34,7 @@ import {
 import type { Flow } from './flowlog/parse.js';
 import { createRecordParser, type RecordSummary } from './flowlog/record.js';
 import { ByteWriter } from './output/byte-writer.js';
+import { FieldBytes } from './output/field-bytes.js';
 import { createFlowWriter } from './output/jsonl.js';
 import { type PartitionKeys, partitionKeys } from './output/partition.js';
 import { bump, type InvocationSummary, METRIC } from './telemetry.js';
@@ -96,6 +97,8 @@ export function createTransformer(deps: TransformDeps): Transform {
   // Reused too, but never by two invocations at once (a caller may run them concurrently): each takes an
   // idle arena and gives it back when its re-ingestion is over.
   const idleArenas: ByteArena[] = [];
+  // The JSON members each flow's fields came with, from reading to writing: per invocation, as the arenas.
+  const idleFieldBytes: FieldBytes[] = [];
 
   return async (event) => {
     const started = now();
@@ -116,6 +119,8 @@ export function createTransformer(deps: TransformDeps): Transform {
     // for re-ingestion right away, while its data is at hand.
     const arena = idleArenas.pop() ?? new ByteArena();
     arena.reset();
+    const fieldBytes = idleFieldBytes.pop() ?? new FieldBytes();
+    fieldBytes.reset();
     // Per record to re-ingest, its original bytes (two parts for a record split in halves).
     const reingestBytes = new Array<Uint8Array | Uint8Array[] | undefined>(n);
     const state = new Uint8Array(n);
@@ -167,7 +172,7 @@ export function createTransformer(deps: TransformDeps): Transform {
       estimated += estimate;
       const at = flows.length;
       try {
-        parseRecord(data, flows, read);
+        parseRecord(data, flows, read, fieldBytes);
         if (read.control) {
           state[index] = DROPPED_CONTROL;
           continue;
@@ -234,6 +239,7 @@ export function createTransformer(deps: TransformDeps): Transform {
     const spans = new Int32Array(2 * n);
     const metadataOf = new Array<{ readonly partitionKeys: PartitionKeys } | undefined>(n);
     output.reset();
+    const members = fieldBytes.out.buffer;
 
     /**
      * Answers a record ProcessingFailed: with its original data while the response can afford it (and
@@ -278,7 +284,15 @@ export function createTransformer(deps: TransformDeps): Transform {
       output.reserve(aligned - output.length);
       output.length = aligned;
       for (let i = from; i < to; i++) {
-        writeFlow(output, flows[i] as Flow, enrichments[i], detections?.[i] ?? NO_FINDINGS);
+        writeFlow(
+          output,
+          flows[i] as Flow,
+          enrichments[i],
+          detections?.[i] ?? NO_FINDINGS,
+          members,
+          fieldBytes.start(i),
+          fieldBytes.end(i),
+        );
       }
       const bytes = output.length - aligned;
       const keys = partitionKeys(flows[from] as Flow, eventRegion, arrivals[index] as number, accountId);
@@ -420,6 +434,7 @@ export function createTransformer(deps: TransformDeps): Transform {
       ...(firstFailure ? { context: { firstFailure } } : {}),
     });
     if (idleArenas.length < 4) idleArenas.push(arena);
+    if (idleFieldBytes.length < 4) idleFieldBytes.push(fieldBytes);
     return { records: results };
   };
 }

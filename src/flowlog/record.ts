@@ -2,6 +2,8 @@ import { ParseError } from '../errors.js';
 import { base64DecodedLength, type DecodeOptions, decodeRecord } from '../firehose/decode.js';
 import type { Validator } from '../generated/validator.js';
 import { FLOW_FIELD_VALIDATORS } from '../generated/validators.js';
+import { type ByteWriter, storeConstant } from '../output/byte-writer.js';
+import { FieldBytes } from '../output/field-bytes.js';
 import { type FormatSpec, isHeaderLine } from './format.js';
 import { createLineParser, type Flow, type FlowRecord } from './parse.js';
 
@@ -16,8 +18,16 @@ export interface RecordSummary {
   control: boolean;
 }
 
-/** Fills `summary` (given, so that it tells how far a record that throws was read) and returns it. */
-export type RecordParser = (data: string, flows: Flow[], summary: RecordSummary) => RecordSummary;
+/**
+ * Fills `summary` (given, so that it tells how far a record that throws was read) and returns it. Each
+ * flow added at index `i` of `flows` gets its fields' JSON members in `fields` at `i` (or none).
+ */
+export type RecordParser = (
+  data: string,
+  flows: Flow[],
+  summary: RecordSummary,
+  fields?: FieldBytes,
+) => RecordSummary;
 
 export interface RecordParserOptions extends DecodeOptions {
   readonly maxLineLength: number;
@@ -31,7 +41,8 @@ export interface RecordParserOptions extends DecodeOptions {
  * digits, and text values interned per field (a batch repeats its accounts, interfaces, VPCs and most
  * addresses, so most values are found, not made). Anything else — gzip or JSON envelopes, UTF-8, a line
  * that is irregular in any way — takes the general path (`decodeRecord`, then the line parser), which
- * also words every error. Both build the same objects and validate them with the same schema.
+ * also words every error. Both build the same objects and validate them with the same schema. The byte
+ * path also writes each flow's fields as JSON members into `fields`, as the writer would from the object.
  *
  * @throws DecodeError or ParseError (with its line number in a multi-line record); on a throw, `flows`
  *   may hold some of this record's flows: the caller truncates it.
@@ -41,6 +52,10 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
   const scanBytes = compileByteScanner(format);
   const decodeOptions = { maxDecompressedBytes: options.maxDecompressedBytes };
   let scratch = Buffer.allocUnsafe(1 << 16);
+  // For callers that do not keep the JSON: written and forgotten, record by record.
+  const discarded = new FieldBytes();
+  // A line's members are at most its bytes plus, per field, its key, quotes and comma.
+  const memberRoom = format.fields.reduce((sum, field) => sum + field.key.length + 6, 8);
 
   function general(data: string, flows: Flow[], summary: RecordSummary): RecordSummary {
     summary.decoded = false;
@@ -68,16 +83,38 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
     return summary;
   }
 
-  return (data, flows, summary) => {
+  /** The general path, whose flows have no JSON members written. */
+  function generalOnly(
+    data: string,
+    flows: Flow[],
+    summary: RecordSummary,
+    fields: FieldBytes,
+    at: number,
+    written: number,
+  ): RecordSummary {
+    flows.length = at;
+    fields.out.length = written;
+    general(data, flows, summary);
+    for (let i = at; i < flows.length; i++) fields.set(i, -1, -1);
+    return summary;
+  }
+
+  return (data, flows, summary, sink) => {
     const at = flows.length;
+    const fields = sink ?? discarded;
+    if (sink === undefined) discarded.reset();
+    const written = fields.out.length;
     const size = typeof data === 'string' && data.length % 4 === 0 ? base64DecodedLength(data) : -1;
     // Large records (rare) and anything that is not a base64 string go the general way.
-    if (size < 0 || size > MAX_FAST_BYTES) return general(data, flows, summary);
+    if (size < 0 || size > MAX_FAST_BYTES) return generalOnly(data, flows, summary, fields, at, written);
     if (size > scratch.length) scratch = Buffer.allocUnsafe(1 << (32 - Math.clz32(size - 1)));
     const b = scratch;
     // `write` skips characters outside base64: a short count sends the record to the strict decoder.
-    if (b.write(data, 0, size, 'base64') !== size) return general(data, flows, summary);
-    if (size >= 2 && b[0] === 0x1f && b[1] === 0x8b) return general(data, flows, summary);
+    if (b.write(data, 0, size, 'base64') !== size)
+      return generalOnly(data, flows, summary, fields, at, written);
+    if (size >= 2 && b[0] === 0x1f && b[1] === 0x8b)
+      return generalOnly(data, flows, summary, fields, at, written);
+    const out = fields.out;
     let lines = 0;
     let headers = 0;
     let start = 0;
@@ -94,25 +131,22 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
       const first = b[from] as number;
       // An envelope Firehose already decompressed, or a line too long to read: the general path.
       if ((lines === 1 && first === 0x7b) || to - from > options.maxLineLength) {
-        flows.length = at;
-        return general(data, flows, summary);
+        return generalOnly(data, flows, summary, fields, at, written);
       }
       // Data lines start with a digit or `-`; a header (S3-delivered files) with a field name. One with a
       // byte beyond ASCII is the general path's (latin1 text would misread it).
       if (first >= 0x61 && first <= 0x7a && isHeaderLine(b.toString('latin1', from, to))) {
-        if (!asciiOnly(b, from, to)) {
-          flows.length = at;
-          return general(data, flows, summary);
-        }
+        if (!asciiOnly(b, from, to)) return generalOnly(data, flows, summary, fields, at, written);
         headers++;
         continue;
       }
-      const record = scanBytes(b, from, to);
+      out.reserve(to - from + memberRoom);
+      const begin = out.length;
+      const record = scanBytes(b, from, to, out);
       // Irregular or invalid lines are rare: the general path finds them again and words the error.
-      if (record === undefined) {
-        flows.length = at;
-        return general(data, flows, summary);
-      }
+      if (record === undefined) return generalOnly(data, flows, summary, fields, at, written);
+      // Members are written with a leading comma each: the first one's is not part of the object.
+      fields.set(flows.length, out.length > begin ? begin + 1 : begin, out.length);
       flows.push(record as Flow);
     }
     summary.decoded = true;
@@ -135,10 +169,15 @@ function isBlank(c: number): boolean {
   return c === 0x20 || c === 0x0d || c === 0x09;
 }
 
-const ADDRESS_KEYS = new Set(['srcaddr', 'dstaddr', 'pkt_srcaddr', 'pkt_dstaddr']);
+export const ADDRESS_KEYS: ReadonlySet<string> = new Set([
+  'srcaddr',
+  'dstaddr',
+  'pkt_srcaddr',
+  'pkt_dstaddr',
+]);
 const ID_KEYS = new Set(['interface_id', 'instance_id', 'subnet_id', 'next_hop_interface_id', 'resource_id']);
 
-type ByteScanner = (b: Buffer, start: number, end: number) => FlowRecord | undefined;
+type ByteScanner = (b: Buffer, start: number, end: number, out: ByteWriter) => FlowRecord | undefined;
 
 /**
  * Generates the byte reader of one format, the twin of the line parser's scanner: the same object
@@ -148,16 +187,25 @@ type ByteScanner = (b: Buffer, start: number, end: number) => FlowRecord | undef
  * exactly when each value is): a text value's verdict is kept with its interned string, so a repeated
  * value is checked once. Returns undefined for anything irregular or invalid, and for any byte outside
  * ASCII, so that the general path decides.
+ *
+ * As it reads, it writes each non-null value as a JSON member (`,"key":value`) into `out`, byte by byte
+ * while the byte is at hand, exactly as the writer would serialize the object: integers keep their digits
+ * (a line with a leading zero, which the writer would drop, goes the general way), and a free-text value
+ * that would need escaping does too. `out.length` moves only when the line is accepted.
  */
 function compileByteScanner(format: FormatSpec): ByteScanner {
   const count = format.fields.length;
   const validators = format.fields.map((field): Validator | undefined => FLOW_FIELD_VALIDATORS[field.key]);
   // Addresses take the most distinct values (every peer of a busy VPC), then resource ids (every
   // interface and instance): their tables are larger, so that values collide, and are made again, less.
-  const tables = format.fields.map(
-    (field, i) =>
-      new Interner(ADDRESS_KEYS.has(field.key) ? 15 : ID_KEYS.has(field.key) ? 12 : 10, validators[i]),
-  );
+  // The address fields share one table (the schema gives them one definition, a test checks): a line's
+  // packet addresses mostly repeat its flow addresses, found again where the cache still holds them.
+  let addresses: Interner | undefined;
+  const tables = format.fields.map((field, i) => {
+    if (!ADDRESS_KEYS.has(field.key)) return new Interner(ID_KEYS.has(field.key) ? 12 : 10, validators[i]);
+    addresses ??= new Interner(15, validators[i]);
+    return addresses;
+  });
   const statements = format.fields.map((field, i) => {
     const last = i === count - 1;
     const close = last
@@ -166,6 +214,8 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
     // A lone `-`: followed by the separator, or by the end of the line for the last field.
     const nullNext = last ? 'p + 1 === end' : 'p + 1 < end && b[p + 1] === 32';
     const validator = validators[i];
+    // The member's key, with its comma (and a string's opening quote), as immediate stores.
+    const key = storeConstant(`,"${field.key}":${field.kind === 'int' ? '' : '"'}`, 'o', 'w', 'q');
     // `-` is null: every field of the schema allows it today, but ask the schema rather than assume.
     const nullCheck = validator && !validator(null) ? 'return undefined;' : '';
     if (field.kind === 'int') {
@@ -179,10 +229,10 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
         `let f${i} = null;`,
         // `-` (null) first: formats with every field have many.
         `if (b[p] === 45 && ${nullNext}) { ${nullCheck} p += 2; } else {`,
-        'e = p; v = 0; d = 0;',
-        'while (e < end && (c = b[e]) !== 32) { c -= 48; if (c < 0 || c > 9) d = 1; v = v * 10 + c; e++; }',
+        `${key} e = p; v = 0; d = 0;`,
+        'while (e < end && (c = b[e]) !== 32) { o[q++] = c; c -= 48; if (c < 0 || c > 9) d = 1; v = v * 10 + c; e++; }',
         close,
-        'if (d === 1 || e - p > 16 || v > 9007199254740991) return undefined;',
+        'if (d === 1 || e - p > 16 || v > 9007199254740991 || (b[p] === 48 && e - p > 1)) return undefined;',
         `${check} f${i} = v;`,
         'p = e + 1; }',
       ].join(' ');
@@ -190,9 +240,13 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
     return [
       `let f${i} = null;`,
       `if (b[p] === 45 && ${nullNext}) { ${nullCheck} p += 2; } else {`,
-      'e = p; h = 0;',
-      'while (e < end && (c = b[e]) !== 32) { h = (Math.imul(h, 31) + c) | 0; m |= c; e++; }',
+      `${key} e = p; h = 0;`,
+      // Free text is copied as it is only when JSON needs no escape in it.
+      field.kind === 'safe'
+        ? 'while (e < end && (c = b[e]) !== 32) { o[q++] = c; h = (Math.imul(h, 31) + c) | 0; m |= c; e++; }'
+        : 'while (e < end && (c = b[e]) !== 32) { o[q++] = c; h = (Math.imul(h, 31) + c) | 0; m |= c; if (c < 32 || c === 34 || c === 92 || c === 127) z = 1; e++; }',
       close,
+      'o[q++] = 34;',
       // A value seen before (the common case) is found here, without a call.
       `x = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> ${32 - (tables[i] as Interner).bits}; k = V${i}[x];`,
       `if (k !== undefined && H${i}[x] === h && k.length === e - p && same(k, b, p)) { if (D${i}[x] !== 1) return undefined; f${i} = k; }`,
@@ -210,10 +264,11 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
     ...format.fields.map((field, i) =>
       field.kind === 'int' && validators[i] ? `const I${i} = new Uint8Array(65536);` : '',
     ),
-    'return function scanBytes(b, start, end) {',
-    'let p = start, e, c, v, d, h, x, k, m = 0;',
+    'return function scanBytes(b, start, end, out) {',
+    'let p = start, e, c, v, d, h, x, k, m = 0, z = 0, o = out.buffer, w = out.view, q = out.length;',
     ...statements,
-    'if (m > 127) return undefined;',
+    'if (m > 127 || z === 1) return undefined;',
+    'out.length = q;',
     'return {',
     ...keys,
     '};',

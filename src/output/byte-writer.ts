@@ -139,3 +139,24 @@ export function putInt(buffer: Buffer, at: number, value: number): number {
   }
   return at + digits;
 }
+
+/**
+ * Generated statements that store an ASCII constant's bytes at `buffer[at..]`, four at a time through the
+ * DataView `view`, then move `at` past them: immediate stores, no table to load the bytes from, no loop.
+ * The arguments name the generated code's variables.
+ */
+export function storeConstant(text: string, buffer: string, view: string, at: string): string {
+  const bytes = [...Buffer.from(text, 'latin1')];
+  const stores: string[] = [];
+  let k = 0;
+  for (; k + 4 <= bytes.length; k += 4) {
+    const word =
+      (bytes[k] as number) |
+      ((bytes[k + 1] as number) << 8) |
+      ((bytes[k + 2] as number) << 16) |
+      ((bytes[k + 3] as number) << 24);
+    stores.push(`${view}.setInt32(${at} + ${k}, ${word | 0}, true);`);
+  }
+  for (; k < bytes.length; k++) stores.push(`${buffer}[${at} + ${k}] = ${bytes[k]};`);
+  return `${stores.join(' ')} ${at} += ${bytes.length};`;
+}

@@ -2,13 +2,20 @@ import type { Detection } from '../detect/types.js';
 import type { EniInfo, Enrichment } from '../enrich/types.js';
 import type { FormatSpec } from '../flowlog/format.js';
 import type { Flow } from '../flowlog/parse.js';
-import { ByteWriter, putAscii, putInt } from './byte-writer.js';
+import { ByteWriter, putAscii, putInt, storeConstant } from './byte-writer.js';
 
+/**
+ * Writes one flow's line. With `fields` and a span in it (`start >= 0`), the flow's own members are
+ * copied from there (the record reader wrote them: `FieldBytes`) rather than serialized from the object.
+ */
 export type FlowWriter = (
   out: ByteWriter,
   flow: Flow,
   enrichment: Enrichment | undefined,
   detection: Detection,
+  fields?: Uint8Array,
+  start?: number,
+  end?: number,
 ) => void;
 
 /**
@@ -56,11 +63,16 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
     return tail;
   }
 
-  return (out, flow, enrichment, detection) => {
+  return (out, flow, enrichment, detection, fields, start = -1, end = -1) => {
     // Room for the longest line this format can produce; the generated code then writes unchecked.
     out.reserve(reserveBytes);
     out.buffer[out.length++] = 0x7b;
-    let sep = writeFields(out, flow);
+    let sep: boolean;
+    if (fields !== undefined && start >= 0) {
+      out.buffer.set(new Uint8Array(fields.buffer, fields.byteOffset + start, end - start), out.length);
+      out.length += end - start;
+      sep = end > start;
+    } else sep = writeFields(out, flow);
     let direction: string | undefined;
     let scope: string | undefined;
     if (enrichment) {
@@ -151,19 +163,7 @@ export function flowToLine(
 function compileFieldWriter(format: FormatSpec, room: number): (out: ByteWriter, flow: Flow) => boolean {
   const statements = format.fields.map((field) => {
     // The key's bytes as immediate stores, four at a time: no table to load them from, no loop.
-    const keyBytes = [...Buffer.from(`"${field.key}":`, 'utf8')];
-    const stores: string[] = [];
-    let k = 0;
-    for (; k + 4 <= keyBytes.length; k += 4) {
-      const word =
-        (keyBytes[k] as number) |
-        ((keyBytes[k + 1] as number) << 8) |
-        ((keyBytes[k + 2] as number) << 16) |
-        ((keyBytes[k + 3] as number) << 24);
-      stores.push(`d.setInt32(p + ${k}, ${word | 0}, true);`);
-    }
-    for (; k < keyBytes.length; k++) stores.push(`b[p + ${k}] = ${keyBytes[k]};`);
-    const key = `if (s) b[p++] = 44; ${stores.join(' ')} p += ${keyBytes.length};`;
+    const key = `if (s) b[p++] = 44; ${storeConstant(`"${field.key}":`, 'b', 'd', 'p')}`;
     const value =
       field.kind === 'int'
         ? 'p = putInt(b, p, v);'

@@ -2,13 +2,17 @@ import { gzipSync } from 'node:zlib';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import flowRecordSchema from '../../schemas/flow-record.json' with { type: 'json' };
+import { NO_FINDINGS } from '../../src/detect/types.js';
 import { toFlowlogError } from '../../src/errors.js';
 import { decodeRecord } from '../../src/firehose/decode.js';
 import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
 import { type FormatSpec, isHeaderLine, parseFormat } from '../../src/flowlog/format.js';
 import { createLineParser, type Flow } from '../../src/flowlog/parse.js';
-import { createRecordParser } from '../../src/flowlog/record.js';
+import { ADDRESS_KEYS, createRecordParser } from '../../src/flowlog/record.js';
 import { FLOW_FIELD_VALIDATORS } from '../../src/generated/validators.js';
+import { ByteWriter } from '../../src/output/byte-writer.js';
+import { FieldBytes } from '../../src/output/field-bytes.js';
+import { createFlowWriter } from '../../src/output/jsonl.js';
 
 const OPTIONS = { maxLineLength: 512, maxDecompressedBytes: 1 << 20 };
 const CUSTOM_FORMAT =
@@ -39,16 +43,36 @@ function reference(format: FormatSpec, data: string) {
   }
 }
 
-function actual(format: FormatSpec, data: string) {
+/**
+ * Each flow's line as the writer makes it from the object, and as it makes it from the members the
+ * reader wrote (undefined where it wrote none): the two must be equal.
+ */
+function written(format: FormatSpec, flows: readonly Flow[], fields: FieldBytes) {
+  const writer = createFlowWriter(format, OPTIONS.maxLineLength);
+  const line = (flow: Flow, start?: number, end?: number) => {
+    const out = new ByteWriter(64);
+    writer(out, flow, undefined, NO_FINDINGS, fields.out.buffer, start, end);
+    return out.toString();
+  };
+  return flows.map((flow, i) => ({
+    fromObject: line(flow),
+    fromMembers: fields.start(i) >= 0 ? line(flow, fields.start(i), fields.end(i)) : undefined,
+  }));
+}
+
+function actual(format: FormatSpec, data: string, fields = new FieldBytes()) {
   const parse = createRecordParser(format, OPTIONS);
   const flows: Flow[] = [];
   try {
-    const { lines, headers, control } = parse(data, flows, {
-      decoded: false,
-      lines: 0,
-      headers: 0,
-      control: false,
-    });
+    const { lines, headers, control } = parse(
+      data,
+      flows,
+      { decoded: false, lines: 0, headers: 0, control: false },
+      fields,
+    );
+    for (const { fromObject, fromMembers } of written(format, flows, fields)) {
+      if (fromMembers !== undefined) expect(fromMembers).toBe(fromObject);
+    }
     return { flows, lines, headers, control };
   } catch (error) {
     const { reason, message } = toFlowlogError(error);
@@ -71,6 +95,13 @@ describe('the flow-record schema', () => {
     expect(Object.keys(FLOW_FIELD_VALIDATORS).sort()).toStrictEqual(
       Object.keys(flowRecordSchema.properties).sort(),
     );
+  });
+
+  it('gives the address fields one definition, so that they can share one intern table', () => {
+    const properties = flowRecordSchema.properties as Record<string, unknown>;
+    const definitions = [...ADDRESS_KEYS].map((key) => JSON.stringify(properties[key]));
+    expect(definitions[0]).toContain('"ip"');
+    expect(new Set(definitions).size).toBe(1);
   });
 });
 
@@ -140,6 +171,40 @@ describe('createRecordParser', () => {
     expect(flows[0]?.interface_id).toBe(flows[1]?.interface_id);
   });
 
+  it.each([
+    { name: 'an AWS example line', line: AWS_V2, members: true },
+    {
+      name: 'NODATA with dashes',
+      line: '2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA',
+      members: true,
+    },
+    // The writer writes 7 for 007: the object's line is the reference, so the reader leaves it to it.
+    { name: 'a leading zero', line: AWS_V2.replace(' 20641 ', ' 020641 '), members: false },
+  ])('writes the JSON members of $name as the writer would from the object', ({ line, members }) => {
+    const fields = new FieldBytes();
+    // Written after what another record left there: spans are positions, not a fresh buffer.
+    fields.out.reserve(3);
+    fields.out.length = 3;
+    const flows = (actual(defaultFormat, b64(`${line}\n${line}\n`), fields) as { flows: Flow[] }).flows;
+    const lines = written(defaultFormat, flows, fields);
+    expect(lines).toHaveLength(2);
+    for (const { fromObject, fromMembers } of lines) {
+      expect(fromMembers).toBe(members ? fromObject : undefined);
+    }
+    if (members)
+      expect(lines[0]?.fromObject).toMatch(
+        /^\{"version":2,"account_id":"123456789010",.*"log_status":"(OK|NODATA)"/,
+      );
+  });
+
+  it('writes no members for flows the general path read, even after lines the byte path took', () => {
+    const fields = new FieldBytes();
+    const data = b64(`${AWS_V2}\n${AWS_V2.replace('  ', ' ').replace(' 22 ', '  22 ')}\n`);
+    const flows = (actual(defaultFormat, data, fields) as { flows: Flow[] }).flows;
+    expect(flows).toHaveLength(2);
+    expect([fields.start(0), fields.start(1)]).toStrictEqual([-1, -1]);
+  });
+
   // Tokens that are valid for some field, plus noise: the two paths must agree on every mix.
   const token = fc.oneof(
     fc.constantFrom('-', '0', '6', '443', '007', '4294967296', '9007199254740993', '00000000000000042'),
@@ -203,7 +268,7 @@ describe('createRecordParser', () => {
       {
         numRuns: 300,
       },
-    )('agrees with the general path on any mix of lines', (lines, newline) => {
+    )('agrees with the general path on any mix of lines (objects and JSON)', (lines, newline) => {
       const data = b64(lines.join(newline));
       expect(actual(format, data)).toStrictEqual(reference(format, data));
     });
@@ -221,6 +286,13 @@ describe('createRecordParser', () => {
       const samples = fc.sample(validLine(format), { numRuns: 200, seed: 1 });
       const valid = samples.filter((sample) => 'flows' in reference(format, b64(sample)));
       expect(valid.length).toBeGreaterThan(50);
+      // …and most of those by the byte path, whose JSON members the properties compare.
+      const withMembers = valid.filter((sample) => {
+        const fields = new FieldBytes();
+        actual(format, b64(sample), fields);
+        return fields.start(0) >= 0;
+      });
+      expect(withMembers.length).toBeGreaterThan(valid.length / 2);
     });
   });
 });
