@@ -104,10 +104,12 @@ export function createTransformer(deps: TransformDeps): Transform {
     const started = now();
     const records: unknown[] = Array.isArray(event?.records) ? event.records : [];
     const n = records.length;
-    const inputs = new Array<FirehoseTransformationEventRecord>(n);
-    const idLengths = new Array<number>(n);
-    // Each record's id, kept from the one pass that reads the records (their answers repeat it).
+    // Each record's id and data, kept from the one pass that reads the records (their answers repeat
+    // the id). Per-record numbers go in typed arrays: an array of a Firehose batch's 20,000 records is
+    // too large for V8's young generation, and would be garbage for the old one after every invocation.
     const ids = new Array<string>(n);
+    const datas = new Array<string>(n);
+    const idLengths = new Int32Array(n);
     const arrivals = new Float64Array(n);
     const stream = streamName(event?.deliveryStreamArn);
     const eventRegion = typeof event?.region === 'string' ? event.region : 'unknown';
@@ -121,8 +123,8 @@ export function createTransformer(deps: TransformDeps): Transform {
     arena.reset();
     const fieldBytes = idleFieldBytes.pop() ?? new FieldBytes();
     fieldBytes.reset();
-    // Per record to re-ingest, its original bytes (two parts for a record split in halves).
-    const reingestBytes = new Array<Uint8Array | Uint8Array[] | undefined>(n);
+    // The original bytes of the records not admitted, in input order.
+    const deferred: Uint8Array[] = [];
     const state = new Uint8Array(n);
     const dataLengths = new Int32Array(n);
     const first = new Int32Array(n);
@@ -134,21 +136,23 @@ export function createTransformer(deps: TransformDeps): Transform {
     let estimated = RESPONSE_OVERHEAD;
     let bytesIn = 0;
     let linesIn = 0;
-    // One pass over the records, which are touched as few times as possible (3 MB of them do not stay
-    // in cache): everything later steps need from a record is read here.
+    // The records are touched as few times as possible (3 MB of them do not stay in cache): everything
+    // later steps need from a record is read here. First only what each record's object holds, in a loop that does nothing else: the objects are
+    // scattered over the heap and seldom in cache, and a short loop keeps many of those reads in flight.
     for (let index = 0; index < n; index++) {
       const record = records[index];
       // An entry that is not an object has no data: it fails (invalid_base64) like any unreadable record.
       const input =
         record && typeof record === 'object' ? (record as FirehoseTransformationEventRecord) : UNREADABLE;
-      inputs[index] = input;
       const arrival = input.approximateArrivalTimestamp;
       arrivals[index] = typeof arrival === 'number' ? arrival : Number.NaN;
-      const recordId = input.recordId;
-      ids[index] = recordId;
-      const idLength = jsonStringLength(recordId);
+      ids[index] = input.recordId;
+      datas[index] = input.data;
+    }
+    for (let index = 0; index < n; index++) {
+      const idLength = jsonStringLength(ids[index] as string);
       idLengths[index] = idLength;
-      const data = input.data;
+      const data = datas[index] as string;
       const length = typeof data === 'string' ? data.length : 0;
       dataLengths[index] = length;
       const estimate = 160 + idLength + Math.ceil(length * expansion);
@@ -160,7 +164,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         // Its answer (Dropped or failed, without data) still takes room: later records must not count on it.
         estimated += minimalSize(idLengths[index] as number);
         try {
-          reingestBytes[index] = arena.decode(data);
+          deferred.push(arena.decode(data));
           state[index] = DEFERRED;
         } catch (error) {
           state[index] = FAILED;
@@ -202,8 +206,7 @@ export function createTransformer(deps: TransformDeps): Transform {
     counts[METRIC.linesIn] = linesIn;
     // What the records after each one need at least (a ProcessingFailed entry without data): a record is
     // answered Ok only when all that follow can still be answered.
-    const reserve = new Array<number>(n + 1);
-    reserve[n] = 0;
+    const reserve = new Float64Array(n + 1);
     for (let i = n - 1; i >= 0; i--)
       reserve[i] = (reserve[i + 1] as number) + minimalSize(idLengths[i] as number);
 
@@ -232,12 +235,17 @@ export function createTransformer(deps: TransformDeps): Transform {
     let okOutputBytes = 0;
     let bytesOut = 0;
     let lastMetadata: { readonly partitionKeys: PartitionKeys } | undefined;
-    // Records to re-ingest, by index; those too large to ever fit are split, their parts kept aside.
+    // Records to re-ingest, by index, and their bytes: one part each, or two for a record too large to
+    // ever fit, split in halves.
     const overflow: number[] = [];
+    const buffers: Uint8Array[] = [];
+    const parts: number[] = [];
+    let nextDeferred = 0;
     const okFlows = new Uint8Array(flows.length);
     const okIndexes: number[] = [];
     const spans = new Int32Array(2 * n);
-    const metadataOf = new Array<{ readonly partitionKeys: PartitionKeys } | undefined>(n);
+    // The metadata of each record answered Ok, in the order of okIndexes.
+    const okMetadata: { readonly partitionKeys: PartitionKeys }[] = [];
     output.reset();
     const members = fieldBytes.out.buffer;
 
@@ -246,7 +254,7 @@ export function createTransformer(deps: TransformDeps): Transform {
      * still answer every record after it), else with empty data; counted once, by reason.
      */
     const fail = (index: number, error: FlowlogError, alreadyReported: boolean) => {
-      const input = inputs[index] as FirehoseTransformationEventRecord;
+      const input = recordAt(ids, datas, index);
       if (!alreadyReported) deps.onRecordError?.(index, error);
       let result = failed(input);
       if (committed + resultSize(result, idLengths[index]) + (reserve[index + 1] as number) > limit) {
@@ -259,10 +267,11 @@ export function createTransformer(deps: TransformDeps): Transform {
     };
 
     for (let index = 0; index < n; index++) {
-      const input = inputs[index] as FirehoseTransformationEventRecord;
       const kind = state[index];
       if (kind === DEFERRED) {
         overflow.push(index);
+        buffers.push(deferred[nextDeferred++] as Uint8Array);
+        parts.push(1);
         // Counted as the larger of its two possible answers until re-ingestion says which.
         committed += minimalSize(idLengths[index] as number);
         continue;
@@ -307,7 +316,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         spans[2 * index + 1] = output.length;
         // partitionKeys hands back the same frozen object for a repeated partition: share the metadata too.
         if (lastMetadata?.partitionKeys !== keys) lastMetadata = { partitionKeys: keys };
-        metadataOf[index] = lastMetadata;
+        okMetadata.push(lastMetadata);
         for (let i = from; i < to; i++) okFlows[i] = 1;
         continue;
       }
@@ -315,11 +324,16 @@ export function createTransformer(deps: TransformDeps): Transform {
       // Does not fit: re-ingest the original bytes (split when it could never fit on its own).
       try {
         if (RESPONSE_OVERHEAD + size > limit) {
-          const decoded = decodeRecord(input.data, decodeOptions) as DecodedRecord & {
+          const decoded = decodeRecord(datas[index] as string, decodeOptions) as DecodedRecord & {
             kind: 'lines' | 'cwl-data';
           };
-          reingestBytes[index] = split(decoded, input);
-        } else reingestBytes[index] = arena.decode(input.data);
+          const halves = split(decoded, recordAt(ids, datas, index));
+          for (let h = 0; h < halves.length; h++) buffers.push(halves[h] as Uint8Array);
+          parts.push(halves.length);
+        } else {
+          buffers.push(arena.decode(datas[index]));
+          parts.push(1);
+        }
       } catch (error) {
         fail(index, toFlowlogError(error), false);
         continue;
@@ -339,7 +353,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         const end = spans[2 * index + 1] as number;
         const whole = end - ((end - start) % 3);
         const data = encoded.slice((start / 3) * 4, (whole / 3) * 4) + base64Tail(bytes, whole, end);
-        const metadata = metadataOf[index] as { readonly partitionKeys: PartitionKeys };
+        const metadata = okMetadata[k] as { readonly partitionKeys: PartitionKeys };
         results[index] = ok(ids[index] as string, data, metadata.partitionKeys, metadata);
       }
     }
@@ -352,19 +366,6 @@ export function createTransformer(deps: TransformDeps): Transform {
 
     // 5. Re-ingest the overflow; Dropped only once Firehose has accepted every part.
     if (overflow.length > 0) {
-      const buffers: Uint8Array[] = [];
-      const parts: number[] = [];
-      for (let k = 0; k < overflow.length; k++) {
-        const index = overflow[k] as number;
-        const bytes = reingestBytes[index] as Buffer | Buffer[];
-        if (Array.isArray(bytes)) {
-          for (const piece of bytes) buffers.push(piece);
-          parts.push(bytes.length);
-        } else {
-          buffers.push(bytes);
-          parts.push(1);
-        }
-      }
       const accepted = await reingestAll(
         reingester,
         event?.deliveryStreamArn,
@@ -376,14 +377,13 @@ export function createTransformer(deps: TransformDeps): Transform {
       let reingested = 0;
       for (let k = 0; k < overflow.length; k++) {
         const index = overflow[k] as number;
-        const input = inputs[index] as FirehoseTransformationEventRecord;
         if (accepted[part++]) {
           results[index] = dropped(ids[index] as string);
           // "Dropped" is 9 bytes shorter than the "ProcessingFailed" that was counted.
           committed -= 9;
           reingested++;
         } else {
-          results[index] = failed(input, false);
+          results[index] = failed(recordAt(ids, datas, index), false);
           const reason = reingester ? 'reingest_failed' : 'too_large';
           // Errors (and their stack traces) only when someone reads them: thousands can fail at once.
           if (deps.onRecordError) {
@@ -437,6 +437,11 @@ export function createTransformer(deps: TransformDeps): Transform {
     if (idleFieldBytes.length < 4) idleFieldBytes.push(fieldBytes);
     return { records: results };
   };
+}
+
+/** A record as its answer needs it (failures only: rare, so made when needed). */
+function recordAt(ids: readonly unknown[], datas: readonly unknown[], index: number) {
+  return { recordId: ids[index], data: datas[index] } as FirehoseTransformationEventRecord;
 }
 
 /**
