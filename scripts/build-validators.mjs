@@ -44,8 +44,26 @@ function fieldValidators() {
     add: (ajv) => {
       for (const [key, id] of ids) ajv.addSchema(properties[key], id);
     },
-    table: `export const FLOW_FIELD_VALIDATORS = { ${ids.map(([key, id]) => `${JSON.stringify(key)}: ${id}`).join(', ')} };\n`,
+    table:
+      `export const FLOW_FIELD_VALIDATORS = { ${ids.map(([key, id]) => `${JSON.stringify(key)}: ${id}`).join(', ')} };\n` +
+      `export const FLOW_FIELD_INTEGER_RANGES = ${JSON.stringify(integerRanges(properties))};\n`,
   };
+}
+
+/**
+ * The fields whose schema is only an integer range (and null): `[minimum, maximum]`, `null` for no
+ * maximum. The byte reader, which reads only non-negative integers, checks those two bounds itself
+ * rather than calling the validator for every timestamp and byte count; a test compares both answers.
+ */
+function integerRanges(properties) {
+  const ranges = {};
+  for (const [key, definition] of Object.entries(properties)) {
+    const { type, minimum, maximum, description, ...rest } = definition;
+    const integerOrNull = JSON.stringify(type) === JSON.stringify(['integer', 'null']);
+    if (!integerOrNull || Object.keys(rest).length > 0 || typeof minimum !== 'number') continue;
+    ranges[key] = [minimum, typeof maximum === 'number' ? maximum : null];
+  }
+  return ranges;
 }
 
 /** @returns {Record<string, string>} file path → generated code */

@@ -1,7 +1,7 @@
 import { ParseError } from '../errors.js';
 import { base64DecodedLength, type DecodeOptions, decodeRecord } from '../firehose/decode.js';
 import type { Validator } from '../generated/validator.js';
-import { FLOW_FIELD_VALIDATORS } from '../generated/validators.js';
+import { FLOW_FIELD_INTEGER_RANGES, FLOW_FIELD_VALIDATORS } from '../generated/validators.js';
 import { type ByteWriter, storeConstant } from '../output/byte-writer.js';
 import { FieldBytes } from '../output/field-bytes.js';
 import { type FormatSpec, isHeaderLine } from './format.js';
@@ -219,12 +219,16 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
     // `-` is null: every field of the schema allows it today, but ask the schema rather than assume.
     const nullCheck = validator && !validator(null) ? 'return undefined;' : '';
     if (field.kind === 'int') {
-      // Small integers (ports, protocols, flags) take few values: the validator's verdict on each is kept
-      // in a table. Larger ones are checked each time; given its options object, an ajv validator
-      // allocates nothing.
-      const check = validator
-        ? `if (v < 65536) { x = I${i}[v]; if (x === 0) { x = v${i}(v, NO_OPTIONS) ? 1 : 2; I${i}[v] = x; } if (x !== 1) return undefined; } else if (!v${i}(v, NO_OPTIONS)) return undefined;`
-        : '';
+      // A schema that is only a range (ports, counts, timestamps) is checked as one, from the bounds the
+      // schema build read off it. Otherwise small integers take few values: the validator's verdict on
+      // each is kept in a table; larger ones are checked each time (given its options object, an ajv
+      // validator allocates nothing).
+      const range = FLOW_FIELD_INTEGER_RANGES[field.key];
+      const check = !validator
+        ? ''
+        : range
+          ? `if (v < ${range[0]}${range[1] === null ? '' : ` || v > ${range[1]}`}) return undefined;`
+          : `if (v < 65536) { x = I${i}[v]; if (x === 0) { x = v${i}(v, NO_OPTIONS) ? 1 : 2; I${i}[v] = x; } if (x !== 1) return undefined; } else if (!v${i}(v, NO_OPTIONS)) return undefined;`;
       return [
         `let f${i} = null;`,
         // `-` (null) first: formats with every field have many.
@@ -262,7 +266,9 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
     ),
     'const NO_OPTIONS = {};',
     ...format.fields.map((field, i) =>
-      field.kind === 'int' && validators[i] ? `const I${i} = new Uint8Array(65536);` : '',
+      field.kind === 'int' && validators[i] && !FLOW_FIELD_INTEGER_RANGES[field.key]
+        ? `const I${i} = new Uint8Array(65536);`
+        : '',
     ),
     'return function scanBytes(b, start, end, out) {',
     'let p = start, e, c, v, d, h, x, k, m = 0, z = 0, o = out.buffer, w = out.view, q = out.length;',

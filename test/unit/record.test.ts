@@ -9,7 +9,7 @@ import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
 import { type FormatSpec, isHeaderLine, parseFormat } from '../../src/flowlog/format.js';
 import { createLineParser, type Flow } from '../../src/flowlog/parse.js';
 import { ADDRESS_KEYS, createRecordParser } from '../../src/flowlog/record.js';
-import { FLOW_FIELD_VALIDATORS } from '../../src/generated/validators.js';
+import { FLOW_FIELD_INTEGER_RANGES, FLOW_FIELD_VALIDATORS } from '../../src/generated/validators.js';
 import { ByteWriter } from '../../src/output/byte-writer.js';
 import { FieldBytes } from '../../src/output/field-bytes.js';
 import { createFlowWriter } from '../../src/output/jsonl.js';
@@ -95,6 +95,31 @@ describe('the flow-record schema', () => {
     expect(Object.keys(FLOW_FIELD_VALIDATORS).sort()).toStrictEqual(
       Object.keys(flowRecordSchema.properties).sort(),
     );
+  });
+
+  it('has integer ranges that answer as the validators do, for every integer the byte reader reads', () => {
+    // Timestamps and counts are checked against these bounds rather than by calling their validators.
+    expect(Object.keys(FLOW_FIELD_INTEGER_RANGES)).toEqual(
+      expect.arrayContaining(['srcport', 'packets', 'bytes', 'start', 'end']),
+    );
+    for (const [key, [minimum, maximum]] of Object.entries(FLOW_FIELD_INTEGER_RANGES)) {
+      const validate = FLOW_FIELD_VALIDATORS[key] as (value: unknown) => boolean;
+      const probes = [0, 1, 2, 3, 4, 255, 256, 65535, 65536, 2 ** 32, Number.MAX_SAFE_INTEGER];
+      for (const v of [
+        ...probes,
+        minimum - 1,
+        minimum,
+        minimum + 1,
+        ...(maximum === null ? [] : [maximum, maximum + 1]),
+      ]) {
+        if (v < 0) continue;
+        expect([key, v, validate(v)]).toStrictEqual([
+          key,
+          v,
+          v >= minimum && (maximum === null || v <= maximum),
+        ]);
+      }
+    }
   });
 
   it('gives the address fields one definition, so that they can share one intern table', () => {
