@@ -184,8 +184,8 @@ type ByteScanner = (b: Buffer, start: number, end: number, out: ByteWriter) => F
  * literal (one hidden class per format), fields exactly one space apart, `-` read as null, integers of
  * at most 16 digits, everything else a string. It also validates, value by value, with the schema's own
  * per-field validators (the flow-record schema constrains each property on its own, so a record is valid
- * exactly when each value is): a text value's verdict is kept with its interned string, so a repeated
- * value is checked once. Returns undefined for anything irregular or invalid, and for any byte outside
+ * exactly when each value is): only valid text values are interned, so finding one is its verdict and a
+ * repeated value is checked once. Returns undefined for anything irregular or invalid, and for any byte outside
  * ASCII, so that the general path decides.
  *
  * As it reads, it writes each non-null value as a JSON member (`,"key":value`) into `out`, byte by byte
@@ -253,7 +253,7 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
       'o[q++] = 34;',
       // A value seen before (the common case) is found here, without a call.
       `x = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> ${32 - (tables[i] as Interner).bits}; k = V${i}[x];`,
-      `if (k !== undefined && H${i}[x] === h && k.length === e - p && same(k, b, p)) { if (D${i}[x] !== 1) return undefined; f${i} = k; }`,
+      `if (k !== undefined && H${i}[x] === h && k.length === e - p && same(k, b, p)) f${i} = k;`,
       `else { f${i} = t[${i}].get(b, p, e, h); if (!t[${i}].valid) return undefined; }`,
       'p = e + 1; }',
     ].join(' ');
@@ -261,9 +261,7 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
   const keys = format.fields.map((field, i) => `${JSON.stringify(field.key)}: f${i},`);
   const body = [
     `const [${validators.map((_, i) => `v${i}`).join(', ')}] = validators;`,
-    ...tables.map(
-      (_, i) => `const V${i} = t[${i}].values, H${i} = t[${i}].hashes, D${i} = t[${i}].verdicts;`,
-    ),
+    ...tables.map((_, i) => `const V${i} = t[${i}].values, H${i} = t[${i}].hashes;`),
     'const NO_OPTIONS = {};',
     ...format.fields.map((field, i) =>
       field.kind === 'int' && validators[i] && !FLOW_FIELD_INTEGER_RANGES[field.key]
@@ -299,7 +297,6 @@ class Interner {
   // Read directly by the generated reader for its fast path.
   readonly hashes: Int32Array;
   readonly values: (string | undefined)[];
-  readonly verdicts: Uint8Array;
   private readonly shift: number;
 
   constructor(
@@ -308,7 +305,6 @@ class Interner {
   ) {
     this.hashes = new Int32Array(1 << bits);
     this.values = new Array(1 << bits).fill(undefined);
-    this.verdicts = new Uint8Array(1 << bits);
     this.shift = 32 - bits;
   }
 
@@ -327,15 +323,18 @@ class Interner {
       let i = 0;
       while (i < length && known.charCodeAt(i) === b[start + i]) i++;
       if (i === length) {
-        this.valid = this.verdicts[slot] === 1;
+        this.valid = true;
         return known;
       }
     }
     const value = b.toString('latin1', start, end);
     this.valid = this.validator ? this.validator(value) : true;
-    this.values[slot] = value;
-    this.hashes[slot] = hash;
-    this.verdicts[slot] = this.valid ? 1 : 0;
+    // Only valid values are kept, so that finding one is its verdict: an invalid value fails its line,
+    // which is rare, and is checked again if it comes again.
+    if (this.valid) {
+      this.values[slot] = value;
+      this.hashes[slot] = hash;
+    }
     return value;
   }
 }
