@@ -19,7 +19,8 @@ import { renderLine } from './sample/generate.js';
 
 const BATCH_BASE64_BYTES = 3_000_000;
 const ENIS = 500;
-const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 31);
+const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 33);
+const BLOCKS = 3;
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** A deterministic account with 500 interfaces over 10 subnets, and traffic between them and the internet. */
@@ -185,7 +186,11 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] as number;
 };
 
-async function measureFormat(name: string, format: string, base64Bytes = BATCH_BASE64_BYTES) {
+/**
+ * One format's pipeline and full batch, warmed up, with its floor prepared. `measure` runs handler and
+ * floor in alternation; `result` summarizes every pair measured.
+ */
+async function prepareFormat(name: string, format: string, base64Bytes = BATCH_BASE64_BYTES) {
   const { inventory } = fixture(1);
   const config = loadConfig({
     FLOW_LOG_FORMAT: format,
@@ -222,45 +227,55 @@ async function measureFormat(name: string, format: string, base64Bytes = BATCH_B
     for (const buffer of prepared) sink += buffer.toString('base64').length;
   };
   for (let i = 0; i < 3; i++) floor();
-  // Handler and floor alternate, so that both see the same state of a shared, noisy machine.
   const times: number[] = [];
   const floors: number[] = [];
-  for (let i = 0; i < REPETITIONS; i++) {
-    let t = performance.now();
-    response = await pipeline.transform(event);
-    times.push(performance.now() - t);
-    t = performance.now();
+  // Handler and floor alternate, so that both see the same state of a shared, noisy machine.
+  async function measure(pairs: number) {
+    // Back to this format's steady state (another format may have run just before), unmeasured.
+    for (let i = 0; i < 2; i++) response = await pipeline.transform(event);
     floor();
-    floors.push(performance.now() - t);
+    for (let i = 0; i < pairs; i++) {
+      let t = performance.now();
+      response = await pipeline.transform(event);
+      times.push(performance.now() - t);
+      t = performance.now();
+      floor();
+      floors.push(performance.now() - t);
+    }
   }
-  const ok = response.records.filter((r) => r.result === 'Ok').length;
-  const failedCount = response.records.filter((r) => r.result === 'ProcessingFailed').length;
-  if (failedCount > 0) console.error(`${name}: ${failedCount} valid records came back ProcessingFailed`);
-  const batchMs = median(times);
-  const floorMs = median(floors);
-  const result = {
-    name,
-    lines,
-    ok,
-    results: response.records.length,
-    inputBase64Bytes: event.records.reduce((s, r) => s + r.data.length, 0),
-    inputBytes,
-    outputBytes,
-    batchMs,
-    floorMs,
-    // Each handler run is paired with the floor run right after it; the median of the pairs' ratios is
-    // steadier than a ratio of medians when the machine's speed drifts during the run.
-    ratio: median(times.map((t, i) => t / (floors[i] as number))),
-    outputRatio: outputBytes / okInputBytes,
-    okInputBytes,
-    responseBytes: Buffer.byteLength(JSON.stringify(response)),
-    sink,
-  };
-  console.error(
-    `${name.padEnd(12)} ${lines} lines, ${(result.inputBase64Bytes / 1e6).toFixed(2)} MB base64 in: ${batchMs.toFixed(1)} ms/batch (floor ${floorMs.toFixed(1)} ms, ×${result.ratio.toFixed(2)}), ` +
-      `${Math.round(ok / (batchMs / 1000)).toLocaleString()} lines transformed/s, output ${result.outputRatio.toFixed(2)}× input, response ${(result.responseBytes / 1e6).toFixed(2)} MB (${ok} Ok, ${lines - ok} re-ingested)`,
-  );
-  return result;
+  return { measure, result };
+
+  /** What every pair measured says, printed as one line. */
+  function result() {
+    const ok = response.records.filter((r) => r.result === 'Ok').length;
+    const failedCount = response.records.filter((r) => r.result === 'ProcessingFailed').length;
+    if (failedCount > 0) console.error(`${name}: ${failedCount} valid records came back ProcessingFailed`);
+    const batchMs = median(times);
+    const floorMs = median(floors);
+    const result = {
+      name,
+      lines,
+      ok,
+      results: response.records.length,
+      inputBase64Bytes: event.records.reduce((s, r) => s + r.data.length, 0),
+      inputBytes,
+      outputBytes,
+      batchMs,
+      floorMs,
+      // Each handler run is paired with the floor run right after it; the median of the pairs' ratios is
+      // steadier than a ratio of medians when the machine's speed drifts during the run.
+      ratio: median(times.map((t, i) => t / (floors[i] as number))),
+      outputRatio: outputBytes / okInputBytes,
+      okInputBytes,
+      responseBytes: Buffer.byteLength(JSON.stringify(response)),
+      sink,
+    };
+    console.error(
+      `${name.padEnd(12)} ${lines} lines, ${(result.inputBase64Bytes / 1e6).toFixed(2)} MB base64 in: ${batchMs.toFixed(1)} ms/batch (floor ${floorMs.toFixed(1)} ms, ×${result.ratio.toFixed(2)}), ` +
+        `${Math.round(ok / (batchMs / 1000)).toLocaleString()} lines transformed/s, output ${result.outputRatio.toFixed(2)}× input, response ${(result.responseBytes / 1e6).toFixed(2)} MB (${ok} Ok, ${lines - ok} re-ingested)`,
+    );
+    return result;
+  }
 }
 
 /** EC2 calls with a cold cache: the real EC2 adapter over a stub client that answers from the fixture. */
@@ -384,14 +399,22 @@ async function main() {
   console.error(`node ${process.version}, ${process.arch}, ${REPETITIONS} repetitions, medians`);
   // BENCH_ONLY=default|all measures one format (for profiling).
   const only = process.env.BENCH_ONLY;
-  const formats = [];
-  if (!only || only === 'default') formats.push(await measureFormat('default v2', DEFAULT_FORMAT));
-  if (!only || only === 'all') formats.push(await measureFormat('all fields', ALL_FIELDS_FORMAT));
+  const prepared = [];
+  if (!only || only === 'default') prepared.push(await prepareFormat('default v2', DEFAULT_FORMAT));
+  if (!only || only === 'all') prepared.push(await prepareFormat('all fields', ALL_FIELDS_FORMAT));
   // The template's default processor buffer (0.5 MB of data, ~0.67 MB of base64): everything fits one response.
-  const atTemplateBuffer =
+  const templated =
     !only || only === 'template'
-      ? await measureFormat('default v2 @0.5 MB', DEFAULT_FORMAT, 700_000)
+      ? await prepareFormat('default v2 @0.5 MB', DEFAULT_FORMAT, 700_000)
       : undefined;
+  // The machine's speed drifts over seconds: the formats take turns, a block of pairs at a time, so that
+  // a slow spell is shared by all of them rather than falling on one format's whole measurement.
+  const all = templated ? [...prepared, templated] : prepared;
+  for (let block = 0; block < BLOCKS; block++) {
+    for (const format of all) await format.measure(Math.ceil(REPETITIONS / BLOCKS));
+  }
+  const formats = prepared.map((format) => format.result());
+  const atTemplateBuffer = templated?.result();
   // BENCH_TRANSFORM_ONLY=1 stops here: a CPU profile of the transform alone (node --cpu-prof).
   if (process.env.BENCH_TRANSFORM_ONLY) return;
   const ec2 = await coldCacheCalls();
