@@ -247,10 +247,15 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
             }));
             const port = ports[i] as number;
             if (port >= 0) {
-              window.ports.delete(port);
-              window.ports.set(port, time);
-              if (window.ports.size > portCap)
-                window.ports.delete(window.ports.keys().next().value as number);
+              // Each port keeps the latest time it was seen (a late record of an earlier flow does not
+              // shorten its stay), moved to the end of the map's order only when that time changes.
+              const previous = window.ports.get(port);
+              if (previous === undefined || time > previous) {
+                if (previous !== undefined) window.ports.delete(port);
+                window.ports.set(port, time);
+                if (window.ports.size > portCap)
+                  window.ports.delete(window.ports.keys().next().value as number);
+              }
             }
             const mark = marks[i] as number;
             if ((mark & ADMIN_REJECT) !== 0)

@@ -461,6 +461,20 @@ describe('the window across evaluate() calls', () => {
     },
   );
 
+  it('keeps the latest time of a port when a late record of an earlier flow comes after it', () => {
+    // Prepare: 3 ports at T0+300…302 committed, then late data: the same ports at T0…T0+2, committed.
+    const detector = createDetector(config);
+    detector.evaluate(scan(3, ATTACKER, T0 + 300), repeat(3, INTERNAL), (T0 + 300) * 1000).commit([0, 1, 2]);
+    detector.evaluate(scan(3, ATTACKER, T0), repeat(3, INTERNAL), (T0 + 310) * 1000).commit([0, 1, 2]);
+
+    // Act: 2 new ports at T0+900, whose window reaches back to T0+300.
+    const start = T0 + 900;
+    const batch = detector.evaluate(scan(2, ATTACKER, start, 2000), repeat(2, INTERNAL), start * 1000);
+
+    // Assess: the 3 ports still count from their later sighting (3 + 2 = 5, the threshold).
+    expect(batch.detections).toStrictEqual(repeat(2, found('critical', 'port_scan')));
+  });
+
   it('measures the exfiltration window from the destination’s own flows, not the latest of the batch', () => {
     // Prepare: 6,000 bytes to the drop site committed; the next batch holds 6,000 more a minute later and,
     // from an unrelated pair, a flow stamped much later (late and current data share batches).
