@@ -35,6 +35,7 @@ export class BatchCache<V> {
   private readonly inflight = new Map<string, Promise<Slot<V> | undefined>>();
   private readonly negativeTtlMs: number;
   private readonly now: () => number;
+  private changes = 0;
 
   constructor(options: BatchCacheOptions) {
     this.now = options.now ?? Date.now;
@@ -81,6 +82,7 @@ export class BatchCache<V> {
       const call = load(missing).then(
         (found) => {
           stats.ms += this.now() - started;
+          this.changes++;
           for (const key of missing) {
             const value = found.get(key);
             if (value === undefined) this.cache.set(key, { value: null }, { ttl: this.negativeTtlMs });
@@ -133,10 +135,29 @@ export class BatchCache<V> {
 
   /** Puts values in without a lookup (cold-start warm-up). */
   prime(entries: Iterable<readonly [string, V]>): void {
+    this.changes++;
     for (const [key, value] of entries) this.cache.set(key, { value });
   }
 
   get size(): number {
     return this.cache.size;
+  }
+
+  get max(): number {
+    return this.cache.max;
+  }
+
+  /**
+   * Bumped whenever entries are added or replaced (which is also when the least recently used are
+   * evicted): what was derived from the entries holds while it stays the same.
+   */
+  get generation(): number {
+    return this.changes;
+  }
+
+  /** The clock time until which `key`'s entry stays fresh; -Infinity when it is absent or stale. */
+  freshUntil(key: string): number {
+    const remaining = this.cache.getRemainingTTL(key);
+    return remaining > 0 ? this.now() + remaining : Number.NEGATIVE_INFINITY;
   }
 }

@@ -33,6 +33,21 @@ interface AddressFacts {
 }
 
 type Key = string;
+
+/** The subnet, VPC (and its route tables) and instance entries an interface's view was made from. */
+interface Sources {
+  readonly subnet?: Key;
+  readonly vpc?: Key;
+  readonly instance?: Key;
+}
+
+/** An interface's remembered answer: valid while the caches' generation is `generation` and until `until`. */
+interface Memo {
+  readonly answer: Answer<EniView> | null;
+  readonly until: number;
+  readonly generation: number;
+  readonly sources: Sources | undefined;
+}
 /**
  * The cache key of one id in one account, made once: every batch looks its interfaces (and their subnets,
  * VPCs and instances) up again, and a key built afresh is a new string to hash each time. Bounded.
@@ -83,6 +98,14 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
   const extraInternal = config.internalCidrs.map(parseCidr).filter((c): c is Cidr => c !== undefined);
   // Views are rebuilt only when one of their parts changed (a cache refresh), not per invocation.
   const views = new WeakMap<RawNetworkInterface, { parts: unknown[]; view: EniView }>();
+  // The cache entries each view was made from, for the memo below.
+  const viewSources = new WeakMap<EniView, Sources>();
+  // Each interface's last answer, reused while none of the entries it came from changed or went stale: a
+  // busy container sees the same interfaces batch after batch, and resolving 500 of them through the
+  // caches costs about a millisecond per batch.
+  const memo = new Map<Key, Memo>();
+  const caches = [enis, subnets, vpcs, routeTables, instances] as const;
+  const generation = () => caches.reduce((sum, cache) => sum + cache.generation, 0);
   // Address facts do not change within a container; bounded so a flood of addresses cannot grow it forever.
   const addressFacts = new Map<string, AddressFacts>();
   const hasDirection = format.indexOf.has('flow_direction');
@@ -140,10 +163,12 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
       }
       slots[i] = slot;
     }
-    // account → interface id → answer: looked up per flow with the flow's own id string, whose hash V8
-    // has already computed for the set above (a composite key would be built and hashed per flow).
+    if (!inventory) return { slotOf, slotAnswers: [] };
+    const remembered = fromMemo(slotKeys, stats);
+    if (remembered) return { slotOf, slotAnswers: remembered };
+    const before = { generation: generation(), misses: stats.misses };
+    // account → interface id → answer.
     const resolved = new Map<string, Map<string, Answer<EniView>>>();
-    if (!inventory) return { resolved, slotKeys };
     await Promise.all(
       [...byAccount].map(async ([account, ids]) => {
         const answers = new Map<string, Answer<EniView>>();
@@ -218,11 +243,78 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
           );
           const view = makeView(info);
           views.set(answer, { parts: [...parts], view });
+          viewSources.set(view, {
+            ...(answer.SubnetId ? { subnet: key(account, answer.SubnetId) } : {}),
+            ...(answer.VpcId ? { vpc: key(account, answer.VpcId) } : {}),
+            ...(answer.Attachment?.InstanceId
+              ? { instance: key(account, answer.Attachment.InstanceId) }
+              : {}),
+          });
           answers.set(idOf(eniKey), view);
         }
       }),
     );
-    return { resolved, slotKeys };
+    const slotAnswers = slotKeys.map(([account, id]) => resolved.get(account)?.get(id));
+    // Remembered only from a round that loaded nothing and during which nothing else changed the caches:
+    // then every answer is what the entries hold now.
+    if (stats.misses === before.misses && generation() === before.generation) {
+      remember(slotKeys, slotAnswers, before.generation);
+    }
+    return { slotOf, slotAnswers };
+  }
+
+  /**
+   * The answers of a batch whose every interface is remembered, unchanged and still fresh, with the hits
+   * a round through the caches would have counted; undefined otherwise. Not while any cache is over half
+   * full: the memo does not touch the entries it answers from, and their least-recently-used order must
+   * be kept up to date before the caches begin to evict.
+   */
+  function fromMemo(slotKeys: readonly [string, string][], stats: BatchStats): Answer<EniView>[] | undefined {
+    if (memo.size === 0 || caches.some((cache) => cache.size > cache.max / 2)) return undefined;
+    const current = generation();
+    const time = now();
+    const out = new Array<Answer<EniView>>(slotKeys.length);
+    const subnetKeys = new Set<Key>();
+    const vpcKeys = new Set<Key>();
+    const instanceKeys = new Set<Key>();
+    for (let i = 0; i < slotKeys.length; i++) {
+      const [account, id] = slotKeys[i] as [string, string];
+      const known = memo.get(key(account, id));
+      if (known === undefined || known.generation !== current || known.until <= time) return undefined;
+      out[i] = known.answer;
+      const sources = known.sources;
+      if (sources?.subnet) subnetKeys.add(sources.subnet);
+      if (sources?.vpc) vpcKeys.add(sources.vpc);
+      if (sources?.instance) instanceKeys.add(sources.instance);
+    }
+    // Interfaces, then their subnets, VPCs, VPCs' route tables and instances, each counted once.
+    stats.hits += slotKeys.length + subnetKeys.size + 2 * vpcKeys.size + instanceKeys.size;
+    return out;
+  }
+
+  function remember(
+    slotKeys: readonly [string, string][],
+    answers: readonly (Answer<EniView> | undefined)[],
+    at: number,
+  ): void {
+    if (memo.size > 2 * config.cacheMax) memo.clear();
+    for (let i = 0; i < slotKeys.length; i++) {
+      const answer = answers[i];
+      const [account, id] = slotKeys[i] as [string, string];
+      const eniKey = key(account, id);
+      if (answer === undefined || answer === 'unavailable') {
+        memo.delete(eniKey);
+        continue;
+      }
+      let until = enis.freshUntil(eniKey);
+      const sources = answer === null ? undefined : viewSources.get(answer);
+      if (sources?.subnet) until = Math.min(until, subnets.freshUntil(sources.subnet));
+      if (sources?.vpc) {
+        until = Math.min(until, vpcs.freshUntil(sources.vpc), routeTables.freshUntil(sources.vpc));
+      }
+      if (sources?.instance) until = Math.min(until, instances.freshUntil(sources.instance));
+      memo.set(eniKey, { answer, until, generation: at, sources });
+    }
   }
 
   function makeView(info: EniInfo): EniView & { cidrs: Cidr[]; addressSet: Set<string> } {
@@ -249,22 +341,20 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
       const stats: BatchStats = { hits: 0, misses: 0, calls: 0, errors: 0, ms: 0 };
       const defaultAccount = context?.accountId ?? 'unknown';
       const slots = new Int32Array(flows.length);
-      let resolved: Map<string, Map<string, Answer<EniView>>>;
+      let slotOf = new Map<string, Map<string, number>>();
       let slotAnswers: (Answer<EniView> | undefined)[] = [];
       try {
-        const all = await resolveAll(flows, deadline, stats, defaultAccount, slots);
-        resolved = all.resolved;
-        slotAnswers = all.slotKeys.map(([account, id]) => all.resolved.get(account)?.get(id));
+        ({ slotOf, slotAnswers } = await resolveAll(flows, deadline, stats, defaultAccount, slots));
       } catch {
         stats.errors++;
-        resolved = new Map();
         slots.fill(-1);
       }
       const answerFor = (flow: Flow): Answer<EniView> | undefined => {
         const id = flow.interface_id;
         if (!id) return undefined;
         const account = flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : defaultAccount;
-        return resolved.get(account)?.get(id);
+        const slot = slotOf.get(account)?.get(id);
+        return slot === undefined ? undefined : slotAnswers[slot];
       };
       return {
         stats: {

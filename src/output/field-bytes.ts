@@ -11,7 +11,8 @@ import { ByteWriter } from './byte-writer.js';
  */
 export class FieldBytes {
   readonly out = new ByteWriter(1 << 16);
-  private spans = new Int32Array(2 * 1024);
+  // Slots start at -1 (no members): the writer then serializes the object.
+  private spans = new Int32Array(2 * 1024).fill(-1);
 
   reset(): void {
     this.out.reset();
@@ -19,7 +20,7 @@ export class FieldBytes {
 
   set(index: number, start: number, end: number): void {
     if (2 * index + 1 >= this.spans.length) {
-      const grown = new Int32Array(Math.max(2 * this.spans.length, 2 * index + 2));
+      const grown = new Int32Array(Math.max(2 * this.spans.length, 2 * index + 2)).fill(-1);
       grown.set(this.spans);
       this.spans = grown;
     }

@@ -21,6 +21,7 @@ import { createEc2Inventory, FILTER_VALUE_LIMIT } from '../../src/aws/ec2-invent
 import { loadConfig } from '../../src/config.js';
 import { createEnricher } from '../../src/enrich/enricher.js';
 import { createServiceIndex } from '../../src/enrich/ip-ranges.js';
+import type { RawNetworkInterface } from '../../src/enrich/ports.js';
 import type { EniInfo } from '../../src/enrich/types.js';
 import { LookupError } from '../../src/errors.js';
 import { DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
@@ -464,6 +465,121 @@ describe('createEnricher with the EC2 inventory', () => {
     expect(second.stats.lookupCalls).toBe(0);
     expect(second.stats.cacheHits).toBe(103);
     expect(flows().every((flow) => second.enrich(flow)?.status === 'ok')).toBe(true);
+  });
+
+  describe('batch after batch (answers remembered while their cache entries hold)', () => {
+    let clock = 1_700_000_000_000;
+    const defaults = loadConfig({}).enrichment;
+    const enricherAt = (env: Record<string, string> = {}) =>
+      createEnricher({
+        inventory: inventory(),
+        services,
+        config: loadConfig(env).enrichment,
+        format,
+        now: () => clock,
+      });
+    const prepareAt = (enrich: ReturnType<typeof enricherAt>, batch: Flow[]) =>
+      enrich.prepare(batch, clock + 5_000, { accountId: OWN_ACCOUNT });
+    /** The one flow of interface `n`. */
+    const only = (n: number) => [flows(n, n)[n - 1] as Flow];
+
+    it('answers the same, and counts the same hits, as a round through the caches', async () => {
+      // Prepare: a first batch looks up, a second is all hits.
+      stubInventory();
+      const enrich = enricherAt();
+      const expected = (await prepareAt(enrich, flows())).enrichAll();
+      await prepareAt(enrich, flows());
+      ec2Mock.resetHistory();
+
+      // Act
+      const third = await prepareAt(enrich, flows());
+
+      // Assess
+      expect(ec2Mock).not.toHaveReceivedAnyCommand();
+      expect(third.enrichAll()).toStrictEqual(expected);
+      expect(flows().map((flow) => third.enrich(flow))).toStrictEqual(expected);
+      expect({ ...third.stats, lookupMs: 0 }).toStrictEqual({
+        cacheHits: 103,
+        cacheMisses: 0,
+        lookupCalls: 0,
+        lookupMs: 0,
+        lookupErrors: 0,
+      });
+    });
+
+    it('looks interfaces up again once their TTL has passed', async () => {
+      // Prepare
+      stubInventory();
+      const enrich = enricherAt();
+      for (let i = 0; i < 3; i++) await prepareAt(enrich, flows());
+      ec2Mock.resetHistory();
+      clock += defaults.cacheTtlMs + 1;
+
+      // Act
+      const later = await prepareAt(enrich, flows());
+
+      // Assess
+      expect(ec2Mock).toHaveReceivedCommandTimes(DescribeNetworkInterfacesCommand, 1);
+      expect(later.stats.cacheMisses).toBe(103);
+    });
+
+    it('looks an unknown interface up again once its negative TTL has passed, and only it', async () => {
+      // Prepare
+      stubInventory((id) => id !== eniId(3));
+      const enrich = enricherAt();
+      for (let i = 0; i < 3; i++) await prepareAt(enrich, flows(10, 5));
+      ec2Mock.resetHistory();
+      clock += defaults.negativeTtlMs + 1;
+
+      // Act
+      const later = await prepareAt(enrich, flows(10, 5));
+
+      // Assess
+      const [call] = ec2Mock.commandCalls(DescribeNetworkInterfacesCommand);
+      expect(filterValues(call?.args[0].input.Filters, 'network-interface-id')).toStrictEqual([eniId(3)]);
+      expect(flows(5, 5).map((flow) => later.enrich(flow)?.status)).toStrictEqual([
+        'ok',
+        'ok',
+        'not_found',
+        'ok',
+        'ok',
+      ]);
+    });
+
+    it('answers from what a warm-up put in at once', async () => {
+      // Prepare
+      stubInventory();
+      const enrich = enricherAt();
+      for (let i = 0; i < 3; i++) await prepareAt(enrich, flows(10, 5));
+      const renamed = { ...networkInterface(eniId(2)), TagSet: [{ Key: 'Name', Value: 'renamed' }] };
+
+      // Act
+      enrich.warmUp(OWN_ACCOUNT, [renamed as RawNetworkInterface]);
+      const later = await prepareAt(enrich, flows(10, 5));
+
+      // Assess
+      expect(later.enrich(only(2)[0] as Flow)?.eni?.info.tags).toStrictEqual({
+        Name: 'renamed',
+        Environment: 'prod',
+      });
+    });
+
+    it('keeps the caches least-recently-used order: an interface of every batch outlives the others', async () => {
+      // Prepare: caches of 10 entries; interfaces 1–6 in three batches, then 1 alone.
+      stubInventory();
+      const enrich = enricherAt({ ENI_CACHE_MAX: '10' });
+      for (let i = 0; i < 3; i++) await prepareAt(enrich, flows(6, 6));
+      await prepareAt(enrich, only(1));
+
+      // Act: five new interfaces push the least recently used out (2, not 1).
+      for (let n = 7; n <= 11; n++) await prepareAt(enrich, only(n));
+      ec2Mock.resetHistory();
+      const again = await prepareAt(enrich, only(1));
+
+      // Assess
+      expect(ec2Mock).toHaveReceivedCommandTimes(DescribeNetworkInterfacesCommand, 0);
+      expect(again.enrich(only(1)[0] as Flow)?.status).toBe('ok');
+    });
   });
 
   it('reports unknown interfaces not_found, from the same single call', async () => {
