@@ -52,6 +52,7 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
   const scanBytes = compileByteScanner(format);
   const decodeOptions = { maxDecompressedBytes: options.maxDecompressedBytes };
   let scratch = Buffer.allocUnsafe(1 << 16);
+  let scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.length);
   // For callers that do not keep the JSON: written and forgotten, record by record.
   const discarded = new FieldBytes();
   // A line's members are at most its bytes plus, per field, its key, quotes and comma.
@@ -107,7 +108,11 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
     const size = typeof data === 'string' && data.length % 4 === 0 ? base64DecodedLength(data) : -1;
     // Large records (rare) and anything that is not a base64 string go the general way.
     if (size < 0 || size > MAX_FAST_BYTES) return generalOnly(data, flows, summary, fields, at, written);
-    if (size > scratch.length) scratch = Buffer.allocUnsafe(1 << (32 - Math.clz32(size - 1)));
+    // Room for a 4-byte read that starts at the last byte: values are compared four bytes at a time.
+    if (size + 3 > scratch.length) {
+      scratch = Buffer.allocUnsafe(1 << (32 - Math.clz32(size + 2)));
+      scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.length);
+    }
     const b = scratch;
     // `write` skips characters outside base64: a short count sends the record to the strict decoder.
     if (b.write(data, 0, size, 'base64') !== size)
@@ -142,7 +147,7 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
       }
       out.reserve(to - from + memberRoom);
       const begin = out.length;
-      const record = scanBytes(b, from, to, out);
+      const record = scanBytes(b, scratchView, from, to, out);
       // Irregular or invalid lines are rare: the general path finds them again and words the error.
       if (record === undefined) return generalOnly(data, flows, summary, fields, at, written);
       // Members are written with a leading comma each: the first one's is not part of the object.
@@ -177,7 +182,13 @@ export const ADDRESS_KEYS: ReadonlySet<string> = new Set([
 ]);
 const ID_KEYS = new Set(['interface_id', 'instance_id', 'subnet_id', 'next_hop_interface_id', 'resource_id']);
 
-type ByteScanner = (b: Buffer, start: number, end: number, out: ByteWriter) => FlowRecord | undefined;
+type ByteScanner = (
+  b: Buffer,
+  view: DataView,
+  start: number,
+  end: number,
+  out: ByteWriter,
+) => FlowRecord | undefined;
 
 /**
  * Generates the byte reader of one format, the twin of the line parser's scanner: the same object
@@ -251,25 +262,29 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
         : 'while (e < end && (c = b[e]) !== 32) { o[q++] = c; h = (Math.imul(h, 31) + c) | 0; m |= c; if (c < 32 || c === 34 || c === 92 || c === 127) z = 1; e++; }',
       close,
       'o[q++] = 34;',
-      // A value seen before (the common case) is found here, without a call.
-      `x = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> ${32 - (tables[i] as Interner).bits}; k = V${i}[x];`,
-      `if (k !== undefined && H${i}[x] === h && k.length === e - p && same(k, b, p)) f${i} = k;`,
-      `else { f${i} = t[${i}].get(b, p, e, h); if (!t[${i}].valid) return undefined; }`,
+      // A value seen before (the common case) is found here, without a call: its slot holds its hash,
+      // length and bytes, compared four at a time with the line's (the string itself is not read).
+      `x = (Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> ${32 - (tables[i] as Interner).bits}) << ${SLOT_SHIFT}; n = e - p; k = undefined;`,
+      `if (W${i}[x] === h && W${i}[x + 1] === n) { j = 0; y = x + 2; while (j + 4 <= n && W${i}[y] === bv.getInt32(p + j, true)) { j += 4; y++; }`,
+      `if (j === n || (j + 4 > n && W${i}[y] === (bv.getInt32(p + j, true) & TAIL[n - j]))) k = V${i}[x >> ${SLOT_SHIFT}]; }`,
+      `if (k !== undefined) f${i} = k; else { f${i} = t[${i}].get(b, p, e, h); if (!t[${i}].valid) return undefined; }`,
       'p = e + 1; }',
     ].join(' ');
   });
   const keys = format.fields.map((field, i) => `${JSON.stringify(field.key)}: f${i},`);
   const body = [
     `const [${validators.map((_, i) => `v${i}`).join(', ')}] = validators;`,
-    ...tables.map((_, i) => `const V${i} = t[${i}].values, H${i} = t[${i}].hashes;`),
+    ...tables.map((_, i) => `const V${i} = t[${i}].values, W${i} = t[${i}].words;`),
     'const NO_OPTIONS = {};',
+    // Masks of a last word's 1–3 bytes.
+    'const TAIL = new Int32Array([-1, 0xff, 0xffff, 0xffffff]);',
     ...format.fields.map((field, i) =>
       field.kind === 'int' && validators[i] && !FLOW_FIELD_INTEGER_RANGES[field.key]
         ? `const I${i} = new Uint8Array(65536);`
         : '',
     ),
-    'return function scanBytes(b, start, end, out) {',
-    'let p = start, e, c, v, d, h, x, k, m = 0, z = 0, o = out.buffer, w = out.view, q = out.length;',
+    'return function scanBytes(b, bv, start, end, out) {',
+    'let p = start, e, c, v, d, h, x, k, n, j, y, m = 0, z = 0, o = out.buffer, w = out.view, q = out.length;',
     ...statements,
     'if (m > 127 || z === 1) return undefined;',
     'out.length = q;',
@@ -278,24 +293,22 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
     '};',
     '};',
   ].join('\n');
-  return new Function('t', 'validators', 'same', body)(tables, validators, sameBytes) as ByteScanner;
+  return new Function('t', 'validators', body)(tables, validators) as ByteScanner;
 }
 
 /**
  * The strings one field has produced lately, by a hash of their bytes: a direct-mapped table, so a value
  * seen again costs a comparison, not an allocation, and is the very same string (cheap map keys later).
  */
-/** Whether `text` (as long as the bytes compared) has the bytes `b[start..]`. */
-function sameBytes(text: string, b: Buffer, start: number): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== b[start + i]) return false;
-  return true;
-}
+/** A slot of an intern table is 16 ints (64 bytes): the hash, the length, then up to 56 bytes of value. */
+const SLOT_SHIFT = 4;
+const INLINE_BYTES = 56;
 
 class Interner {
   /** Whether the value the last `get` returned is valid for this field. */
   valid = false;
-  // Read directly by the generated reader for its fast path.
-  readonly hashes: Int32Array;
+  // Read directly by the generated reader for its fast path: `words` per slot, `values` the strings.
+  readonly words: Int32Array;
   readonly values: (string | undefined)[];
   private readonly shift: number;
 
@@ -303,38 +316,35 @@ class Interner {
     readonly bits: number,
     private readonly validator: Validator | undefined,
   ) {
-    this.hashes = new Int32Array(1 << bits);
+    this.words = new Int32Array((1 << bits) << SLOT_SHIFT);
     this.values = new Array(1 << bits).fill(undefined);
     this.shift = 32 - bits;
   }
 
+  /**
+   * The string of `b[start..end)` (the generated reader did not find it), checked, and kept when valid
+   * and short enough for its slot. Long values are rare (free text) and would pin memory: made and
+   * checked each time. Only valid values are kept, so that finding one is its verdict: an invalid value
+   * fails its line, which is rare, and is checked again if it comes again.
+   */
   get(b: Buffer, start: number, end: number, hash: number): string {
-    const length = end - start;
-    // Long free-text values are rare and would pin memory: made and checked, not kept.
-    if (length > 64) {
-      const value = b.toString('latin1', start, end);
-      this.valid = this.validator ? this.validator(value) : true;
-      return value;
-    }
-    // Multiplicative hashing: the top bits of the product depend on every byte.
-    const slot = Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d) >>> this.shift;
-    const known = this.values[slot];
-    if (known !== undefined && this.hashes[slot] === hash && known.length === length) {
-      let i = 0;
-      while (i < length && known.charCodeAt(i) === b[start + i]) i++;
-      if (i === length) {
-        this.valid = true;
-        return known;
-      }
-    }
     const value = b.toString('latin1', start, end);
     this.valid = this.validator ? this.validator(value) : true;
-    // Only valid values are kept, so that finding one is its verdict: an invalid value fails its line,
-    // which is rare, and is checked again if it comes again.
-    if (this.valid) {
-      this.values[slot] = value;
-      this.hashes[slot] = hash;
+    const length = end - start;
+    if (!this.valid || length > INLINE_BYTES) return value;
+    // Multiplicative hashing: the top bits of the product depend on every byte.
+    const slot = Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d) >>> this.shift;
+    const words = this.words;
+    const at = slot << SLOT_SHIFT;
+    words.fill(0, at, at + (1 << SLOT_SHIFT));
+    words[at] = hash;
+    words[at + 1] = length;
+    // Little-endian, as the reader's DataView reads the line; the last word's unused bytes stay zero.
+    for (let i = 0; i < length; i++) {
+      const word = at + 2 + (i >> 2);
+      words[word] = (words[word] as number) | ((b[start + i] as number) << ((i & 3) << 3));
     }
+    this.values[slot] = value;
     return value;
   }
 }

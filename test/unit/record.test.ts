@@ -222,6 +222,31 @@ describe('createRecordParser', () => {
       );
   });
 
+  it('tells apart values whose hash and length are equal, and values too long to keep', () => {
+    // "Aa" and "BB" have the same 31-based hash, so each of these sets holds values that share hash and
+    // length: only the bytes, compared four at a time (a whole word or the last 1–3 bytes), tell them apart.
+    const families = [
+      ['AaAa', 'BBBB', 'AaBB', 'BBAa'],
+      ['zzzzzAa', 'zzzzzBB'],
+      ['AazzzzzzzzzzAa', 'BBzzzzzzzzzzAa', 'AazzzzzzzzzzBB'],
+      ['x'.repeat(54) + 'Aa', 'x'.repeat(54) + 'BB'],
+      ['y'.repeat(70) + 'Aa', 'y'.repeat(70) + 'BB'],
+    ];
+    const format = parseFormat('${interface-id} ${ecs-service-name}');
+    const parse = createRecordParser(format, OPTIONS);
+    const values = [...families.flat(), ...families.flat().reverse(), ...families.flat()];
+    const flows: Flow[] = [];
+    for (const value of values) {
+      parse(b64(`eni-1235b8ca123456789 ${value}\n`), flows, {
+        decoded: false,
+        lines: 0,
+        headers: 0,
+        control: false,
+      });
+    }
+    expect(flows.map((flow) => flow.ecs_service_name)).toStrictEqual(values);
+  });
+
   it('writes no members for flows the general path read, even after lines the byte path took', () => {
     const fields = new FieldBytes();
     const data = b64(`${AWS_V2}\n${AWS_V2.replace('  ', ' ').replace(' 22 ', '  22 ')}\n`);
