@@ -229,8 +229,8 @@ describe('createRecordParser', () => {
       ['AaAa', 'BBBB', 'AaBB', 'BBAa'],
       ['zzzzzAa', 'zzzzzBB'],
       ['AazzzzzzzzzzAa', 'BBzzzzzzzzzzAa', 'AazzzzzzzzzzBB'],
-      ['x'.repeat(54) + 'Aa', 'x'.repeat(54) + 'BB'],
-      ['y'.repeat(70) + 'Aa', 'y'.repeat(70) + 'BB'],
+      [`${'x'.repeat(54)}Aa`, `${'x'.repeat(54)}BB`],
+      [`${'y'.repeat(70)}Aa`, `${'y'.repeat(70)}BB`],
     ];
     const format = parseFormat('${interface-id} ${ecs-service-name}');
     const parse = createRecordParser(format, OPTIONS);
