@@ -3,7 +3,15 @@ import type { FormatSpec } from '../flowlog/format.js';
 import type { Flow } from '../flowlog/parse.js';
 import { eniFragment } from '../output/jsonl.js';
 import { type Answer, BatchCache, type BatchStats } from './batch-cache.js';
-import { type Cidr, cidrContains, isInternal, type ParsedAddress, parseAddress, parseCidr } from './ip.js';
+import {
+  type Cidr,
+  cidrContains,
+  INTERNAL_RANGES,
+  isInternal,
+  type ParsedAddress,
+  parseAddress,
+  parseCidr,
+} from './ip.js';
 import type { ServiceIndex } from './ip-ranges.js';
 import type {
   Inventory,
@@ -317,14 +325,20 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     }
   }
 
-  function makeView(info: EniInfo): EniView & { cidrs: Cidr[]; addressSet: Set<string> } {
+  function makeView(info: EniInfo): EniView & Scope {
     const fragment = eniFragment(info, format);
+    const internal = [...INTERNAL_RANGES, ...extraInternal];
     return {
       info,
       fragment,
       enrichedBytes: Buffer.from(`,"enrichment_status":"ok"${fragment}`, 'utf8'),
-      cidrs: (info.vpcCidrs ?? []).map(parseCidr).filter((c): c is Cidr => c !== undefined),
-      addressSet: new Set(info.addresses ?? []),
+      // A VPC range inside an internal one (10.0.0.0/16 and the like, nearly all of them) cannot hold an
+      // address that is not internal: only the others are checked, per flow.
+      cidrs: (info.vpcCidrs ?? [])
+        .map(parseCidr)
+        .filter((c): c is Cidr => c !== undefined && !internal.some((range) => within(c, range))),
+      // An interface has one address or a few: compared in turn, quicker than hashing the flow's.
+      addresses: info.addresses ?? [],
     };
   }
 
@@ -392,7 +406,7 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     const id = flow.interface_id;
     // Without an inventory (ENRICHMENT=off) there is no status to report.
     let status: Enrichment['status'] = inventory ? 'skipped' : undefined;
-    let view: (EniView & { cidrs?: Cidr[]; addressSet?: Set<string> }) | undefined;
+    let view: (EniView & Partial<Scope>) | undefined;
     if (id && inventory) {
       if (answer === null) status = 'not_found';
       else if (answer === undefined || answer === 'unavailable') status = 'unavailable';
@@ -407,9 +421,10 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     const dstFacts = dst ? facts(dst) : undefined;
     let direction = (flow.flow_direction ?? undefined) as 'ingress' | 'egress' | undefined;
     let inferred: 'ingress' | 'egress' | undefined;
-    if (!direction && view?.addressSet) {
-      if (flow.dstaddr && view.addressSet.has(flow.dstaddr)) inferred = 'ingress';
-      else if (flow.srcaddr && view.addressSet.has(flow.srcaddr)) inferred = 'egress';
+    const addresses = view?.addresses;
+    if (!direction && addresses) {
+      if (flow.dstaddr && addresses.includes(flow.dstaddr)) inferred = 'ingress';
+      else if (flow.srcaddr && addresses.includes(flow.srcaddr)) inferred = 'egress';
       direction = inferred;
     }
     const remote =
@@ -444,6 +459,18 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
       direction,
     };
   }
+}
+
+/** What an interface's view adds for direction and scope, beyond what the writer copies. */
+interface Scope {
+  /** The VPC's ranges that are not inside an internal range. */
+  readonly cidrs: readonly Cidr[];
+  readonly addresses: readonly string[];
+}
+
+/** Whether `inner` lies wholly inside `outer`. */
+function within(inner: Cidr, outer: Cidr): boolean {
+  return inner.v === outer.v && outer.first <= inner.first && inner.last <= outer.last;
 }
 
 function idOf(cacheKey: string): string {

@@ -582,6 +582,31 @@ describe('createEnricher with the EC2 inventory', () => {
     });
   });
 
+  it('counts a peer inside one of the VPC ranges that are not private as internal', async () => {
+    // Prepare: the VPC also holds a public range (BYOIP), 203.0.113.0/24.
+    stubInventory();
+    ec2Mock.on(DescribeVpcsCommand).callsFake((input: DescribeVpcsCommandInput) => ({
+      Vpcs: filterValues(input.Filters, 'vpc-id').map((VpcId) => ({
+        VpcId,
+        CidrBlock: '10.0.0.0/16',
+        CidrBlockAssociationSet: [{ CidrBlock: '10.0.0.0/16' }, { CidrBlock: '203.0.113.0/24' }],
+      })),
+    }));
+    const peers = ['203.0.113.9', '198.51.100.23', '10.0.9.9', '203.0.114.1'];
+    const batchFlows = peers.map((srcaddr) => ({ ...(flows(1, 1)[0] as Flow), srcaddr }));
+
+    // Act
+    const batch = await enricher().prepare(batchFlows, Date.now() + 5_000, { accountId: OWN_ACCOUNT });
+
+    // Assess
+    expect(batch.enrichAll().map((e) => [e?.direction, e?.peer_scope])).toStrictEqual([
+      ['ingress', 'internal'],
+      ['ingress', 'external'],
+      ['ingress', 'internal'],
+      ['ingress', 'external'],
+    ]);
+  });
+
   it('reports unknown interfaces not_found, from the same single call', async () => {
     // Prepare
     stubInventory((id) => id !== eniId(3));
