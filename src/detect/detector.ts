@@ -247,14 +247,13 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
             }));
             const port = ports[i] as number;
             if (port >= 0) {
-              // Each port keeps the latest time it was seen (a late record of an earlier flow does not
-              // shorten its stay), moved to the end of the map's order only when that time changes.
+              // Each port keeps the latest time it was seen: a late record of an earlier flow does not
+              // shorten its stay. Beyond the cap, the port seen longest ago goes (records do not arrive in
+              // time order, so the map's order says nothing about time).
               const previous = window.ports.get(port);
               if (previous === undefined || time > previous) {
-                if (previous !== undefined) window.ports.delete(port);
                 window.ports.set(port, time);
-                if (window.ports.size > portCap)
-                  window.ports.delete(window.ports.keys().next().value as number);
+                if (window.ports.size > portCap) window.ports.delete(oldestPort(window.ports));
               }
             }
             const mark = marks[i] as number;
@@ -293,6 +292,19 @@ interface BatchDestination {
 
 const ADMIN_REJECT = 1;
 const INBOUND = 2;
+
+/** The port whose latest time is the earliest (the first of them in the map's order on a tie). */
+function oldestPort(ports: ReadonlyMap<number, number>): number {
+  let oldest = -1;
+  let at = Number.POSITIVE_INFINITY;
+  ports.forEach((time, port) => {
+    if (time < at) {
+      at = time;
+      oldest = port;
+    }
+  });
+  return oldest;
+}
 
 function countSince(times: readonly number[], since: number): number {
   let n = 0;

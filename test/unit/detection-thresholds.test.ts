@@ -475,6 +475,43 @@ describe('the window across evaluate() calls', () => {
     expect(batch.detections).toStrictEqual(repeat(2, found('critical', 'port_scan')));
   });
 
+  it('keeps the ports seen latest when more than the threshold are in the window, whatever order records came in', () => {
+    // Records out of time order (late data): at the cap, the port seen longest ago must go, not the one
+    // that happened to be put in first. Seconds after T0 + 100; a 60 s window, 5 ports.
+    const detector = createDetector(detectionConfig({ DETECTION_WINDOW_SECONDS: '60' }));
+    const at = (pairs: [port: number, second: number][]) =>
+      pairs.map(([port, second]) => flow({ srcaddr: ATTACKER, dstport: port, start: T0 + 100 + second }));
+    const batches = [
+      at([
+        [5, -57],
+        [3, 2],
+        [1, -50],
+        [4, 10],
+      ]),
+      at([
+        [3, -3],
+        [7, 18],
+      ]),
+      at([[5, -52]]),
+      at([
+        [7, 24],
+        [5, -18],
+        [2, 39],
+      ]),
+    ];
+    for (const batch of batches) {
+      detector
+        .evaluate(batch, repeat(batch.length, INTERNAL), (T0 + 200) * 1000)
+        .commit(batch.map((_, i) => i));
+    }
+
+    // Act: port 5 again at +49; within [-11, 49] the source reached 3, 4, 7, 2 and 5.
+    const last = detector.evaluate(at([[5, 49]]), [INTERNAL], (T0 + 200) * 1000);
+
+    // Assess
+    expect(last.detections).toStrictEqual([found('critical', 'port_scan')]);
+  });
+
   it('measures the exfiltration window from the destination’s own flows, not the latest of the batch', () => {
     // Prepare: 6,000 bytes to the drop site committed; the next batch holds 6,000 more a minute later and,
     // from an unrelated pair, a flow stamped much later (late and current data share batches).
