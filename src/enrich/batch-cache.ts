@@ -143,10 +143,6 @@ export class BatchCache<V> {
     return this.cache.size;
   }
 
-  get max(): number {
-    return this.cache.max;
-  }
-
   /**
    * Bumped whenever entries are added or replaced (which is also when the least recently used are
    * evicted): what was derived from the entries holds while it stays the same.
@@ -157,7 +153,14 @@ export class BatchCache<V> {
 
   /** The clock time until which `key`'s entry stays fresh; -Infinity when it is absent or stale. */
   freshUntil(key: string): number {
+    // The clock first: read again inside, it can only have moved on, so the answer is never too late.
+    const time = this.now();
     const remaining = this.cache.getRemainingTTL(key);
-    return remaining > 0 ? this.now() + remaining : Number.NEGATIVE_INFINITY;
+    return remaining > 0 ? time + remaining : Number.NEGATIVE_INFINITY;
+  }
+
+  /** Marks `key`'s entry as just used, as a lookup would, for the least-recently-used order. */
+  touch(key: string): void {
+    this.cache.get(key);
   }
 }

@@ -172,7 +172,7 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
       slots[i] = slot;
     }
     if (!inventory) return { slotOf, slotAnswers: [] };
-    const remembered = fromMemo(slotKeys, stats);
+    const remembered = fromMemo(slotOf, slotKeys.length, stats);
     if (remembered) return { slotOf, slotAnswers: remembered };
     const before = { generation: generation(), misses: stats.misses };
     // account → interface id → answer.
@@ -273,30 +273,51 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
 
   /**
    * The answers of a batch whose every interface is remembered, unchanged and still fresh, with the hits
-   * a round through the caches would have counted; undefined otherwise. Not while any cache is over half
-   * full: the memo does not touch the entries it answers from, and their least-recently-used order must
-   * be kept up to date before the caches begin to evict.
+   * a round through the caches would have counted; undefined otherwise. It touches the same entries, in
+   * the same order, as that round: the caches' least-recently-used order, and so what they evict, stays
+   * that of a round through them.
    */
-  function fromMemo(slotKeys: readonly [string, string][], stats: BatchStats): Answer<EniView>[] | undefined {
-    if (memo.size === 0 || caches.some((cache) => cache.size > cache.max / 2)) return undefined;
+  function fromMemo(
+    slotOf: ReadonlyMap<string, ReadonlyMap<string, number>>,
+    count: number,
+    stats: BatchStats,
+  ): Answer<EniView>[] | undefined {
+    if (memo.size === 0) return undefined;
     const current = generation();
     const time = now();
-    const out = new Array<Answer<EniView>>(slotKeys.length);
-    const subnetKeys = new Set<Key>();
-    const vpcKeys = new Set<Key>();
-    const instanceKeys = new Set<Key>();
-    for (let i = 0; i < slotKeys.length; i++) {
-      const [account, id] = slotKeys[i] as [string, string];
-      const known = memo.get(key(account, id));
-      if (known === undefined || known.generation !== current || known.until <= time) return undefined;
-      out[i] = known.answer;
-      const sources = known.sources;
-      if (sources?.subnet) subnetKeys.add(sources.subnet);
-      if (sources?.vpc) vpcKeys.add(sources.vpc);
-      if (sources?.instance) instanceKeys.add(sources.instance);
+    const out = new Array<Answer<EniView>>(count);
+    // Per account, as the round goes: its interfaces first, then their subnets, VPCs and instances.
+    const sourcesOf: Sources[][] = [];
+    for (const [account, ids] of slotOf) {
+      const sources: Sources[] = [];
+      for (const [id, slot] of ids) {
+        const eniKey = key(account, id);
+        const known = memo.get(eniKey);
+        if (known === undefined || known.generation !== current || known.until <= time) return undefined;
+        enis.touch(eniKey);
+        out[slot] = known.answer;
+        if (known.sources) sources.push(known.sources);
+      }
+      sourcesOf.push(sources);
     }
-    // Interfaces, then their subnets, VPCs, VPCs' route tables and instances, each counted once.
-    stats.hits += slotKeys.length + subnetKeys.size + 2 * vpcKeys.size + instanceKeys.size;
+    let hits = count;
+    for (const sources of sourcesOf) {
+      const subnetKeys = new Set<Key>();
+      const vpcKeys = new Set<Key>();
+      const instanceKeys = new Set<Key>();
+      for (const { subnet, vpc, instance } of sources) {
+        if (subnet) subnetKeys.add(subnet);
+        if (vpc) vpcKeys.add(vpc);
+        if (instance) instanceKeys.add(instance);
+      }
+      for (const k of subnetKeys) subnets.touch(k);
+      for (const k of vpcKeys) vpcs.touch(k);
+      for (const k of vpcKeys) routeTables.touch(k);
+      for (const k of instanceKeys) instances.touch(k);
+      // Interfaces, then their subnets, VPCs, VPCs' route tables and instances, each counted once.
+      hits += subnetKeys.size + 2 * vpcKeys.size + instanceKeys.size;
+    }
+    stats.hits += hits;
     return out;
   }
 
@@ -499,5 +520,6 @@ function groupByVpc(tables: readonly RawRouteTable[], account: string): Map<stri
 }
 
 function unique(values: readonly (string | undefined)[]): string[] {
-  return [...new Set(values.filter((v): v is string => typeof v === 'string'))];
+  // An empty id (a hand-written inventory can hold one) names nothing: not looked up.
+  return [...new Set(values.filter((v): v is string => typeof v === 'string' && v !== ''))];
 }

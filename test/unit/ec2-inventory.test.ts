@@ -564,6 +564,28 @@ describe('createEnricher with the EC2 inventory', () => {
       });
     });
 
+    it('keeps the caches least-recently-used order when a remembered interface has not been looked up for a while', async () => {
+      // Prepare: caches of 10 entries; interface 1 answered from memory batch after batch.
+      stubInventory();
+      const enrich = enricherAt({ ENI_CACHE_MAX: '10' });
+      for (const batch of [[1, 2], [1], [2], [1], [1]]) {
+        await prepareAt(enrich, batch.flatMap(only));
+      }
+
+      // Act: nine new interfaces in one batch take the cache past its 10 entries: the least recently used
+      // go, and 1 (used last) must not be among them.
+      await prepareAt(enrich, [3, 4, 5, 6, 7, 8, 9, 10, 11].flatMap(only));
+      ec2Mock.resetHistory();
+      const again = await prepareAt(enrich, only(1));
+
+      // Assess
+      expect(ec2Mock).toHaveReceivedCommandTimes(DescribeNetworkInterfacesCommand, 0);
+      expect({ hits: again.stats.cacheHits, misses: again.stats.cacheMisses }).toStrictEqual({
+        hits: 5,
+        misses: 0,
+      });
+    });
+
     it('keeps the caches least-recently-used order: an interface of every batch outlives the others', async () => {
       // Prepare: caches of 10 entries; interfaces 1–6 in three batches, then 1 alone.
       stubInventory();
