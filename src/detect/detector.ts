@@ -25,8 +25,11 @@ import {
 
 /** What one source did inside the window: timestamps (flow start, seconds) of its initiated activity. */
 interface SourceWindow {
-  /** Destination port → when it was last reached (insertion order = age). */
+  /** Destination port → when it was last reached; in the map's order, when they were last updated. */
   readonly ports: Map<number, number>;
+  /** The time of the last update, and whether every update came in time order (then the map's order is). */
+  lastPortTime: number;
+  portsInOrder: boolean;
   /** Rejected admin-port attempts. */
   adminRejects: number[];
   /** Connections it opened into the VPC (external sources only). */
@@ -242,18 +245,29 @@ export function createDetector(config: DetectionConfig): Detector & { readonly w
             if (!source) continue;
             const window = touch(sources, source.address, () => ({
               ports: new Map(),
+              lastPortTime: Number.NEGATIVE_INFINITY,
+              portsInOrder: true,
               adminRejects: [],
               inbound: [],
             }));
             const port = ports[i] as number;
             if (port >= 0) {
               // Each port keeps the latest time it was seen: a late record of an earlier flow does not
-              // shorten its stay. Beyond the cap, the port seen longest ago goes (records do not arrive in
-              // time order, so the map's order says nothing about time).
+              // shorten its stay. Beyond the cap, the port seen longest ago goes: the first in the map's
+              // order while updates came in time order, else the one a search finds.
               const previous = window.ports.get(port);
               if (previous === undefined || time > previous) {
+                if (previous !== undefined) window.ports.delete(port);
                 window.ports.set(port, time);
-                if (window.ports.size > portCap) window.ports.delete(oldestPort(window.ports));
+                if (time < window.lastPortTime) window.portsInOrder = false;
+                else window.lastPortTime = time;
+                if (window.ports.size > portCap) {
+                  window.ports.delete(
+                    window.portsInOrder
+                      ? (window.ports.keys().next().value as number)
+                      : oldestPort(window.ports),
+                  );
+                }
               }
             }
             const mark = marks[i] as number;
