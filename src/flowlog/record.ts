@@ -58,7 +58,20 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
   // A line's members are at most its bytes plus, per field, its key, quotes and comma.
   const memberRoom = format.fields.reduce((sum, field) => sum + field.key.length + 6, 8);
 
-  function general(data: string, flows: Flow[], summary: RecordSummary): RecordSummary {
+  /**
+   * The general path, from the record's first flow (`at`) and its first member byte (`written`): what the
+   * byte path added is taken back, and the flows it reads have no JSON members.
+   */
+  function general(
+    data: string,
+    flows: Flow[],
+    summary: RecordSummary,
+    fields: FieldBytes,
+    at: number,
+    written: number,
+  ): RecordSummary {
+    flows.length = at;
+    fields.out.length = written;
     summary.decoded = false;
     summary.lines = 0;
     summary.headers = 0;
@@ -76,27 +89,12 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
         continue;
       }
       try {
+        fields.set(flows.length, -1, -1);
         flows.push(parseLine(line));
       } catch (error) {
         throw error instanceof ParseError && lines.length > 1 ? error.atLine(n + 1) : error;
       }
     }
-    return summary;
-  }
-
-  /** The general path, whose flows have no JSON members written. */
-  function generalOnly(
-    data: string,
-    flows: Flow[],
-    summary: RecordSummary,
-    fields: FieldBytes,
-    at: number,
-    written: number,
-  ): RecordSummary {
-    flows.length = at;
-    fields.out.length = written;
-    general(data, flows, summary);
-    for (let i = at; i < flows.length; i++) fields.set(i, -1, -1);
     return summary;
   }
 
@@ -107,7 +105,7 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
     const written = fields.out.length;
     const size = typeof data === 'string' && data.length % 4 === 0 ? base64DecodedLength(data) : -1;
     // Large records (rare) and anything that is not a base64 string go the general way.
-    if (size < 0 || size > MAX_FAST_BYTES) return generalOnly(data, flows, summary, fields, at, written);
+    if (size < 0 || size > MAX_FAST_BYTES) return general(data, flows, summary, fields, at, written);
     // Room for a 4-byte read that starts at the last byte: values are compared four bytes at a time.
     if (size + 3 > scratch.length) {
       scratch = Buffer.allocUnsafe(1 << (32 - Math.clz32(size + 2)));
@@ -115,10 +113,9 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
     }
     const b = scratch;
     // `write` skips characters outside base64: a short count sends the record to the strict decoder.
-    if (b.write(data, 0, size, 'base64') !== size)
-      return generalOnly(data, flows, summary, fields, at, written);
+    if (b.write(data, 0, size, 'base64') !== size) return general(data, flows, summary, fields, at, written);
     if (size >= 2 && b[0] === 0x1f && b[1] === 0x8b)
-      return generalOnly(data, flows, summary, fields, at, written);
+      return general(data, flows, summary, fields, at, written);
     const out = fields.out;
     let lines = 0;
     let headers = 0;
@@ -136,12 +133,12 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
       const first = b[from] as number;
       // An envelope Firehose already decompressed, or a line too long to read: the general path.
       if ((lines === 1 && first === 0x7b) || to - from > options.maxLineLength) {
-        return generalOnly(data, flows, summary, fields, at, written);
+        return general(data, flows, summary, fields, at, written);
       }
       // Data lines start with a digit or `-`; a header (S3-delivered files) with a field name. One with a
       // byte beyond ASCII is the general path's (latin1 text would misread it).
       if (first >= 0x61 && first <= 0x7a && isHeaderLine(b.toString('latin1', from, to))) {
-        if (!asciiOnly(b, from, to)) return generalOnly(data, flows, summary, fields, at, written);
+        if (!asciiOnly(b, from, to)) return general(data, flows, summary, fields, at, written);
         headers++;
         continue;
       }
@@ -149,7 +146,7 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
       const begin = out.length;
       const record = scanBytes(b, scratchView, from, to, out);
       // Irregular or invalid lines are rare: the general path finds them again and words the error.
-      if (record === undefined) return generalOnly(data, flows, summary, fields, at, written);
+      if (record === undefined) return general(data, flows, summary, fields, at, written);
       // Members are written with a leading comma each: the first one's is not part of the object.
       fields.set(flows.length, out.length > begin ? begin + 1 : begin, out.length);
       flows.push(record as Flow);
@@ -196,8 +193,8 @@ type ByteScanner = (
  * at most 16 digits, everything else a string. It also validates, value by value, with the schema's own
  * per-field validators (the flow-record schema constrains each property on its own, so a record is valid
  * exactly when each value is): only valid text values are interned, so finding one is its verdict and a
- * repeated value is checked once. Returns undefined for anything irregular or invalid, and for any byte outside
- * ASCII, so that the general path decides.
+ * repeated value is checked once. Returns undefined for anything irregular or invalid, and for any byte
+ * outside ASCII, so that the general path decides.
  *
  * As it reads, it writes each non-null value as a JSON member (`,"key":value`) into `out`, byte by byte
  * while the byte is at hand, exactly as the writer would serialize the object: integers keep their digits
@@ -267,7 +264,7 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
       `x = (Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> ${32 - (tables[i] as Interner).bits}) << ${SLOT_SHIFT}; n = e - p; k = undefined;`,
       `if (W${i}[x] === h && W${i}[x + 1] === n) { j = 0; y = x + 2; while (j + 4 <= n && W${i}[y] === bv.getInt32(p + j, true)) { j += 4; y++; }`,
       `if (j === n || (j + 4 > n && W${i}[y] === (bv.getInt32(p + j, true) & TAIL[n - j]))) k = V${i}[x >> ${SLOT_SHIFT}]; }`,
-      `if (k !== undefined) f${i} = k; else { f${i} = t[${i}].get(b, p, e, h); if (!t[${i}].valid) return undefined; }`,
+      `if (k !== undefined) f${i} = k; else { f${i} = t[${i}].get(b, p, e, h, x); if (!t[${i}].valid) return undefined; }`,
       'p = e + 1; }',
     ].join(' ');
   });
@@ -296,21 +293,22 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
   return new Function('t', 'validators', body)(tables, validators) as ByteScanner;
 }
 
-/**
- * The strings one field has produced lately, by a hash of their bytes: a direct-mapped table, so a value
- * seen again costs a comparison, not an allocation, and is the very same string (cheap map keys later).
- */
 /** A slot of an intern table is 16 ints (64 bytes): the hash, the length, then up to 56 bytes of value. */
 const SLOT_SHIFT = 4;
 const INLINE_BYTES = 56;
 
+/**
+ * The strings one field has produced lately, by a hash of their bytes: a direct-mapped table, so a value
+ * seen again costs a comparison, not an allocation, and is the very same string (cheap map keys later).
+ * The generated reader picks the slot (multiplicative hashing: the top bits of the product depend on
+ * every byte) and looks values up itself; it calls `get` for the values it did not find.
+ */
 class Interner {
   /** Whether the value the last `get` returned is valid for this field. */
   valid = false;
   // Read directly by the generated reader for its fast path: `words` per slot, `values` the strings.
   readonly words: Int32Array;
   readonly values: (string | undefined)[];
-  private readonly shift: number;
 
   constructor(
     readonly bits: number,
@@ -318,24 +316,20 @@ class Interner {
   ) {
     this.words = new Int32Array((1 << bits) << SLOT_SHIFT);
     this.values = new Array(1 << bits).fill(undefined);
-    this.shift = 32 - bits;
   }
 
   /**
-   * The string of `b[start..end)` (the generated reader did not find it), checked, and kept when valid
-   * and short enough for its slot. Long values are rare (free text) and would pin memory: made and
+   * The string of `b[start..end)` (the generated reader did not find it in the slot at word `at`),
+   * checked, and kept there when valid and short enough. Long values are rare (free text) and would pin memory: made and
    * checked each time. Only valid values are kept, so that finding one is its verdict: an invalid value
    * fails its line, which is rare, and is checked again if it comes again.
    */
-  get(b: Buffer, start: number, end: number, hash: number): string {
+  get(b: Buffer, start: number, end: number, hash: number, at: number): string {
     const value = b.toString('latin1', start, end);
     this.valid = this.validator ? this.validator(value) : true;
     const length = end - start;
     if (!this.valid || length > INLINE_BYTES) return value;
-    // Multiplicative hashing: the top bits of the product depend on every byte.
-    const slot = Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d) >>> this.shift;
     const words = this.words;
-    const at = slot << SLOT_SHIFT;
     words.fill(0, at, at + (1 << SLOT_SHIFT));
     words[at] = hash;
     words[at + 1] = length;
@@ -344,7 +338,7 @@ class Interner {
       const word = at + 2 + (i >> 2);
       words[word] = (words[word] as number) | ((b[start + i] as number) << ((i & 3) << 3));
     }
-    this.values[slot] = value;
+    this.values[at >> SLOT_SHIFT] = value;
     return value;
   }
 }
