@@ -1,3 +1,5 @@
+import { FLAG_IDS } from './detect/rules/index.js';
+import { parseCidr } from './enrich/ip.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_FORMAT } from './flowlog/fields.js';
 import { type FormatSpec, parseFormat } from './flowlog/format.js';
@@ -47,6 +49,8 @@ export interface Suppression {
 export interface DetectionConfig {
   readonly windowSeconds: number;
   readonly windowMaxSources: number;
+  /** What the windows may hold in this container's memory, all windowed rules together (estimated bytes). */
+  readonly windowMaxBytes: number;
   readonly portScanThreshold: number;
   readonly adminPorts: readonly number[];
   readonly bruteForceThreshold: number;
@@ -59,6 +63,25 @@ export interface DetectionConfig {
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The environment variable behind each detection setting: a rule names the settings it reads, and a test
+ * checks that the template passes each of them from a parameter with the same default.
+ */
+export const DETECTION_VARIABLES: Readonly<Record<keyof DetectionConfig, string>> = {
+  windowSeconds: 'DETECTION_WINDOW_SECONDS',
+  windowMaxSources: 'DETECTION_WINDOW_MAX_SOURCES',
+  windowMaxBytes: 'DETECTION_WINDOW_MAX_BYTES',
+  portScanThreshold: 'PORT_SCAN_THRESHOLD',
+  adminPorts: 'ADMIN_PORTS',
+  bruteForceThreshold: 'BRUTE_FORCE_THRESHOLD',
+  dbPorts: 'DB_PORTS',
+  largeTransferBytes: 'LARGE_TRANSFER_BYTES',
+  exfiltrationBytes: 'EXFILTRATION_BYTES',
+  connectionRateThreshold: 'CONNECTION_RATE_THRESHOLD',
+  internalTiers: 'INTERNAL_TIERS',
+  suppressions: 'SUPPRESSIONS',
+};
 
 export const DEFAULT_TAG_KEYS = ['Name', 'Environment', 'Application', 'Service', 'Owner', 'Team', 'Tier'];
 export const DEFAULT_ADMIN_PORTS = [22, 23, 135, 139, 445, 3389, 5900, 5985, 5986];
@@ -101,20 +124,38 @@ export function loadConfig(env: Env): Config {
       ipRangesSource: read.string('IP_RANGES_SOURCE', 'bundled', /^.{1,2048}$/),
       crossAccountRoles: read.roleMap('CROSS_ACCOUNT_ROLES'),
       warmUpPages: read.int('WARM_UP_ENI_PAGES', 0, 0, 100),
-      internalCidrs: read.list('INTERNAL_CIDRS', []),
+      internalCidrs: read.cidrs('INTERNAL_CIDRS'),
     },
     detection: {
-      windowSeconds: read.int('DETECTION_WINDOW_SECONDS', 600, 10, 86_400),
-      windowMaxSources: read.int('DETECTION_WINDOW_MAX_SOURCES', 50_000, 100, 10_000_000),
-      portScanThreshold: read.int('PORT_SCAN_THRESHOLD', 20, 2, 65_536),
-      adminPorts: read.ports('ADMIN_PORTS', DEFAULT_ADMIN_PORTS),
-      bruteForceThreshold: read.int('BRUTE_FORCE_THRESHOLD', 10, 2, 1_000_000),
-      dbPorts: read.ports('DB_PORTS', DEFAULT_DB_PORTS),
-      largeTransferBytes: read.int('LARGE_TRANSFER_BYTES', 10_000_000, 1, Number.MAX_SAFE_INTEGER),
-      exfiltrationBytes: read.int('EXFILTRATION_BYTES', 1_000_000_000, 1, Number.MAX_SAFE_INTEGER),
-      connectionRateThreshold: read.int('CONNECTION_RATE_THRESHOLD', 1000, 2, 100_000_000),
-      internalTiers: read.list('INTERNAL_TIERS', DEFAULT_INTERNAL_TIERS).map((tier) => tier.toLowerCase()),
-      suppressions: read.suppressions('SUPPRESSIONS'),
+      windowSeconds: read.int(DETECTION_VARIABLES.windowSeconds, 600, 10, 86_400),
+      windowMaxSources: read.int(DETECTION_VARIABLES.windowMaxSources, 50_000, 100, 10_000_000),
+      windowMaxBytes: read.int(
+        DETECTION_VARIABLES.windowMaxBytes,
+        48 * 1024 * 1024,
+        64 * 1024,
+        4 * 1024 ** 3,
+      ),
+      portScanThreshold: read.int(DETECTION_VARIABLES.portScanThreshold, 20, 2, 65_536),
+      adminPorts: read.ports(DETECTION_VARIABLES.adminPorts, DEFAULT_ADMIN_PORTS),
+      bruteForceThreshold: read.int(DETECTION_VARIABLES.bruteForceThreshold, 10, 2, 1_000_000),
+      dbPorts: read.ports(DETECTION_VARIABLES.dbPorts, DEFAULT_DB_PORTS),
+      largeTransferBytes: read.int(
+        DETECTION_VARIABLES.largeTransferBytes,
+        10_000_000,
+        1,
+        Number.MAX_SAFE_INTEGER,
+      ),
+      exfiltrationBytes: read.int(
+        DETECTION_VARIABLES.exfiltrationBytes,
+        1_000_000_000,
+        1,
+        Number.MAX_SAFE_INTEGER,
+      ),
+      connectionRateThreshold: read.int(DETECTION_VARIABLES.connectionRateThreshold, 1000, 2, 100_000_000),
+      internalTiers: read
+        .list(DETECTION_VARIABLES.internalTiers, DEFAULT_INTERNAL_TIERS)
+        .map((tier) => tier.toLowerCase()),
+      suppressions: read.suppressions(DETECTION_VARIABLES.suppressions),
     },
   };
   return deepFreeze(config);
@@ -159,6 +200,15 @@ class Reader {
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item !== '');
+  }
+
+  /** Every entry must parse: a range dropped silently would change what counts as internal. */
+  cidrs(name: string): string[] {
+    return this.list(name, []).map((item) => {
+      if (!isCidr(item))
+        throw new ConfigError(name, `${JSON.stringify(item)} is not a CIDR block like 10.0.0.0/8`);
+      return item;
+    });
   }
 
   ports(name: string, fallback: readonly number[]): number[] {
@@ -225,8 +275,21 @@ class Reader {
       if (!Array.isArray(flags) || !flags.every((flag) => typeof flag === 'string')) {
         throw new ConfigError(name, `${where}: flags must be an array of flag ids`);
       }
-      if (r.cidr !== undefined && (typeof r.cidr !== 'string' || !r.cidr.includes('/'))) {
-        throw new ConfigError(name, `${where}: cidr must be a CIDR block like 10.0.0.0/24`);
+      for (const flag of flags as string[]) {
+        if (flag !== '*' && !FLAG_IDS.includes(flag)) {
+          throw new ConfigError(
+            name,
+            `${where}: ${JSON.stringify(flag)} is not a flag id (one of ${FLAG_IDS.join(', ')}, or *)`,
+          );
+        }
+      }
+      // A CIDR that does not parse must stop the start: dropped, it would leave a rule that silences
+      // every match of its flags.
+      if (r.cidr !== undefined && (typeof r.cidr !== 'string' || !isCidr(r.cidr))) {
+        throw new ConfigError(
+          name,
+          `${where}: cidr ${JSON.stringify(r.cidr)} is not a CIDR block like 10.0.0.0/24`,
+        );
       }
       if (r.dstport !== undefined && (!Number.isInteger(r.dstport) || (r.dstport as number) > 65_535)) {
         throw new ConfigError(name, `${where}: dstport must be a port number`);
@@ -245,6 +308,10 @@ class Reader {
       };
     });
   }
+}
+
+function isCidr(text: string): boolean {
+  return parseCidr(text) !== undefined;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -96,7 +96,9 @@ export type Cidr = Cidr4 | Cidr6;
 export function parseCidr(text: string): Cidr | undefined {
   const slash = text.indexOf('/');
   if (slash === -1) return undefined;
-  const length = Number(text.slice(slash + 1));
+  const suffix = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(suffix)) return undefined;
+  const length = Number(suffix);
   const address = parseAddress(text.slice(0, slash));
   if (!address || !Number.isInteger(length) || length < 0) return undefined;
   if (address.v === 4) {

@@ -31,6 +31,11 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('keeps every INTERNAL_CIDRS entry that parses, IPv4 and IPv6', () => {
+    const config = loadConfig({ INTERNAL_CIDRS: '100.70.0.0/16, fd00:ec2::/32' });
+    expect(config.enrichment.internalCidrs).toStrictEqual(['100.70.0.0/16', 'fd00:ec2::/32']);
+  });
+
   it('reads a plain list of role ARNs, as the template passes them', () => {
     const config = loadConfig({
       CROSS_ACCOUNT_ROLES: 'arn:aws:iam::111122223333:role/a, arn:aws:iam::444455556666:role/b',
@@ -57,6 +62,24 @@ describe('loadConfig', () => {
       env: { SUPPRESSIONS: '[{"flags":["port_scan"]}]' },
       message: /rule 0: needs at least one of cidr, dstport, tag/,
     },
+    // A CIDR that did not parse used to be dropped, leaving a rule that silenced every unusual_protocol.
+    {
+      env: { SUPPRESSIONS: '[{"flags":["unusual_protocol"],"cidr":"10.0.0.300/24"}]' },
+      message: /^SUPPRESSIONS: rule 0: cidr "10.0.0.300\/24" is not a CIDR block/,
+    },
+    {
+      env: { SUPPRESSIONS: '[{"flags":["port_scan"],"cidr":"10.0.0.0/"}]' },
+      message: /^SUPPRESSIONS: rule 0: cidr "10.0.0.0\/" is not a CIDR block/,
+    },
+    {
+      env: { SUPPRESSIONS: '[{"flags":["portscan"],"dstport":22}]' },
+      message: /^SUPPRESSIONS: rule 0: "portscan" is not a flag id \(one of port_scan, /,
+    },
+    {
+      env: { INTERNAL_CIDRS: '10.0.0.0/8, 172.300.0.0/16' },
+      message: /^INTERNAL_CIDRS: "172.300.0.0\/16" is not a CIDR/,
+    },
+    { env: { INTERNAL_CIDRS: 'corp' }, message: /^INTERNAL_CIDRS: "corp" is not a CIDR/ },
   ])('fails the cold start naming the variable: $message', ({ env, message }) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

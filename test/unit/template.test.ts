@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HANDLER_OPTIONS } from '../../scripts/build.mjs';
 import { syncedTemplate } from '../../scripts/sync-queries.mjs';
-import { FLAG } from '../../src/detect/rules.js';
+import { FLAG_IDS } from '../../src/detect/rules/index.js';
 import { DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
 import { DATA_PREFIX, ERROR_PREFIX, PARTITION_KEY_NAMES } from '../../src/output/partition.js';
 import { METRIC } from '../../src/telemetry.js';
@@ -270,7 +270,7 @@ describe('template.yaml: Glue table', () => {
 describe('template.yaml: alarms', () => {
   const emittedMetrics = new Set<string>([
     ...Object.values(METRIC).filter((v) => typeof v === 'string'),
-    ...Object.values(FLAG).map((flag) => METRIC.flag(flag)),
+    ...FLAG_IDS.map((flag) => METRIC.flag(flag)),
     ...['none', 'info', 'warning', 'critical'].map((s) => METRIC.severity(s)),
     ...['ok', 'not_found', 'unavailable', 'skipped'].map((s) => METRIC.enrichment(s)),
   ]);

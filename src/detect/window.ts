@@ -1,0 +1,179 @@
+import type { Aggregate } from './rule.js';
+
+/** What one key (a source, a destination) did in earlier batches. */
+interface Entry {
+  /** The latest time anything was added, epoch seconds: the entry expires a window after it. */
+  last: number;
+  /** Its share of the window's byte estimate. */
+  bytes: number;
+  /** `distinct`: value → the latest time it was seen. */
+  readonly values: Map<number, number> | undefined;
+  /** `count`: times of the most recent contributions; `sum`: [time, value] pairs, flattened. */
+  times: number[];
+}
+
+/** One key of the batch being evaluated: what its flows add up to. */
+export interface Tally {
+  readonly key: string;
+  earliest: number;
+  /** `distinct`: the first value, and the set once there are two. */
+  first: number;
+  values: Set<number> | undefined;
+  /** `count` / `sum`. */
+  total: number;
+  crossed: boolean;
+}
+
+// Rough V8 sizes, for the byte bound: a map entry with its key, a value in a Map, a number in an array.
+const ENTRY_BYTES = 160;
+const MAP_VALUE_BYTES = 48;
+const NUMBER_BYTES = 8;
+/** A `sum` entry merges its older half once it holds this many transfers. */
+const MAX_TRANSFERS = 256;
+
+export interface WindowLimits {
+  readonly windowSeconds: number;
+  readonly maxKeys: number;
+  readonly maxBytes: number;
+}
+
+/**
+ * The sliding window one windowed rule keeps in this container's memory: per key, what earlier batches
+ * contributed. Bounded three ways: keys (`maxKeys`), an estimate of its bytes (`maxBytes`), and time
+ * (an entry nothing was added to for a window is gone). Entries are kept in the order they were last
+ * updated, so the least recently active go first.
+ */
+export class KeyedWindow {
+  private readonly entries = new Map<string, Entry>();
+  private bytes = 0;
+  private newest = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly aggregate: Aggregate,
+    private readonly threshold: number,
+    private readonly limits: WindowLimits,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get estimatedBytes(): number {
+    return this.bytes;
+  }
+
+  /** Whether the batch's total for this key plus the window's reaches the threshold. */
+  crosses(tally: Tally): boolean {
+    const threshold = this.threshold;
+    const entry = this.entries.get(tally.key);
+    const since = tally.earliest - this.limits.windowSeconds;
+    if (this.aggregate === 'distinct') {
+      const distinct = tally.values ? tally.values.size : 1;
+      if (distinct >= threshold) return true;
+      if (!entry?.values || distinct + entry.values.size < threshold) return false;
+      const all = new Set(tally.values ?? [tally.first]);
+      entry.values.forEach((time, value) => {
+        if (time >= since) all.add(value);
+      });
+      return all.size >= threshold;
+    }
+    let total = tally.total;
+    if (total >= threshold) return true;
+    if (!entry) return false;
+    const times = entry.times;
+    if (this.aggregate === 'count') {
+      for (let i = 0; i < times.length; i++) if ((times[i] as number) >= since) total++;
+    } else {
+      for (let i = 0; i < times.length; i += 2)
+        if ((times[i] as number) >= since) total += times[i + 1] as number;
+    }
+    return total >= threshold;
+  }
+
+  /** Adds one flow's contribution, from a batch answered `Ok`. */
+  add(key: string, time: number, value: number): Entry {
+    let entry = this.entries.get(key);
+    if (entry === undefined) {
+      entry = {
+        last: time,
+        bytes: ENTRY_BYTES + 2 * key.length,
+        values: this.aggregate === 'distinct' ? new Map() : undefined,
+        times: [],
+      };
+      this.entries.set(key, entry);
+      this.bytes += entry.bytes;
+    }
+    const before = entry.bytes;
+    if (this.aggregate === 'distinct') {
+      const values = entry.values as Map<number, number>;
+      // Each value keeps the latest time it was seen: a late record of an earlier flow does not shorten
+      // its stay. Beyond the threshold more values add nothing: the one seen longest ago goes.
+      const previous = values.get(value);
+      if (previous === undefined || time > previous) {
+        if (previous !== undefined) values.delete(value);
+        values.set(value, time);
+        if (values.size > this.threshold) values.delete(oldest(values));
+      }
+      entry.bytes = ENTRY_BYTES + 2 * key.length + MAP_VALUE_BYTES * values.size;
+    } else if (this.aggregate === 'count') {
+      entry.times.push(time);
+      // The most recent `threshold` times decide as well as all of them; trim when doubled (amortised O(1)).
+      if (entry.times.length > 2 * this.threshold) entry.times = keepLatest(entry.times, this.threshold);
+      entry.bytes = ENTRY_BYTES + 2 * key.length + NUMBER_BYTES * entry.times.length;
+    } else if (value > 0) {
+      entry.times.push(time, value);
+      if (entry.times.length > 2 * MAX_TRANSFERS) entry.times = mergeOlderHalf(entry.times);
+      entry.bytes = ENTRY_BYTES + 2 * key.length + NUMBER_BYTES * entry.times.length;
+    }
+    this.bytes += entry.bytes - before;
+    if (time > entry.last) entry.last = time;
+    if (time > this.newest) this.newest = time;
+    return entry;
+  }
+
+  /** Moves the entries a commit updated behind the others, then enforces the bounds. */
+  settle(updated: Iterable<string>): void {
+    for (const key of updated) {
+      const entry = this.entries.get(key);
+      if (entry === undefined) continue;
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
+    const expired = this.newest - this.limits.windowSeconds;
+    for (const [key, entry] of this.entries) {
+      const over = this.entries.size > this.limits.maxKeys || this.bytes > this.limits.maxBytes;
+      if (!over && entry.last >= expired) break;
+      this.entries.delete(key);
+      this.bytes -= entry.bytes;
+    }
+  }
+}
+
+/** The value whose latest time is the earliest (the first of them in the map's order on a tie). */
+function oldest(values: ReadonlyMap<number, number>): number {
+  let found = -1;
+  let at = Number.POSITIVE_INFINITY;
+  values.forEach((time, value) => {
+    if (time < at) {
+      at = time;
+      found = value;
+    }
+  });
+  return found;
+}
+
+function keepLatest(times: number[], cap: number): number[] {
+  return times.sort((a, b) => a - b).slice(times.length - cap);
+}
+
+/** Bounds a `sum` entry: its older half collapses into one transfer at that half's latest time. */
+function mergeOlderHalf(pairs: number[]): number[] {
+  const half = (pairs.length >> 2) << 1;
+  let total = 0;
+  let time = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < half; i += 2) {
+    if ((pairs[i] as number) > time) time = pairs[i] as number;
+    total += pairs[i + 1] as number;
+  }
+  return [time, total, ...pairs.slice(half)];
+}
