@@ -23,5 +23,5 @@ const pipeline = await createPipeline({
 });
 
 /** Amazon Data Firehose data-transformation entry point. */
-export const handler: FirehoseTransformationHandler = async (event) =>
-  (await pipeline.transform(event)) as FirehoseTransformationResult;
+export const handler: FirehoseTransformationHandler = async (event, context) =>
+  (await pipeline.transform(event, context)) as FirehoseTransformationResult;

@@ -32,6 +32,8 @@ export const METRIC = {
   severity: (severity: string) => named('Severity_', severity),
   suppressed: (flag: string) => named('Suppressed_', flag),
   enrichment: (status: string) => named('Enrichment_', status),
+  /** A stage that threw (a bug, not bad data): its records still went out, without that stage's work. */
+  phaseErrors: (phase: string) => named('PhaseErrors_', phase),
   cacheHits: 'EniCacheHits',
   cacheMisses: 'EniCacheMisses',
   lookupCalls: 'Ec2Calls',

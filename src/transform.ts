@@ -3,11 +3,12 @@ import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } f
 import type { Config } from './config.js';
 import type { Detection, DetectionBatch, Detector } from './detect/types.js';
 import { NO_FINDINGS } from './detect/types.js';
-import type { Enricher, Enrichment, EnrichmentBatch } from './enrich/types.js';
+import type { Enricher, Enrichment } from './enrich/types.js';
 import {
   CapacityError,
   type FailureReason,
   type FlowlogError,
+  InternalError,
   ParseError,
   toFlowlogError,
 } from './errors.js';
@@ -35,7 +36,7 @@ import type { Flow } from './flowlog/parse.js';
 import { createRecordParser, type RecordSummary } from './flowlog/record.js';
 import { ByteWriter } from './output/byte-writer.js';
 import { FieldBytes } from './output/field-bytes.js';
-import { createFlowWriter } from './output/jsonl.js';
+import { createFlowWriter, type FlowWriter } from './output/jsonl.js';
 import { type PartitionKeys, partitionKeys } from './output/partition.js';
 import { bump, type InvocationSummary, METRIC } from './telemetry.js';
 
@@ -50,34 +51,68 @@ export interface TransformDeps {
   readonly now?: () => number;
   /** Told about each record that fails, with the reason (the local CLI prints these; Lambda does not). */
   readonly onRecordError?: (index: number, error: FlowlogError) => void;
+  /** The output stage, replaceable so tests can make it throw (fault injection). */
+  readonly stages?: {
+    readonly writeFlow?: FlowWriter;
+    readonly partitionKeys?: typeof partitionKeys;
+  };
 }
 
-export type Transform = (event: FirehoseTransformationEvent) => Promise<TransformResponse>;
+/** What the Lambda runtime tells about the invocation; only the time left is used. */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
+export type Transform = (
+  event: FirehoseTransformationEvent,
+  context?: InvocationContext,
+) => Promise<TransformResponse>;
 
 /** Why a record with no flow of its own is `Dropped`. */
 type DropReason = 'control_message' | 'header' | 'empty';
 
-// What became of each record in the first pass, one byte per record (no object per record).
-/** Decoded and parsed: its flows are `flows[first[i] .. first[i] + count[i])`. */
-const PARSED = 1;
-/** Not admitted: its estimated output does not fit this response; re-ingested untouched. */
-const DEFERRED = 2;
-/** Failed to decode or parse: `errors` holds why. */
-const FAILED = 3;
-const DROPPED_CONTROL = 4;
-const DROPPED_HEADER = 5;
-const DROPPED_EMPTY = 6;
+/** What became of each record in admission, one byte per record (no object per record). */
+enum State {
+  /** Decoded and parsed: its flows are `flows[first[i] .. first[i] + count[i])`. */
+  Parsed = 1,
+  /** Not admitted, or admitted and split: re-ingested, whole or in pieces (see `Reingest`). */
+  Reingest = 2,
+  /** Failed to decode or parse: `errors` holds why. */
+  Failed = 3,
+  DroppedControl = 4,
+  DroppedHeader = 5,
+  DroppedEmpty = 6,
+}
 const DROP_REASONS: readonly DropReason[] = ['control_message', 'header', 'empty'];
+
+/** Phases whose failure is contained: counted as `PhaseErrors_<phase>`, the records still answered. */
+type Phase = 'enrich' | 'detect' | 'commit' | 'reingest';
+
+/**
+ * A record to put back into the stream: its bytes whole, or the pieces of a record too large for any
+ * response. `unsent` rebuilds, from the pieces Firehose did not accept, what the record's failure should
+ * carry, so that redriving it sends nothing twice.
+ */
+interface Reingest {
+  readonly index: number;
+  readonly parts: readonly Uint8Array[];
+  readonly unsent?: (accepted: readonly boolean[]) => string;
+}
+
+/** Margin kept from the Lambda's remaining time: the response must be built and returned in it. */
+const TIME_MARGIN_MS = 2_000;
+/** Decompressed bytes one invocation reads to admit or split records: past it, records wait untouched. */
+const WORK_BYTES_PER_INVOCATION = 32 * 1024 * 1024;
 
 /**
  * Builds the Firehose data-transformation function from objects made once per container.
  *
- * Per invocation: admit the records whose estimated output fits the 6 MB response (the rest are
- * re-ingested untouched, to be transformed in a later invocation); decode and parse them (one bad record
- * never fails its neighbours); look up every interface in one round; evaluate detection over the whole
- * admitted batch; serialize record by record while counting the response's exact bytes; re-ingest what
- * still does not fit; report one summary.
- * Every input `recordId` comes back exactly once, in input order, and bad data never throws.
+ * Per invocation, in named phases over one batch: admit (decode each record and learn its decompressed
+ * size before reading it; what will not fit this response is re-ingested, split when it could never fit
+ * one), parse, enrich (one batched lookup round), detect (the batch as a whole), write (record by record,
+ * counting the response's exact bytes), re-ingest, report. Each phase is guarded: a fault in enrichment or
+ * detection leaves flows `Ok` without that stage's columns; a fault while writing one record fails that
+ * record. Every input `recordId` comes back exactly once, in input order, and bad data never throws.
  */
 export function createTransformer(deps: TransformDeps): Transform {
   const { config, enricher, detector, reingester, report } = deps;
@@ -86,117 +121,152 @@ export function createTransformer(deps: TransformDeps): Transform {
     maxLineLength: config.maxLineLength,
     maxDecompressedBytes: config.maxDecompressedBytes,
   });
-  const writeFlow = createFlowWriter(config.format, config.maxLineLength);
+  const writeFlow = deps.stages?.writeFlow ?? createFlowWriter(config.format, config.maxLineLength);
+  const keysOf = deps.stages?.partitionKeys ?? partitionKeys;
   const decodeOptions = { maxDecompressedBytes: config.maxDecompressedBytes };
   const limit = config.responseLimitBytes;
-  // Output base64 bytes per input base64 byte, learned per container: admits records before any work is
-  // spent on them, so a batch too large for one response costs only what it returns.
+  // Output base64 bytes per decompressed input byte, learned per container: admits records before any
+  // work is spent reading them, so a batch too large for one response costs only what it returns.
   let expansion = INITIAL_EXPANSION;
   // Reused across records and invocations: one record's output at a time, encoded while still in cache.
   const output = new ByteWriter(1 << 16);
   // Reused too, but never by two invocations at once (a caller may run them concurrently): each takes an
-  // idle arena and gives it back when its re-ingestion is over.
+  // idle one and gives it back at the end.
   const idleArenas: ByteArena[] = [];
-  // The JSON members each flow's fields came with, from reading to writing: per invocation, as the arenas.
   const idleFieldBytes: FieldBytes[] = [];
 
-  return async (event) => {
+  return async (event, context) => {
     const started = now();
-    const records: unknown[] = Array.isArray(event?.records) ? event.records : [];
-    const n = records.length;
-    // Each record's id and data, kept from the one pass that reads the records (their answers repeat
-    // the id). Per-record numbers go in typed arrays: an array of a Firehose batch's 20,000 records is
-    // too large for V8's young generation, and would be garbage for the old one after every invocation.
-    const ids = new Array<string>(n);
-    const datas = new Array<string>(n);
-    const idLengths = new Int32Array(n);
-    const arrivals = new Float64Array(n);
-    const stream = streamName(event?.deliveryStreamArn);
-    const eventRegion = typeof event?.region === 'string' ? event.region : 'unknown';
-    const accountId = accountOf(event?.deliveryStreamArn);
-    const counts: Record<string, number> = {};
-    let firstFailure: { reason: string; field?: string; position?: number } | undefined;
-
-    // 1. Admit what is likely to fit the response; decode and parse it. What is not admitted is decoded
-    // for re-ingestion right away, while its data is at hand.
+    // Every budget comes from the time the invocation has left: one that runs out makes Firehose retry
+    // the whole batch, and what was re-ingested would then come twice.
+    const remaining = remainingMs(context);
+    const deadline = started + Math.max(0, remaining - TIME_MARGIN_MS);
+    const batch = readBatch(event);
+    const n = batch.n;
     const arena = idleArenas.pop() ?? new ByteArena();
     arena.reset();
     const fieldBytes = idleFieldBytes.pop() ?? new FieldBytes();
     fieldBytes.reset();
-    // The original bytes of the records not admitted, in input order.
-    const deferred: Uint8Array[] = [];
+    const results = new Array<ResultRecord>(n);
+    const counts: Record<string, number> = {};
+    const phaseError = (phase: Phase) => bump(counts, METRIC.phaseErrors(phase));
+    let firstFailure: { reason: string; field?: string; position?: number } | undefined;
+
+    // ── 1. Admit, decode, parse ──────────────────────────────────────────────────────────────────────
     const state = new Uint8Array(n);
-    const dataLengths = new Int32Array(n);
+    const inputBytes = new Float64Array(n);
     const first = new Int32Array(n);
     const count = new Int32Array(n);
     const errors = new Map<number, FlowlogError>();
+    const toReingest: Reingest[] = [];
     const flows: Flow[] = [];
-    // How far each record was read (filled in by the record parser, also when it throws).
     const read: RecordSummary = { decoded: false, lines: 0, headers: 0, control: false };
+    // What the answers admitted so far will take, as estimated; the answers of the records after each
+    // one are reserved at their minimum (a ProcessingFailed entry without data).
     let estimated = RESPONSE_OVERHEAD;
+    let work = 0;
+    let envelopeDeferred = false;
     let bytesIn = 0;
     let linesIn = 0;
-    // The records are touched as few times as possible (3 MB of them do not stay in cache): everything
-    // later steps need from a record is read here. First what each record's object holds and its id's
-    // length, in a short loop of their own: the objects and ids are scattered over the heap and seldom in
-    // cache, and a short loop keeps many of those reads in flight.
+    const fail = (index: number, error: FlowlogError) => {
+      state[index] = State.Failed;
+      errors.set(index, error);
+      deps.onRecordError?.(index, error);
+    };
+    /** Re-ingests a record untouched: its decoded bytes are all that is kept. */
+    const defer = (index: number) => {
+      try {
+        toReingest.push({ index, parts: [arena.decode(batch.datas[index])] });
+        state[index] = State.Reingest;
+      } catch (error) {
+        fail(index, toFlowlogError(error));
+      }
+    };
     for (let index = 0; index < n; index++) {
-      const record = records[index];
-      // An entry that is not an object has no data: it fails (invalid_base64) like any unreadable record.
-      const input =
-        record && typeof record === 'object' ? (record as FirehoseTransformationEventRecord) : UNREADABLE;
-      const arrival = input.approximateArrivalTimestamp;
-      arrivals[index] = typeof arrival === 'number' ? arrival : Number.NaN;
-      ids[index] = input.recordId;
-      datas[index] = input.data;
-      idLengths[index] = jsonStringLength(input.recordId);
-    }
-    for (let index = 0; index < n; index++) {
-      const idLength = idLengths[index] as number;
-      const data = datas[index] as string;
-      const length = typeof data === 'string' ? data.length : 0;
-      dataLengths[index] = length;
-      const estimate = 160 + idLength + Math.ceil(length * expansion);
-      // Room for the answers of the records after this one, taking their ids to be as long as this one's
-      // (Firehose's are all alike): admission is an estimate; serialization below counts exactly.
-      const after = (n - 1 - index) * minimalSize(idLength);
-      // The first record is always admitted, so every invocation makes progress.
-      if (index > 0 && estimated + estimate + after > limit) {
-        // Its answer (Dropped or failed, without data) still takes room: later records must not count on it.
-        estimated += minimalSize(idLengths[index] as number);
-        try {
-          deferred.push(arena.decode(data));
-          state[index] = DEFERRED;
-        } catch (error) {
-          state[index] = FAILED;
-          errors.set(index, toFlowlogError(error));
-          deps.onRecordError?.(index, errors.get(index) as FlowlogError);
-        }
+      const data = batch.datas[index] as string;
+      const idLength = batch.idLengths[index] as number;
+      const after = batch.reserve[index + 1] as number;
+      // What is left for this record's answer once every later record's smallest answer is reserved.
+      const room = limit - estimated - after;
+      // Past the work bound, or with no room left, a record waits for a later invocation untouched; so
+      // does an envelope once one did not fit (each costs its decompression to find out).
+      if (
+        index > 0 &&
+        (room < MIN_USEFUL_ROOM ||
+          work > WORK_BYTES_PER_INVOCATION ||
+          (envelopeDeferred && isGzipBase64(data)))
+      ) {
+        estimated += minimalSize(idLength);
+        defer(index);
         continue;
       }
-      estimated += estimate;
+      let decoded: DecodedRecord | undefined;
+      let size: number;
+      try {
+        if (isGzipBase64(data)) {
+          // Compressed envelopes are measured by what they unpack to: 28 KB of gzip can hold 8 MB of lines.
+          decoded = decodeRecord(data, decodeOptions);
+          size = decodedSize(decoded);
+          work += size;
+        } else {
+          size = typeof data === 'string' && data.length % 4 === 0 ? base64DecodedLength(data) : 0;
+        }
+      } catch (error) {
+        estimated += minimalSize(idLength);
+        fail(index, toFlowlogError(error));
+        continue;
+      }
+      if (decoded?.kind === 'cwl-control') {
+        estimated += minimalSize(idLength);
+        state[index] = State.DroppedControl;
+        bytesIn += base64DecodedLength(data);
+        continue;
+      }
+      inputBytes[index] = size;
+      const estimate = 160 + idLength + Math.ceil(size * expansion);
+      if (estimate > limit - RESPONSE_OVERHEAD - minimalSize(idLength)) {
+        // It could never fit one response: split it into pieces that each will, and re-ingest those.
+        const pieces = trySplit(decoded ?? tryDecode(data), Math.ceil(estimate / SPLIT_TARGET));
+        if (pieces) {
+          estimated += minimalSize(idLength);
+          toReingest.push({ index, parts: pieces.parts, unsent: pieces.unsent });
+          state[index] = State.Reingest;
+          bytesIn += base64DecodedLength(data);
+          continue;
+        }
+        // A single line cannot be split: read it, and let the writer see whether its output fits.
+      } else if (index > 0 && estimate > room) {
+        estimated += minimalSize(idLength);
+        if (decoded) envelopeDeferred = true;
+        defer(index);
+        continue;
+      }
       const at = flows.length;
       try {
-        parseRecord(data, flows, read, fieldBytes);
+        if (decoded) parseRecord.decoded(decoded, flows, read, fieldBytes);
+        else parseRecord(data, flows, read, fieldBytes);
         if (read.control) {
-          state[index] = DROPPED_CONTROL;
+          estimated += minimalSize(idLength);
+          state[index] = State.DroppedControl;
           continue;
         }
         // A record is written whole or not at all: one that fails half-way takes its flows back out.
         const parsed = flows.length - at;
         if (parsed === 0) {
-          state[index] = read.headers > 0 ? DROPPED_HEADER : DROPPED_EMPTY;
+          estimated += minimalSize(idLength);
+          state[index] = read.headers > 0 ? State.DroppedHeader : State.DroppedEmpty;
           continue;
         }
-        state[index] = PARSED;
+        estimated += estimate;
+        state[index] = State.Parsed;
         first[index] = at;
         count[index] = parsed;
       } catch (error) {
         flows.length = at;
-        const flowlogError = toFlowlogError(error);
-        deps.onRecordError?.(index, flowlogError);
-        state[index] = FAILED;
-        errors.set(index, flowlogError);
+        // A failed record is reserved its smallest answer (it echoes its data only where the response can
+        // afford it; Firehose keeps the original either way): it must not shrink what the others may use.
+        estimated += minimalSize(idLength);
+        fail(index, toFlowlogError(error));
       } finally {
         // Input is what could be decoded, lines what it held, whether or not they then parsed.
         if (read.decoded) bytesIn += base64DecodedLength(data);
@@ -205,47 +275,53 @@ export function createTransformer(deps: TransformDeps): Transform {
     }
     counts[METRIC.bytesIn] = bytesIn;
     counts[METRIC.linesIn] = linesIn;
-    // What the records after each one need at least (a ProcessingFailed entry without data): a record is
-    // answered Ok only when all that follow can still be answered.
-    const reserve = new Float64Array(n + 1);
-    for (let i = n - 1; i >= 0; i--)
-      reserve[i] = (reserve[i + 1] as number) + minimalSize(idLengths[i] as number);
 
-    // 2. Enrich: one batched lookup round for the whole invocation, bounded in time.
-    const enrichments = await enrichAll(
-      enricher,
-      flows,
-      started + config.enrichment.budgetMs,
-      counts,
-      accountId,
-    );
+    // ── 2. Enrich: one batched lookup round, bounded in time ─────────────────────────────────────────
+    let enrichments: (Enrichment | undefined)[] = new Array(flows.length);
+    if (enricher && flows.length > 0) {
+      const enrichDeadline = Math.min(started + config.enrichment.budgetMs, deadline - REINGEST_SHARE_MS);
+      try {
+        const prepared = await enricher.prepare(
+          flows,
+          enrichDeadline,
+          batch.accountId ? { accountId: batch.accountId } : {},
+        );
+        enrichments = prepared.enrichAll();
+        const stats = prepared.stats;
+        bump(counts, METRIC.cacheHits, stats.cacheHits);
+        bump(counts, METRIC.cacheMisses, stats.cacheMisses);
+        bump(counts, METRIC.lookupCalls, stats.lookupCalls);
+        bump(counts, METRIC.lookupMs, Math.round(stats.lookupMs));
+        bump(counts, METRIC.lookupErrors, stats.lookupErrors);
+      } catch {
+        // A fault in enrichment: data still flows, unenriched (`enrichment_status` absent), and it is counted.
+        enrichments = new Array(flows.length);
+        phaseError('enrich');
+      }
+    }
 
-    // 3. Detect over the batch as a whole.
-    const detection: DetectionBatch | undefined = detector?.evaluate(flows, enrichments, started);
+    // ── 3. Detect over the batch as a whole ──────────────────────────────────────────────────────────
+    let detection: DetectionBatch | undefined;
+    try {
+      detection = detector?.evaluate(flows, enrichments, started);
+    } catch {
+      phaseError('detect');
+    }
     const detections = detection?.detections;
 
-    // 4. Serialize within the response budget, record by record: write its flows into the reused buffer,
-    // each record from an offset that is a multiple of 3, and count the exact size of its answer; one that
-    // does not fit is taken back out. Then base64-encode the buffer once: a record's data is the slice of
-    // that one string over its whole 3-byte groups, plus the encoding of its last 1–2 bytes. One native
-    // call instead of one per record, and no copy per record (a slice shares the string, which V8 keeps
-    // off the heap when it is large).
-    const results = new Array<ResultRecord>(n);
+    // ── 4. Write within the response budget, record by record ────────────────────────────────────────
+    // Each record's flows go into the reused buffer from an offset that is a multiple of 3, and its
+    // answer's exact size is counted; one that does not fit is taken back out. Then the buffer is base64
+    // encoded once: a record's data is the slice of that one string over its whole 3-byte groups, plus the
+    // encoding of its last 1–2 bytes. One native call instead of one per record, and no copy per record.
     let committed = RESPONSE_OVERHEAD;
     let okInputBytes = 0;
     let okOutputBytes = 0;
     let bytesOut = 0;
     let lastMetadata: { readonly partitionKeys: PartitionKeys } | undefined;
-    // Records to re-ingest, by index, and their bytes: one part each, or two for a record too large to
-    // ever fit, split in halves.
-    const overflow: number[] = [];
-    const buffers: Uint8Array[] = [];
-    const parts: number[] = [];
-    let nextDeferred = 0;
     const okFlows = new Uint8Array(flows.length);
     const okIndexes: number[] = [];
     const spans = new Int32Array(2 * n);
-    // The metadata of each record answered Ok, in the order of okIndexes.
     const okMetadata: { readonly partitionKeys: PartitionKeys }[] = [];
     output.reset();
     const members = fieldBytes.out.buffer;
@@ -254,14 +330,14 @@ export function createTransformer(deps: TransformDeps): Transform {
      * Answers a record ProcessingFailed: with its original data while the response can afford it (and
      * still answer every record after it), else with empty data; counted once, by reason.
      */
-    const fail = (index: number, error: FlowlogError, alreadyReported: boolean) => {
-      const input = recordAt(ids, datas, index);
-      if (!alreadyReported) deps.onRecordError?.(index, error);
+    const answerFailed = (index: number, error: FlowlogError) => {
+      const input = batch.recordAt(index);
       let result = failed(input);
-      if (committed + resultSize(result, idLengths[index]) + (reserve[index + 1] as number) > limit) {
+      const idLength = batch.idLengths[index] as number;
+      if (committed + resultSize(result, idLength) + (batch.reserve[index + 1] as number) > limit) {
         result = failed(input, false);
       }
-      committed += resultSize(result, idLengths[index]);
+      committed += resultSize(result, idLength);
       results[index] = result;
       bump(counts, METRIC.failed(error.reason));
       firstFailure ??= describeFailure(error);
@@ -269,47 +345,60 @@ export function createTransformer(deps: TransformDeps): Transform {
 
     for (let index = 0; index < n; index++) {
       const kind = state[index];
-      if (kind === DEFERRED) {
-        overflow.push(index);
-        buffers.push(deferred[nextDeferred++] as Uint8Array);
-        parts.push(1);
+      if (kind === State.Reingest) {
         // Counted as the larger of its two possible answers until re-ingestion says which.
-        committed += minimalSize(idLengths[index] as number);
+        committed += minimalSize(batch.idLengths[index] as number);
         continue;
       }
-      if (kind === FAILED) {
-        fail(index, errors.get(index) as FlowlogError, true);
+      if (kind === State.Failed) {
+        answerFailed(index, errors.get(index) as FlowlogError);
         continue;
       }
-      if (kind !== PARSED) {
-        const result = dropped(ids[index] as string);
-        committed += resultSize(result, idLengths[index]);
+      if (kind !== State.Parsed) {
+        const result = dropped(batch.ids[index] as string);
+        committed += resultSize(result, batch.idLengths[index]);
         results[index] = result;
-        bump(counts, METRIC.dropped(DROP_REASONS[(kind as number) - DROPPED_CONTROL] as DropReason));
+        bump(counts, METRIC.dropped(DROP_REASONS[(kind as number) - State.DroppedControl] as DropReason));
         continue;
       }
       const from = first[index] as number;
       const to = from + (count[index] as number);
       const aligned = output.length + ((3 - (output.length % 3)) % 3);
-      output.reserve(aligned - output.length);
-      output.length = aligned;
-      for (let i = from; i < to; i++) {
-        writeFlow(
-          output,
-          flows[i] as Flow,
-          enrichments[i],
-          detections?.[i] ?? NO_FINDINGS,
-          members,
-          fieldBytes.start(i),
-          fieldBytes.end(i),
+      let size: number;
+      let keys: PartitionKeys;
+      try {
+        output.reserve(aligned - output.length);
+        output.length = aligned;
+        for (let i = from; i < to; i++) {
+          writeFlow(
+            output,
+            flows[i] as Flow,
+            enrichments[i],
+            detections?.[i] ?? NO_FINDINGS,
+            members,
+            fieldBytes.start(i),
+            fieldBytes.end(i),
+          );
+        }
+        keys = keysOf(flows[from] as Flow, batch.region, batch.arrivals[index] as number, batch.accountId);
+        size = okSize(batch.idLengths[index] as number, base64Length(output.length - aligned), keys);
+      } catch (error) {
+        // A fault while writing one record fails that record only (its original bytes go to the error prefix).
+        output.length = aligned;
+        const failure = new InternalError(
+          `writing the record failed: ${(error as Error)?.message ?? error}`,
+          {
+            cause: error,
+          },
         );
+        deps.onRecordError?.(index, failure);
+        answerFailed(index, failure);
+        continue;
       }
       const bytes = output.length - aligned;
-      const keys = partitionKeys(flows[from] as Flow, eventRegion, arrivals[index] as number, accountId);
-      const size = okSize(idLengths[index] as number, base64Length(bytes), keys);
-      if (committed + size + (reserve[index + 1] as number) <= limit) {
+      if (committed + size + (batch.reserve[index + 1] as number) <= limit) {
         committed += size;
-        okInputBytes += dataLengths[index] as number;
+        okInputBytes += inputBytes[index] as number;
         okOutputBytes += base64Length(bytes);
         bytesOut += bytes;
         okIndexes.push(index);
@@ -322,32 +411,28 @@ export function createTransformer(deps: TransformDeps): Transform {
         continue;
       }
       output.length = aligned;
-      // Does not fit: re-ingest the original bytes (split when it could never fit on its own).
+      // Its output does not fit what is left: re-ingest the original bytes (split when it never could).
       try {
         if (RESPONSE_OVERHEAD + size > limit) {
-          const decoded = decodeRecord(datas[index] as string, decodeOptions) as DecodedRecord & {
-            kind: 'lines' | 'cwl-data';
-          };
-          const halves = split(decoded, recordAt(ids, datas, index));
-          for (let h = 0; h < halves.length; h++) buffers.push(halves[h] as Uint8Array);
-          parts.push(halves.length);
+          const pieces = trySplit(tryDecode(batch.datas[index] as string), 2);
+          if (!pieces) throw tooLarge(batch.ids[index] as string);
+          toReingest.push({ index, parts: pieces.parts, unsent: pieces.unsent });
         } else {
-          buffers.push(arena.decode(datas[index]));
-          parts.push(1);
+          toReingest.push({ index, parts: [arena.decode(batch.datas[index])] });
         }
       } catch (error) {
-        fail(index, toFlowlogError(error), false);
+        const failure = toFlowlogError(error);
+        deps.onRecordError?.(index, failure);
+        answerFailed(index, failure);
         continue;
       }
-      overflow.push(index);
-      committed += minimalSize(idLengths[index] as number);
+      state[index] = State.Reingest;
+      committed += minimalSize(batch.idLengths[index] as number);
     }
     if (bytesOut > 0) counts[METRIC.bytesOut] = bytesOut;
     if (okIndexes.length > 0) {
       const encoded = output.buffer.toString('base64', 0, output.length);
       const bytes = output.buffer;
-      // Indexed loops here and below: this function runs a few times per container, mostly unoptimized,
-      // where `for…of` allocates an iterator result per element.
       for (let k = 0; k < okIndexes.length; k++) {
         const index = okIndexes[k] as number;
         const start = spans[2 * index] as number;
@@ -355,66 +440,84 @@ export function createTransformer(deps: TransformDeps): Transform {
         const whole = end - ((end - start) % 3);
         const data = encoded.slice((start / 3) * 4, (whole / 3) * 4) + base64Tail(bytes, whole, end);
         const metadata = okMetadata[k] as { readonly partitionKeys: PartitionKeys };
-        results[index] = ok(ids[index] as string, data, metadata.partitionKeys, metadata);
+        results[index] = ok(batch.ids[index] as string, data, metadata.partitionKeys, metadata);
       }
     }
-
     if (okInputBytes > 0) {
       // Jump up at once when output grew, come down slowly when it shrank.
       const observed = okOutputBytes / okInputBytes;
-      expansion = Math.min(MAX_EXPANSION, Math.max(observed * 1.05, expansion * 0.9, 1));
+      expansion = Math.min(MAX_EXPANSION, Math.max(observed * 1.1, expansion * 0.5, 1));
     }
 
-    // 5. Re-ingest the overflow; Dropped only once Firehose has accepted every part.
-    if (overflow.length > 0) {
-      const accepted = await reingestAll(
-        reingester,
-        event?.deliveryStreamArn,
-        buffers,
-        parts,
-        now() + config.reingestBudgetMs,
-      );
-      let part = 0;
-      let reingested = 0;
-      for (let k = 0; k < overflow.length; k++) {
-        const index = overflow[k] as number;
-        if (accepted[part++]) {
-          results[index] = dropped(ids[index] as string);
-          // "Dropped" is 9 bytes shorter than the "ProcessingFailed" that was counted.
-          committed -= 9;
-          reingested++;
-        } else {
-          results[index] = failed(recordAt(ids, datas, index), false);
-          const reason = reingester ? 'reingest_failed' : 'too_large';
-          // Errors (and their stack traces) only when someone reads them: thousands can fail at once.
-          if (deps.onRecordError) {
-            deps.onRecordError(
-              index,
-              new CapacityError(
-                reason,
-                reingester
-                  ? 'output does not fit the response and re-ingesting it failed'
-                  : 'output does not fit the response and there is no stream to re-ingest into',
-              ),
-            );
-          }
-          bump(counts, METRIC.reingestFailed);
-          bump(counts, METRIC.failed(reason));
-          firstFailure ??= { reason };
-        }
+    // ── 5. Re-ingest: Dropped only once Firehose has accepted every piece ────────────────────────────
+    // Records are listed in input order (admission, then the writer's late additions): sort them so the
+    // stream receives them in the order they came.
+    toReingest.sort((a, b) => a.index - b.index);
+    let accepted: boolean[][] = toReingest.map((entry) => entry.parts.map(() => false));
+    if (toReingest.length > 0 && reingester && typeof batch.streamArn === 'string') {
+      try {
+        const outcome = await reingester.reingest(
+          batch.streamArn,
+          toReingest.flatMap((entry) => entry.parts),
+          Math.min(now() + config.reingestBudgetMs, deadline),
+        );
+        let cursor = 0;
+        accepted = toReingest.map((entry) => entry.parts.map(() => outcome.accepted[cursor++] === true));
+      } catch {
+        phaseError('reingest');
       }
-      if (reingested > 0) bump(counts, METRIC.recordsReingested, reingested);
     }
+    let reingested = 0;
+    for (let k = 0; k < toReingest.length; k++) {
+      const entry = toReingest[k] as Reingest;
+      const index = entry.index;
+      const parts = accepted[k] as boolean[];
+      if (parts.every(Boolean)) {
+        results[index] = dropped(batch.ids[index] as string);
+        // "Dropped" is 9 bytes shorter than the "ProcessingFailed" that was counted.
+        committed -= 9;
+        reingested++;
+        continue;
+      }
+      // Some pieces went in: the failure carries only the others, so a redrive sends nothing twice.
+      const partial = entry.unsent && parts.some(Boolean);
+      const data = partial ? (entry.unsent as (accepted: readonly boolean[]) => string)(parts) : '';
+      const idLength = batch.idLengths[index] as number;
+      const withData = { recordId: batch.ids[index] as string, result: 'ProcessingFailed', data } as const;
+      const fits = data !== '' && committed - minimalSize(idLength) + resultSize(withData, idLength) <= limit;
+      results[index] = fits ? withData : failed(batch.recordAt(index), false);
+      if (fits) committed += resultSize(withData, idLength) - minimalSize(idLength);
+      const reason = reingester ? 'reingest_failed' : 'too_large';
+      // Errors (and their stack traces) only when someone reads them: thousands can fail at once.
+      if (deps.onRecordError) {
+        deps.onRecordError(
+          index,
+          new CapacityError(
+            reason,
+            reingester
+              ? 'output does not fit the response and re-ingesting it failed'
+              : 'output does not fit the response and there is no stream to re-ingest into',
+          ),
+        );
+      }
+      bump(counts, METRIC.reingestFailed);
+      bump(counts, METRIC.failed(reason));
+      firstFailure ??= { reason };
+    }
+    if (reingested > 0) bump(counts, METRIC.recordsReingested, reingested);
 
-    // 6. Only records returned Ok count, in the detection window and the metrics.
+    // ── 6. Commit and report: only records returned Ok count, in the window and the metrics ──────────
     const okFlowIndexes: number[] = [];
     for (let i = 0; i < okFlows.length; i++) if (okFlows[i] === 1) okFlowIndexes.push(i);
-    detection?.commit(okFlowIndexes);
-    countFindings(counts, okFlowIndexes, enrichments, detection);
-
+    try {
+      detection?.commit(okFlowIndexes);
+    } catch {
+      phaseError('commit');
+    }
+    countFindings(counts, okFlowIndexes, enrichments, detections);
     let dropCount = 0;
     let failCount = 0;
-    for (let k = 0; k < results.length; k++) {
+    for (let k = 0; k < n; k++) {
       const record = results[k] as ResultRecord;
       if (record.result === 'Dropped') dropCount++;
       else if (record.result === 'ProcessingFailed') failCount++;
@@ -428,27 +531,97 @@ export function createTransformer(deps: TransformDeps): Transform {
     counts[METRIC.responseBytes] = n > 0 ? committed : RESPONSE_OVERHEAD + 1;
     for (const [flag, k] of Object.entries(detection?.suppressed ?? {}))
       bump(counts, METRIC.suppressed(flag), k);
-    report({
-      stream,
-      counts,
-      durationMs: now() - started,
-      ...(firstFailure ? { context: { firstFailure } } : {}),
-    });
+    try {
+      report({
+        stream: batch.stream,
+        counts,
+        durationMs: now() - started,
+        ...(firstFailure ? { context: { firstFailure } } : {}),
+      });
+    } catch {
+      // The summary is for people; the records are the contract.
+    }
     if (idleArenas.length < 4) idleArenas.push(arena);
     if (idleFieldBytes.length < 4) idleFieldBytes.push(fieldBytes);
     return { records: results };
   };
 }
 
-/** A record as its answer needs it (failures only: rare, so made when needed). */
-function recordAt(ids: readonly unknown[], datas: readonly unknown[], index: number) {
-  return { recordId: ids[index], data: datas[index] } as FirehoseTransformationEventRecord;
+/** The event's records and what every phase reads of them, read in one pass. */
+interface BatchInput {
+  readonly n: number;
+  readonly ids: string[];
+  readonly datas: string[];
+  readonly idLengths: Int32Array;
+  readonly arrivals: Float64Array;
+  /** What the answers of records `i..n-1` take at the least (ProcessingFailed without data). */
+  readonly reserve: Float64Array;
+  readonly streamArn: string | undefined;
+  readonly stream: string;
+  readonly region: string;
+  readonly accountId: string | undefined;
+  recordAt(index: number): FirehoseTransformationEventRecord;
 }
 
 /**
+ * Reads the event's record objects and ids in a loop of its own: the records (3 MB of them do not stay in
+ * cache) are scattered over the heap, and a short loop keeps many of those reads in flight. Per-record
+ * numbers go in typed arrays: an array of a batch's 20,000 records would land in V8's large-object space.
+ */
+function readBatch(event: FirehoseTransformationEvent): BatchInput {
+  const records: unknown[] = Array.isArray(event?.records) ? event.records : [];
+  const n = records.length;
+  const ids = new Array<string>(n);
+  const datas = new Array<string>(n);
+  const idLengths = new Int32Array(n);
+  const arrivals = new Float64Array(n);
+  for (let index = 0; index < n; index++) {
+    const record = records[index];
+    // An entry that is not an object has no data: it fails (invalid_base64) like any unreadable record.
+    const input =
+      record && typeof record === 'object' ? (record as FirehoseTransformationEventRecord) : UNREADABLE;
+    const arrival = input.approximateArrivalTimestamp;
+    arrivals[index] = typeof arrival === 'number' ? arrival : Number.NaN;
+    ids[index] = input.recordId;
+    datas[index] = input.data;
+    idLengths[index] = jsonStringLength(input.recordId);
+  }
+  const reserve = new Float64Array(n + 1);
+  for (let i = n - 1; i >= 0; i--)
+    reserve[i] = (reserve[i + 1] as number) + minimalSize(idLengths[i] as number);
+  const streamArn = typeof event?.deliveryStreamArn === 'string' ? event.deliveryStreamArn : undefined;
+  return {
+    n,
+    ids,
+    datas,
+    idLengths,
+    arrivals,
+    reserve,
+    streamArn,
+    stream: streamName(streamArn),
+    region: typeof event?.region === 'string' ? event.region : 'unknown',
+    accountId: accountOf(streamArn),
+    recordAt: (index) => ({ recordId: ids[index], data: datas[index] }) as FirehoseTransformationEventRecord,
+  };
+}
+
+function remainingMs(context: InvocationContext | undefined): number {
+  try {
+    const left = context?.getRemainingTimeInMillis();
+    return typeof left === 'number' && Number.isFinite(left) ? left : DEFAULT_REMAINING_MS;
+  } catch {
+    return DEFAULT_REMAINING_MS;
+  }
+}
+
+/** Without a Lambda context (the CLI, tests): the processor's own invocation limit, 5 minutes. */
+const DEFAULT_REMAINING_MS = 300_000;
+/** Of the time left, what enrichment must leave for writing and re-ingesting. */
+const REINGEST_SHARE_MS = 5_000;
+
+/**
  * Decoded bytes of records to re-ingest, cut from chunks kept across invocations: no allocation per
- * record, and none per invocation once warm (fresh external memory for every batch would also make V8
- * collect more often). What `decode` returns is valid until the next `reset`.
+ * record, and none per invocation once warm. What `decode` returns is valid until the next `reset`.
  */
 class ByteArena {
   private readonly chunks: Buffer[] = [];
@@ -481,44 +654,33 @@ class ByteArena {
 
 const ARENA_CHUNK = 1 << 20;
 
-async function enrichAll(
-  enricher: Enricher | undefined,
-  flows: readonly Flow[],
-  deadline: number,
-  counts: Record<string, number>,
-  accountId: string | undefined,
-): Promise<(Enrichment | undefined)[]> {
-  if (!enricher || flows.length === 0) return new Array(flows.length);
-  let batch: EnrichmentBatch;
+/** gzip's magic bytes 1f 8b 08, in base64. */
+function isGzipBase64(data: unknown): boolean {
+  return typeof data === 'string' && data.startsWith('H4sI');
+}
+
+/** The bytes of text a decoded record holds (its lines and their newlines). */
+function decodedSize(decoded: DecodedRecord): number {
+  if (decoded.kind === 'cwl-control') return 0;
+  let size = 0;
+  const lines = decoded.lines;
+  for (let i = 0; i < lines.length; i++) size += (lines[i] as string).length + 1;
+  return size;
+}
+
+function tryDecode(data: string): DecodedRecord | undefined {
   try {
-    batch = await enricher.prepare(flows, deadline, accountId ? { accountId } : {});
+    return decodeRecord(data, { maxDecompressedBytes: Number.MAX_SAFE_INTEGER });
   } catch {
-    // An enricher must not reject; if one does, data still flows, unenriched.
-    bump(counts, METRIC.lookupErrors);
-    return new Array(flows.length);
+    return undefined;
   }
-  let out: (Enrichment | undefined)[];
-  try {
-    // An enricher without enrichAll (or one that throws) is still served, flow by flow or unenriched.
-    out = typeof batch.enrichAll === 'function' ? batch.enrichAll() : flows.map((flow) => batch.enrich(flow));
-  } catch {
-    bump(counts, METRIC.lookupErrors);
-    return new Array(flows.length);
-  }
-  const stats = batch.stats;
-  bump(counts, METRIC.cacheHits, stats.cacheHits);
-  bump(counts, METRIC.cacheMisses, stats.cacheMisses);
-  bump(counts, METRIC.lookupCalls, stats.lookupCalls);
-  bump(counts, METRIC.lookupMs, Math.round(stats.lookupMs));
-  bump(counts, METRIC.lookupErrors, stats.lookupErrors);
-  return out;
 }
 
 function countFindings(
   counts: Record<string, number>,
   okFlowIndexes: readonly number[],
   enrichments: readonly (Enrichment | undefined)[],
-  detection: DetectionBatch | undefined,
+  detections: readonly Detection[] | undefined,
 ): void {
   // Statuses and findings take few distinct values (detections are shared per combination of flags):
   // count per value first, then turn each into its metric once.
@@ -528,7 +690,7 @@ function countFindings(
     const i = okFlowIndexes[k] as number;
     const status = enrichments[i]?.status;
     if (status) statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    const found = detection?.detections[i];
+    const found = detections?.[i];
     if (found && found.flags.length > 0) findings.set(found, (findings.get(found) ?? 0) + 1);
   }
   statuses.forEach((n, status) => {
@@ -555,7 +717,7 @@ function base64Tail(bytes: Buffer, start: number, end: number): string {
   return tail;
 }
 
-// Lines end in a few byte pairs (`}\n`, `"}\n`…): a map stays small where a table of every pair would not.
+// Lines end in a few byte pairs (`}\n`, `"}\n`…): at most 65,792 keys, in practice a handful.
 const TAILS = new Map<number, string>();
 
 function base64Length(bytes: number): number {
@@ -568,57 +730,66 @@ const UNREADABLE = Object.freeze({
   data: null as unknown as string,
 }) as FirehoseTransformationEventRecord;
 
-/** Before any data is seen: above the default format's measured expansion (README), to admit safely. */
-const INITIAL_EXPANSION = 7;
-const MAX_EXPANSION = 40;
+/**
+ * Before any data is seen: output base64 bytes per decompressed input byte, above the default format's
+ * measured expansion (README), to admit safely.
+ */
+const INITIAL_EXPANSION = 9;
+const MAX_EXPANSION = 60;
+/** Below this much room a record is not worth decoding: it would only be re-ingested. */
+const MIN_USEFUL_ROOM = 1024;
+/** What each piece of a split record is sized for: half a response, so pieces of two records share one. */
+const SPLIT_TARGET = 2_900_000;
+
+interface Pieces {
+  readonly parts: Uint8Array[];
+  readonly unsent: (accepted: readonly boolean[]) => string;
+}
 
 /**
- * Splits a record whose output could never fit one response into two records of the same kind, as
- * AWS's CloudWatch Logs processor blueprint does: an envelope's `logEvents` in halves, each its own
- * gzip envelope; plain lines in halves. A single line cannot be split.
+ * Splits a record whose output could never fit one response into `count` records of the same kind (at
+ * least two), as AWS's CloudWatch Logs processor blueprint does: an envelope's `logEvents`, each part its
+ * own gzip envelope; plain lines, each part lines. A single line cannot be split: undefined.
  */
-function split(
-  decoded: DecodedRecord & { kind: 'lines' | 'cwl-data' },
-  input: FirehoseTransformationEventRecord,
-): Buffer[] {
+function trySplit(decoded: DecodedRecord | undefined, count: number): Pieces | undefined {
+  if (!decoded || decoded.kind === 'cwl-control') return undefined;
   if (decoded.kind === 'cwl-data') {
     const events = decoded.envelope.logEvents;
-    if (events.length < 2) throw tooLarge(input);
-    const half = Math.ceil(events.length / 2);
-    return [events.slice(0, half), events.slice(half)].map((logEvents) =>
-      gzipSync(JSON.stringify({ ...decoded.envelope, logEvents } satisfies CloudWatchLogsEnvelope)),
+    if (events.length < 2) return undefined;
+    const groups = chunk(events, Math.min(Math.max(2, count), events.length));
+    const envelope = (logEvents: typeof events) =>
+      gzipSync(JSON.stringify({ ...decoded.envelope, logEvents } satisfies CloudWatchLogsEnvelope));
+    return {
+      parts: groups.map(envelope),
+      unsent: (accepted) => envelope(groups.filter((_, i) => !accepted[i]).flat()).toString('base64'),
+    };
+  }
+  const lines = decoded.lines;
+  if (lines.length < 2) return undefined;
+  const groups = chunk(lines, Math.min(Math.max(2, count), lines.length));
+  const text = (group: readonly string[]) => Buffer.from(`${group.join('\n')}\n`);
+  return {
+    parts: groups.map(text),
+    unsent: (accepted) => text(groups.filter((_, i) => !accepted[i]).flat()).toString('base64'),
+  };
+}
+
+/** `items` in `count` consecutive groups of nearly equal length. */
+function chunk<T>(items: readonly T[], count: number): T[][] {
+  const groups: T[][] = [];
+  for (let g = 0; g < count; g++) {
+    groups.push(
+      items.slice(Math.floor((g * items.length) / count), Math.floor(((g + 1) * items.length) / count)),
     );
   }
-  if (decoded.lines.length < 2) throw tooLarge(input);
-  const half = Math.ceil(decoded.lines.length / 2);
-  return [decoded.lines.slice(0, half), decoded.lines.slice(half)].map((lines) =>
-    Buffer.from(`${lines.join('\n')}\n`),
-  );
+  return groups;
 }
 
-function tooLarge(input: FirehoseTransformationEventRecord): CapacityError {
+function tooLarge(recordId: string): CapacityError {
   return new CapacityError(
     'too_large',
-    `record ${input.recordId}: a single flow line whose output cannot fit a 6 MB Lambda response`,
+    `record ${recordId}: a single flow line whose output cannot fit a 6 MB Lambda response`,
   );
-}
-
-/** Re-ingests every part; a record counts as re-ingested only when Firehose accepted all of its parts. */
-async function reingestAll(
-  reingester: Reingester | undefined,
-  streamArn: string | undefined,
-  buffers: readonly Uint8Array[],
-  partsPerRecord: readonly number[],
-  deadline: number,
-): Promise<boolean[]> {
-  if (!reingester || typeof streamArn !== 'string') return partsPerRecord.map(() => false);
-  const outcome = await reingester.reingest(streamArn, buffers, deadline).catch(() => undefined);
-  let cursor = 0;
-  return partsPerRecord.map((parts) => {
-    let all = true;
-    for (let i = 0; i < parts; i++) all = (outcome?.accepted[cursor++] ?? false) && all;
-    return all;
-  });
 }
 
 function describeFailure(error: FlowlogError): { reason: FailureReason; field?: string; position?: number } {
@@ -634,14 +805,14 @@ function describeFailure(error: FlowlogError): { reason: FailureReason; field?: 
 }
 
 /** The function's own account: the delivery stream that invokes it lives there. */
-function accountOf(arn: unknown): string | undefined {
-  if (typeof arn !== 'string') return undefined;
+function accountOf(arn: string | undefined): string | undefined {
+  if (arn === undefined) return undefined;
   const account = arn.split(':')[4];
   return account && /^\d{12}$/.test(account) ? account : undefined;
 }
 
-function streamName(arn: unknown): string {
-  if (typeof arn !== 'string') return 'unknown';
+function streamName(arn: string | undefined): string {
+  if (arn === undefined) return 'unknown';
   const slash = arn.lastIndexOf('/');
   return slash === -1 ? arn : arn.slice(slash + 1);
 }

@@ -1,5 +1,10 @@
 import { ParseError } from '../errors.js';
-import { base64DecodedLength, type DecodeOptions, decodeRecord } from '../firehose/decode.js';
+import {
+  base64DecodedLength,
+  type DecodedRecord,
+  type DecodeOptions,
+  decodeRecord,
+} from '../firehose/decode.js';
 import type { Validator } from '../generated/validator.js';
 import { FLOW_FIELD_INTEGER_RANGES, FLOW_FIELD_VALIDATORS } from '../generated/validators.js';
 import { type ByteWriter, storeConstant } from '../output/byte-writer.js';
@@ -22,12 +27,16 @@ export interface RecordSummary {
  * Fills `summary` (given, so that it tells how far a record that throws was read) and returns it. Each
  * flow added at index `i` of `flows` gets its fields' JSON members in `fields` at `i` (or none).
  */
-export type RecordParser = (
-  data: string,
-  flows: Flow[],
-  summary: RecordSummary,
-  fields?: FieldBytes,
-) => RecordSummary;
+export interface RecordParser {
+  (data: string, flows: Flow[], summary: RecordSummary, fields?: FieldBytes): RecordSummary;
+  /** The lines of a record the caller already decoded (to learn its size before reading it). */
+  readonly decoded: (
+    decoded: DecodedRecord,
+    flows: Flow[],
+    summary: RecordSummary,
+    fields?: FieldBytes,
+  ) => RecordSummary;
+}
 
 export interface RecordParserOptions extends DecodeOptions {
   readonly maxLineLength: number;
@@ -76,7 +85,15 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
     summary.lines = 0;
     summary.headers = 0;
     summary.control = false;
-    const decoded = decodeRecord(data, decodeOptions);
+    return readDecoded(decodeRecord(data, decodeOptions), flows, summary, fields);
+  }
+
+  function readDecoded(
+    decoded: DecodedRecord,
+    flows: Flow[],
+    summary: RecordSummary,
+    fields: FieldBytes,
+  ): RecordSummary {
     summary.decoded = true;
     summary.control = decoded.kind === 'cwl-control';
     if (decoded.kind === 'cwl-control') return summary;
@@ -98,7 +115,7 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
     return summary;
   }
 
-  return (data, flows, summary, sink) => {
+  const parse = (data: string, flows: Flow[], summary: RecordSummary, sink?: FieldBytes): RecordSummary => {
     const at = flows.length;
     const fields = sink ?? discarded;
     if (sink === undefined) discarded.reset();
@@ -157,6 +174,12 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
     summary.control = false;
     return summary;
   };
+  const decoded = (record: DecodedRecord, flows: Flow[], summary: RecordSummary, sink?: FieldBytes) => {
+    const fields = sink ?? discarded;
+    if (sink === undefined) discarded.reset();
+    return readDecoded(record, flows, summary, fields);
+  };
+  return Object.assign(parse, { decoded });
 }
 
 /** Records up to this size are decoded into the reused buffer; a 1 MiB Firehose record still fits. */

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { type Env, loadConfig } from '../../src/config.js';
 import { NO_FINDINGS } from '../../src/detect/types.js';
 import type { FailureReason, FlowlogError } from '../../src/errors.js';
+import { decodeRecord } from '../../src/firehose/decode.js';
 import type { Reingester } from '../../src/firehose/reingest.js';
 import { type ResultRecord, responseSize, type TransformResponse } from '../../src/firehose/result.js';
 import { formatUpTo } from '../../src/flowlog/fields.js';
@@ -67,12 +68,23 @@ function expectContract(
     expect(['Ok', 'Dropped', 'ProcessingFailed']).toContain(record.result);
     // Every record carries data (Firehose requires it): a failed record echoes its own, untouched, or ''.
     expect(typeof record.data).toBe('string');
-    if (record.result === 'ProcessingFailed' && record.data !== '') expect(record.data).toBe(inputs[i]?.data);
+    if (record.result === 'ProcessingFailed' && record.data !== '' && record.data !== inputs[i]?.data) {
+      // A split record some of whose pieces the stream accepted carries only the others' lines.
+      const sent = linesOf(inputs[i]?.data as string);
+      const left = linesOf(record.data);
+      expect(left.length).toBeGreaterThan(0);
+      expect(left.length).toBeLessThan(sent.length);
+      for (const line of left) expect(sent).toContain(line);
+    }
     if (record.result === 'Dropped') expect(record.data).toBe('');
     if (record.result === 'Ok') expect(() => decodeLines(record.data)).not.toThrow();
   });
 }
 
+const linesOf = (data: string) => {
+  const decoded = decodeRecord(data, { maxDecompressedBytes: 1 << 30 });
+  return decoded.kind === 'cwl-control' ? [] : decoded.lines;
+};
 const results = (response: TransformResponse) => response.records.map((r) => r.result);
 const okData = (record: ResultRecord | undefined) => (record as ResultRecord & { result: 'Ok' }).data;
 
@@ -398,7 +410,7 @@ describe('huge lines', () => {
     expectCase(c, run);
   });
 
-  it('fails the admitted one of eight 1 MB lines and re-ingests the rest untouched', async () => {
+  it('fails each of eight 1 MB lines, none shrinking what the others may use', async () => {
     // Prepare: each echo alone would be 1.33 MB of base64; all of them 10.7 MB.
     const { transform, received, errors } = setup();
     const datas = Array.from({ length: 8 }, (_, i) => Buffer.from(String(i).repeat(1_000_000)));
@@ -407,11 +419,36 @@ describe('huge lines', () => {
     // Act
     const response = await transform(firehoseEvent(inputs));
 
-    // Assess
+    // Assess: each is read and fails now (the ones the response cannot echo go back without data;
+    // Firehose keeps their original bytes), rather than being re-ingested to fail later.
     expectContract(inputs, response);
-    expect(results(response)).toStrictEqual(['ProcessingFailed', ...Array(7).fill('Dropped')]);
-    expect(errors.map((e) => [e.index, e.reason])).toStrictEqual([[0, 'line_too_long']]);
-    expect(received.map((data) => data.toString('base64'))).toStrictEqual(inputs.slice(1).map((r) => r.data));
+    expect(results(response)).toStrictEqual(Array(8).fill('ProcessingFailed'));
+    expect(errors.map((e) => [e.index, e.reason])).toStrictEqual(datas.map((_, i) => [i, 'line_too_long']));
+    expect(received).toStrictEqual([]);
+  });
+
+  it('lets 8,000 valid records after an 899 KB junk record come back Ok (one large record poisoned admission)', async () => {
+    // Prepare
+    const { transform, received } = setup();
+    const junk = firehoseRecord(Buffer.from('x'.repeat(899_000)));
+    const valid = Array.from({ length: 8_000 }, () => firehoseRecord(`${LINE}\n`));
+    const inputs = [junk, ...valid];
+
+    const alone = setup();
+
+    // Act
+    const response = await transform(firehoseEvent(inputs));
+    const without = await alone.transform(firehoseEvent(valid));
+
+    // Assess: as many come back Ok as without the junk record (its failure costs one small answer);
+    // before, none did and all 8,000 were re-ingested.
+    expectContract(inputs, response);
+    const okWith = results(response).filter((r) => r === 'Ok').length;
+    const okWithout = results(without).filter((r) => r === 'Ok').length;
+    expect(results(response)[0]).toBe('ProcessingFailed');
+    expect(okWithout).toBeGreaterThan(1000);
+    expect(okWith).toBeGreaterThanOrEqual(okWithout - 2);
+    expect(received.length).toBe(8_000 - okWith);
   });
 });
 
@@ -743,7 +780,7 @@ describe('thousands of lines in one record', () => {
     ]);
   });
 
-  it('splits a 20,000-event envelope that cannot fit one response into two envelopes that each come back Ok', async () => {
+  it('splits a 20,000-event envelope that cannot fit one response into envelopes that each come back Ok', async () => {
     // Prepare
     const { transform, received, summaries } = setup();
     const messages = Array.from({ length: 20_000 }, (_, i) => numbered(i));
@@ -752,11 +789,11 @@ describe('thousands of lines in one record', () => {
     // Act
     const response = await transform(firehoseEvent([input]));
 
-    // Assess: Dropped, and re-ingested as two gzip DATA_MESSAGE envelopes holding the events in order.
+    // Assess: Dropped, and re-ingested as gzip DATA_MESSAGE envelopes holding the events in order.
     expectContract([input], response);
     expect(response.records).toStrictEqual([{ recordId: input.recordId, result: 'Dropped', data: '' }]);
-    expect(received).toHaveLength(2);
-    const halves = received.map(
+    expect(received.length).toBeGreaterThanOrEqual(2);
+    const pieces = received.map(
       (data) =>
         JSON.parse(gunzipSync(data).toString()) as {
           messageType: string;
@@ -764,15 +801,14 @@ describe('thousands of lines in one record', () => {
           logEvents: { id: string; message: string }[];
         },
     );
-    expect(halves.map((h) => [h.messageType, h.logGroup, h.logEvents.length])).toStrictEqual([
-      ['DATA_MESSAGE', '/vpc/flow-logs', 10_000],
-      ['DATA_MESSAGE', '/vpc/flow-logs', 10_000],
-    ]);
-    expect(halves.flatMap((h) => h.logEvents.map((e) => e.message))).toStrictEqual(messages);
+    for (const piece of pieces)
+      expect([piece.messageType, piece.logGroup]).toStrictEqual(['DATA_MESSAGE', '/vpc/flow-logs']);
+    expect(pieces.flatMap((h) => h.logEvents.map((e) => e.message))).toStrictEqual(messages);
     expect(summaries[0]?.counts).toMatchObject({ RecordsReingested: 1, RecordsDropped: 1, RecordsOk: 0 });
 
-    // Act again: Firehose delivers each half back (together they would not fit one response either).
+    // Act again: Firehose delivers each piece back, one per batch.
     const outputs = [];
+    const count = received.length;
     for (const data of received.slice()) {
       const again = firehoseRecord(data);
       const response = await transform(firehoseEvent([again]));
@@ -780,14 +816,67 @@ describe('thousands of lines in one record', () => {
       outputs.push(response);
     }
 
-    // Assess: each half fits, every line once, in order, nothing re-ingested again.
-    expect(outputs.map(results)).toStrictEqual([['Ok'], ['Ok']]);
+    // Assess: each piece fits, every line once, in order, nothing re-ingested again.
+    expect(outputs.map(results)).toStrictEqual(Array(count).fill(['Ok']));
     const ports = outputs.flatMap((r) => decodeLines(okData(r.records[0])).map((l) => l.srcport));
     expect(ports).toStrictEqual(messages.map((_, i) => 1024 + i));
-    expect(received).toHaveLength(2);
+    expect(received).toHaveLength(count);
   });
 
-  it('splits a plain record of 20,000 lines that cannot fit one response into two halves of lines', async () => {
+  it('drains a backlog of highly compressible envelopes: every line Ok exactly once, bounded work per invocation', async () => {
+    // Prepare: 13 envelopes of 12,000 lines (1.5 MB each unpacked, ~70 KB of gzip), delivered as
+    // Firehose would: up to 0.5 MB of records per invocation, re-ingested records queued again.
+    const captured = setup();
+    const perEnvelope = 12_000;
+    const queue = Array.from({ length: 13 }, (_, e) =>
+      firehoseRecord(
+        cwlEnvelope(Array.from({ length: perEnvelope }, (_, i) => numbered(e * perEnvelope + i))),
+      ),
+    );
+    const reingested: Buffer[] = [];
+    const ports = new Map<string, number>();
+    let invocations = 0;
+
+    // Act
+    while (queue.length > 0 && invocations < 200) {
+      invocations++;
+      const batch: FirehoseTransformationEventRecord[] = [];
+      let size = 0;
+      while (queue.length > 0 && (batch.length === 0 || size + (queue[0]?.data.length ?? 0) <= 500_000)) {
+        const next = queue.shift() as FirehoseTransformationEventRecord;
+        size += next.data.length;
+        batch.push(next);
+      }
+      const before = reingested.length;
+      const response = await transformCapturing(batch, reingested);
+      expectContract(batch, response);
+      for (const record of response.records) {
+        if (record.result !== 'Ok') continue;
+        for (const line of decodeLines(record.data)) {
+          const key = `${line.srcport}@${line.start}`;
+          ports.set(key, (ports.get(key) ?? 0) + 1);
+        }
+      }
+      expect(response.records.some((r) => r.result === 'ProcessingFailed')).toBe(false);
+      queue.push(...reingested.slice(before).map((data) => firehoseRecord(data)));
+    }
+
+    // Assess
+    expect(queue).toHaveLength(0);
+    expect(ports.size).toBe(13 * perEnvelope);
+    expect([...ports.values()].every((n) => n === 1)).toBe(true);
+
+    expect(invocations).toBeLessThan(60);
+
+    async function transformCapturing(batch: FirehoseTransformationEventRecord[], sink: Buffer[]) {
+      const { received, transform: run } = captured;
+      const response = await run(firehoseEvent(batch));
+      sink.push(...received.splice(0));
+      return response;
+    }
+  }, 120_000);
+
+  it('splits a plain record of 20,000 lines that cannot fit one response into pieces of lines', async () => {
     // Prepare
     const { transform, received } = setup();
     const input = Array.from({ length: 20_000 }, (_, i) => numbered(i));
@@ -799,10 +888,9 @@ describe('thousands of lines in one record', () => {
     // Assess
     expectContract([record], response);
     expect(results(response)).toStrictEqual(['Dropped']);
-    expect(received.map((data) => data.toString().split('\n').filter(Boolean))).toStrictEqual([
-      input.slice(0, 10_000),
-      input.slice(10_000),
-    ]);
+    const pieces = received.map((data) => data.toString().split('\n').filter(Boolean));
+    expect(pieces.length).toBeGreaterThanOrEqual(2);
+    expect(pieces.flat()).toStrictEqual(input);
   });
 });
 
