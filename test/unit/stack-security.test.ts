@@ -1,10 +1,98 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ADMIN_PORTS } from '../../src/config.js';
-import { loadTemplate } from '../helpers/template.js';
+import { expandSam, samTranslatorAvailable } from '../helpers/sam.js';
+import { loadTemplate, type Template, type Yaml } from '../helpers/template.js';
 
 // The stack's hardening, checked against the template as written (and, for IAM, as SAM expands it).
 const template = loadTemplate();
+
+if (!samTranslatorAvailable && process.env.CI === 'true')
+  throw new Error('samtranslator is not installed: CI requires it (pip install cfn-lint)');
+if (!samTranslatorAvailable)
+  console.warn('samtranslator not found: skipping the checks of the roles SAM deploys (CI would fail here)');
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action?: string | string[];
+  NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Condition?: unknown;
+}
+
+const listOf = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** Every branch of every Fn::If, without AWS::NoValue: all that some parameter values can make true. */
+const branches = (node: unknown): unknown[] => {
+  if (node === undefined) return [];
+  if (Array.isArray(node)) return node.flatMap(branches);
+  if (node && typeof node === 'object') {
+    const record = node as Record<string, unknown>;
+    if ('Fn::If' in record) {
+      const [, yes, no] = record['Fn::If'] as unknown[];
+      return [...branches(yes), ...branches(no)];
+    }
+    if (record.Ref === 'AWS::NoValue') return [];
+  }
+  return [node];
+};
+
+// The documents of the AWS managed policies SAM attaches to the roles it makes, as AWS publishes them. A role
+// with any other managed policy fails the checks below: they cannot see what it grants.
+const MANAGED_POLICIES: Record<string, Statement[]> = {
+  'service-role/AWSLambdaBasicExecutionRole': [
+    {
+      Effect: 'Allow',
+      Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: '*',
+    },
+  ],
+};
+
+const managedStatements = (arn: unknown): Statement[] => {
+  const text = typeof arn === 'string' ? arn : String((arn as Yaml)?.['Fn::Sub'] ?? JSON.stringify(arn));
+  const name = text.split(':policy/')[1] ?? text;
+  const statements = MANAGED_POLICIES[name];
+  if (!statements) throw new Error(`managed policy ${name}: its document is not in the test's table`);
+  return statements;
+};
+
+/** Every statement a role may be granted: inline, managed, and AWS::IAM::Policy resources attached to it. */
+const roleStatements = (resources: Template['Resources'], roleId: string): Statement[] => {
+  const role = resources[roleId]?.Properties;
+  const documents = [
+    ...branches(role?.Policies).map((policy) => (policy as Yaml).PolicyDocument),
+    ...Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+      .filter((r) => branches(r.Properties.Roles).some((ref) => (ref as Yaml)?.Ref === roleId))
+      .map((r) => r.Properties.PolicyDocument),
+  ];
+  return [
+    ...documents.flatMap((document) => branches(document?.Statement) as Statement[]),
+    ...branches(role?.ManagedPolicyArns).flatMap(managedStatements),
+  ];
+};
+
+const isLogsAction = (action: string) => action === '*' || action.toLowerCase().startsWith('logs:');
+
+/** A resource that names every log group, or a wildcard family of them ('*', 'arn:…:logs:*:*:*', 'log-group:/aws/lambda/*'). */
+const coversOtherLogGroups = (resource: unknown): boolean => {
+  const text = typeof resource === 'string' ? resource : (resource as Yaml)?.['Fn::Sub'];
+  if (typeof text !== 'string') return false; // Ref / Fn::GetAtt name one resource of the template
+  if (text === '*') return true;
+  const arn = text.replace(/\$\{[^}]*\}/g, 'x').split(':');
+  if (arn[2] !== 'logs') return false;
+  const [kind, name] = arn.slice(5);
+  return kind === '*' || (kind === 'log-group' && (name ?? '*').includes('*'));
+};
+
+const grantsOtherLogGroups = (statement: Statement): boolean =>
+  statement.Effect === 'Allow' &&
+  (statement.NotAction !== undefined || listOf(statement.Action).some(isLogsAction)) &&
+  (statement.NotResource !== undefined || listOf(statement.Resource).some(coversOtherLogGroups));
 
 describe('template.yaml: function limits', () => {
   it('cannot time out later than Firehose waits for its Lambda processor (5 minutes)', () => {
@@ -34,5 +122,49 @@ describe('named queries', () => {
     expect([...ports].sort((a, b) => a - b)).toStrictEqual([...DEFAULT_ADMIN_PORTS].sort((a, b) => a - b));
     expect(portList(deployed)).toStrictEqual(ports);
     expect(template.Parameters.AdminPorts?.Default).toBe(DEFAULT_ADMIN_PORTS.join(','));
+  });
+});
+
+describe.skipIf(!samTranslatorAvailable)('template.yaml as SAM deploys it: logging permissions', () => {
+  const expanded = samTranslatorAvailable ? expandSam(template) : template;
+  const resources = expanded.Resources;
+  const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+
+  it('has functions and roles to check', () => {
+    expect(functions.map(([id]) => id)).toContain('TransformFunction');
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Role').length).toBeGreaterThan(0);
+  });
+
+  it('lets no role write to every log group (SAM attaches AWSLambdaBasicExecutionRole: logs actions on *)', () => {
+    // Prepare
+    const roles = Object.keys(resources).filter((id) => resources[id]?.Type === 'AWS::IAM::Role');
+    // Act
+    const broad = roles.flatMap((id) =>
+      roleStatements(resources, id)
+        .filter(grantsOtherLogGroups)
+        .map((statement) => ({ role: id, statement })),
+    );
+    // Assess
+    expect(broad).toStrictEqual([]);
+  });
+
+  it.each(functions)('%s logs to its own log group, and its role may write only there', (_, fn) => {
+    // Prepare
+    const roleId = fn.Properties.Role?.['Fn::GetAtt']?.[0] as string;
+    const logGroupId = fn.Properties.LoggingConfig?.LogGroup?.Ref as string;
+    // Act
+    const logStatements = roleStatements(resources, roleId).filter((s) =>
+      listOf(s.Action).some(isLogsAction),
+    );
+    // Assess
+    expect(resources[roleId]?.Type).toBe('AWS::IAM::Role');
+    expect(resources[logGroupId]?.Type).toBe('AWS::Logs::LogGroup');
+    expect(logStatements).toStrictEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+      }),
+    ]);
   });
 });
