@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ADMIN_PORTS } from '../../src/config.js';
 import { expandSam, samTranslatorAvailable } from '../helpers/sam.js';
-import { loadTemplate, type Template, type Yaml } from '../helpers/template.js';
+import { loadTemplate, resolveIf, type Template, type Yaml } from '../helpers/template.js';
 
 // The stack's hardening, checked against the template as written (and, for IAM, as SAM expands it).
 const template = loadTemplate();
@@ -103,6 +103,28 @@ describe('template.yaml: function limits', () => {
     expect(template.Resources.TransformFunction?.Properties.Timeout).toStrictEqual({
       Ref: 'FunctionTimeout',
     });
+  });
+});
+
+describe('template.yaml: concurrency', () => {
+  const functions = Object.entries(template.Resources).filter(
+    ([, r]) => r.Type === 'AWS::Serverless::Function' || r.Type === 'AWS::Lambda::Function',
+  );
+
+  it.each(functions)('%s reserves (and so caps) its concurrency by default; 0 reserves none', (_, fn) => {
+    // Prepare
+    const parameter = template.Parameters.ReservedConcurrency;
+    // Act
+    const reserved = resolveIf(fn.Properties, new Set(['ReserveConcurrency'])) as Yaml;
+    const unreserved = resolveIf(fn.Properties, new Set()) as Yaml;
+    // Assess
+    expect(reserved.ReservedConcurrentExecutions).toStrictEqual({ Ref: 'ReservedConcurrency' });
+    expect(unreserved.ReservedConcurrentExecutions).toBeUndefined();
+    expect(template.Conditions.ReserveConcurrency).toStrictEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ReservedConcurrency' }, '0'] }],
+    });
+    expect(parameter?.Default).toBeGreaterThan(0);
+    expect(parameter?.MinValue).toBe(0);
   });
 });
 
