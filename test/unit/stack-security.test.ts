@@ -128,6 +128,29 @@ describe('template.yaml: concurrency', () => {
   });
 });
 
+describe('template.yaml: alarm topics', () => {
+  const grants = (document: Yaml): Statement[] =>
+    (document.Statement as Yaml[]).filter(
+      (statement) => statement.Principal?.Service === 'cloudwatch.amazonaws.com',
+    );
+
+  it.each([
+    ['AlarmTopicKey', 'KeyPolicy'],
+    ['AlarmTopicPolicy', 'PolicyDocument'],
+  ])('%s grants CloudWatch only for alarms of this account (confused deputy)', (id, property) => {
+    // Prepare
+    const document = template.Resources[id]?.Properties[property];
+    // Act
+    const cloudWatch = grants(document);
+    // Assess
+    expect(cloudWatch.length).toBeGreaterThan(0);
+    for (const statement of cloudWatch)
+      expect(statement.Condition).toStrictEqual({
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      });
+  });
+});
+
 describe('named queries', () => {
   const portList = (sql: string) => {
     const match = /dstport IN \(([\d,\s]+)\)/.exec(sql);
