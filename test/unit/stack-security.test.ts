@@ -128,6 +128,21 @@ describe('template.yaml: concurrency', () => {
   });
 });
 
+describe('template.yaml: encryption with KmsKeyArn', () => {
+  const withKey = new Set(['UseKms']);
+
+  it("encrypts the delivery stream's own buffer with the key when given", () => {
+    // Prepare
+    const input = template.Resources.DeliveryStream?.Properties.DeliveryStreamEncryptionConfigurationInput;
+    // Act, Assess
+    expect(resolveIf(input, withKey)).toStrictEqual({
+      KeyType: 'CUSTOMER_MANAGED_CMK',
+      KeyARN: { Ref: 'KmsKeyArn' },
+    });
+    expect(resolveIf(input, new Set())).toStrictEqual({ KeyType: 'AWS_OWNED_CMK' });
+  });
+});
+
 describe('template.yaml: alarm topics', () => {
   const grants = (document: Yaml): Statement[] =>
     (document.Statement as Yaml[]).filter(
