@@ -141,6 +141,13 @@ describe('template.yaml: encryption with KmsKeyArn', () => {
     });
     expect(resolveIf(input, new Set())).toStrictEqual({ KeyType: 'AWS_OWNED_CMK' });
   });
+
+  const logGroups = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup');
+
+  it.each(logGroups)('%s is encrypted with the key when given', (_, logGroup) => {
+    expect((resolveIf(logGroup.Properties, withKey) as Yaml).KmsKeyId).toStrictEqual({ Ref: 'KmsKeyArn' });
+    expect((resolveIf(logGroup.Properties, new Set()) as Yaml).KmsKeyId).toBeUndefined();
+  });
 });
 
 describe('template.yaml: alarm topics', () => {
