@@ -150,6 +150,25 @@ describe('template.yaml: encryption with KmsKeyArn', () => {
   });
 });
 
+describe('template.yaml: bucket', () => {
+  const bucket = template.Resources.FlowLogBucket?.Properties;
+
+  it('logs server access to a bucket the deployer names, and is off by default', () => {
+    // Prepare
+    const parameter = template.Parameters.AccessLogBucketName;
+    // Act
+    const on = resolveIf(bucket, new Set(['HasAccessLogBucket'])) as Yaml;
+    const off = resolveIf(bucket, new Set()) as Yaml;
+    // Assess
+    expect(parameter?.Default).toBe('');
+    expect(template.Conditions.HasAccessLogBucket).toStrictEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AccessLogBucketName' }, ''] }],
+    });
+    expect(on.LoggingConfiguration).toMatchObject({ DestinationBucketName: { Ref: 'AccessLogBucketName' } });
+    expect(off.LoggingConfiguration).toBeUndefined();
+  });
+});
+
 describe('template.yaml: alarm topics', () => {
   const grants = (document: Yaml): Statement[] =>
     (document.Statement as Yaml[]).filter(
