@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ADMIN_PORTS } from '../../src/config.js';
+import { DATA_PREFIX, ERROR_PREFIX } from '../../src/output/partition.js';
 import { expandSam, samTranslatorAvailable } from '../helpers/sam.js';
 import { loadTemplate, resolveIf, type Template, type Yaml } from '../helpers/template.js';
 
@@ -166,6 +167,55 @@ describe('template.yaml: bucket', () => {
     });
     expect(on.LoggingConfiguration).toMatchObject({ DestinationBucketName: { Ref: 'AccessLogBucketName' } });
     expect(off.LoggingConfiguration).toBeUndefined();
+  });
+});
+
+describe('template.yaml: who may write flow records', () => {
+  const resources = template.Resources;
+  const statements = resources.FlowLogBucketPolicy?.Properties.PolicyDocument.Statement as Yaml[];
+  const prefixes = [DATA_PREFIX, ERROR_PREFIX].map((prefix) => prefix.split('/')[0] as string);
+  const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+  // Firehose writes both prefixes; a backfill worker, where the template has one, writes flow records too.
+  const writers = Object.keys(resources).filter(
+    (id) => resources[id]?.Type === 'AWS::IAM::Role' && (id === 'DeliveryStreamRole' || /backfill/i.test(id)),
+  );
+
+  /** Whether a Deny on PutObject under `prefix` applies to a principal (only aws:PrincipalArn is modelled). */
+  const deniedPut = (principalArn: unknown, prefix: string) =>
+    statements.some((statement) => {
+      if (statement.Effect !== 'Deny' || statement.Principal !== '*') return false;
+      if (!listOf(statement.Action).some((a) => ['s3:PutObject', 's3:*', '*'].includes(a))) return false;
+      const targets = listOf(statement.Resource).map((r) => (r as Yaml)['Fn::Sub'] ?? r);
+      if (!targets.includes(`\${FlowLogBucket.Arn}/${prefix}/*`)) return false;
+      const conditions = Object.entries(statement.Condition ?? {}) as [string, Record<string, unknown>][];
+      return conditions.every(([operator, keys]) => {
+        const allowed = listOf(keys['aws:PrincipalArn']).map((v) => JSON.stringify(v));
+        if (!['ArnNotEquals', 'StringNotEquals'].includes(operator) || Object.keys(keys).length !== 1)
+          throw new Error(`condition ${operator} ${JSON.stringify(keys)}: not modelled by this test`);
+        return !allowed.includes(JSON.stringify(principalArn));
+      });
+    });
+
+  it.each(prefixes)(
+    'denies PutObject under %s/ to every principal but the writers (forged flow data)',
+    (prefix) => {
+      expect(writers).toContain('DeliveryStreamRole');
+      for (const writer of writers) expect(deniedPut(arnOf(writer), prefix), writer).toBe(false);
+      expect(deniedPut(arnOf('TransformFunctionRole'), prefix)).toBe(true);
+      expect(deniedPut('arn:aws:iam::123456789012:role/anyone-else', prefix)).toBe(true);
+      expect(deniedPut('arn:aws:iam::123456789012:root', prefix)).toBe(true);
+    },
+  );
+
+  it('still lets the Firehose role put objects in the bucket', () => {
+    const allowed = resolveIf(resources.DeliveryStreamRole?.Properties.Policies, new Set()) as Yaml[];
+    expect(allowed.flatMap((p) => p.PolicyDocument.Statement)).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: expect.arrayContaining(['s3:PutObject']),
+        Resource: expect.arrayContaining([{ 'Fn::Sub': '${FlowLogBucket.Arn}/*' }]),
+      }),
+    );
   });
 });
 
