@@ -5,7 +5,10 @@ export type Node = unknown;
 // biome-ignore lint/suspicious/noExplicitAny: parsed CloudFormation YAML has no static shape
 export type Yaml = any;
 export interface Template {
-  Parameters: Record<string, { Default?: unknown; MinValue?: number; AllowedValues?: unknown[] }>;
+  Parameters: Record<
+    string,
+    { Default?: unknown; MinValue?: number; MaxValue?: number; AllowedValues?: unknown[] }
+  >;
   Conditions: Record<string, unknown>;
   // CloudFormation YAML is untyped; the template tests walk it freely.
   Resources: Record<string, { Type: string; Condition?: string; Properties: Yaml; Metadata?: Yaml }>;

@@ -71,9 +71,10 @@ describe('template.yaml: delivery', () => {
       ParameterValue: { 'Fn::GetAtt': ['TransformFunction', 'Arn'] },
     });
     expect(stream.CloudWatchLoggingOptions.Enabled).toBe(true);
-    expect(resources.DeliveryStream?.Properties.DeliveryStreamEncryptionConfigurationInput).toStrictEqual({
-      KeyType: 'AWS_OWNED_CMK',
-    });
+    // Without KmsKeyArn (stack-security.test.ts checks the key's case).
+    expect(
+      resolveIf(resources.DeliveryStream?.Properties.DeliveryStreamEncryptionConfigurationInput, new Set()),
+    ).toStrictEqual({ KeyType: 'AWS_OWNED_CMK' });
   });
 });
 
@@ -99,15 +100,24 @@ describe('template.yaml: function', () => {
   });
 
   it('may do exactly what it needs, on the narrowest resources', () => {
-    const statements = resolveIf(fn?.Properties.Policies, new Set(['HasCrossAccountRoles'])) as {
-      Statement: { Sid: string; Action: string[]; Resource: unknown }[];
+    // Its own role: SAM's would add AWSLambdaBasicExecutionRole (stack-security.test.ts checks the expansion).
+    expect(fn?.Properties.Role).toStrictEqual({ 'Fn::GetAtt': ['TransformFunctionRole', 'Arn'] });
+    expect(fn?.Properties.Policies).toBeUndefined();
+    const role = resources.TransformFunctionRole?.Properties;
+    const statements = resolveIf(role?.Policies, new Set(['HasCrossAccountRoles'])) as {
+      PolicyDocument: { Statement: { Sid: string; Action: string[]; Resource: unknown }[] };
     }[];
-    const bySid = Object.fromEntries(statements.flatMap((p) => p.Statement).map((s) => [s.Sid, s]));
+    const bySid = Object.fromEntries(
+      statements.flatMap((p) => p.PolicyDocument.Statement).map((s) => [s.Sid, s]),
+    );
     expect(Object.keys(bySid).sort()).toStrictEqual([
       'AssumeCrossAccountInventoryRoles',
       'DescribeInventory',
       'ReingestIntoOwnStream',
+      'WriteOwnLogGroup',
     ]);
+    expect(bySid.WriteOwnLogGroup?.Action).toStrictEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(bySid.WriteOwnLogGroup?.Resource).toStrictEqual({ 'Fn::GetAtt': ['FunctionLogGroup', 'Arn'] });
     expect(bySid.DescribeInventory?.Action).toStrictEqual([
       'ec2:DescribeInstances',
       'ec2:DescribeNetworkInterfaces',
@@ -122,8 +132,10 @@ describe('template.yaml: function', () => {
     });
     expect(bySid.AssumeCrossAccountInventoryRoles?.Action).toStrictEqual(['sts:AssumeRole']);
     expect(bySid.AssumeCrossAccountInventoryRoles?.Resource).toStrictEqual({ Ref: 'CrossAccountRoleArns' });
-    const withoutRoles = resolveIf(fn?.Properties.Policies, new Set()) as { Statement: { Sid: string }[] }[];
-    expect(withoutRoles.flatMap((p) => p.Statement).map((s) => s.Sid)).not.toContain(
+    const withoutRoles = resolveIf(role?.Policies, new Set()) as {
+      PolicyDocument: { Statement: { Sid: string }[] };
+    }[];
+    expect(withoutRoles.flatMap((p) => p.PolicyDocument.Statement).map((s) => s.Sid)).not.toContain(
       'AssumeCrossAccountInventoryRoles',
     );
   });
