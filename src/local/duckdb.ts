@@ -1,10 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { COLUMNS, type Column } from '../columns.js';
 
 /**
  * Runs the stack's Athena queries locally with DuckDB over what the pipeline wrote: the same table name
- * (`flow_logs`), the same columns (typed from schemas/emitted-record.json, as the Glue table is), and the
+ * (`flow_logs`), the same columns (typed from the column table, as the Glue table is), and the
  * partition columns of the S3 folders.
  */
 
@@ -41,21 +42,18 @@ const PARTITIONS = ['aws_account_id', 'aws_region', 'dt', 'hour'];
 /** DuckDB type ids of integers: TINYINT…BIGINT, their unsigned forms, HUGEINT, UHUGEINT. */
 const INTEGER_TYPE_IDS = new Set([2, 3, 4, 5, 6, 7, 8, 9, 16, 32]);
 
-/** DuckDB column types for the emitted record, mirroring the Glue table's. */
-export function columnTypes(schemaPath: string): Record<string, string> {
-  const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as {
-    properties: Record<string, { type?: string }>;
-  };
-  const bigint = new Set(['packets', 'bytes', 'start', 'end']);
-  const types: Record<string, string> = {};
-  for (const [name, property] of Object.entries(schema.properties)) {
-    if (name === 'eni_tags') types[name] = 'MAP(VARCHAR, VARCHAR)';
-    else if (property.type === 'array') types[name] = 'VARCHAR[]';
-    else if (property.type === 'integer') types[name] = bigint.has(name) ? 'BIGINT' : 'INTEGER';
-    else types[name] = 'VARCHAR';
-  }
-  return types;
+/** DuckDB column types for the emitted record, mirroring the Glue table's (both from the column table). */
+export function columnTypes(): Record<string, string> {
+  return Object.fromEntries(COLUMNS.map((column) => [column.name, DUCKDB_TYPES[column.glue]]));
 }
+
+const DUCKDB_TYPES: Readonly<Record<Column['glue'], string>> = {
+  int: 'INTEGER',
+  bigint: 'BIGINT',
+  string: 'VARCHAR',
+  'array<string>': 'VARCHAR[]',
+  'map<string,string>': 'MAP(VARCHAR, VARCHAR)',
+};
 
 function hasFiles(dir: string, extension: string): boolean {
   if (!existsSync(dir)) return false;
@@ -68,8 +66,8 @@ function hasFiles(dir: string, extension: string): boolean {
 const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /** The `columns = {…}` argument of read_ndjson: the emitted record typed as the Glue table types it. */
-export function ndjsonColumns(schemaPath: string): string {
-  return `{${Object.entries(columnTypes(schemaPath))
+export function ndjsonColumns(): string {
+  return `{${Object.entries(columnTypes())
     .map(([name, type]) => `${quote(name)}: ${quote(type)}`)
     .join(', ')}}`;
 }
@@ -79,20 +77,21 @@ export async function writeParquet(
   connection: { run(sql: string): Promise<unknown> },
   ndjsonPath: string,
   parquetPath: string,
-  schemaPath: string,
+  // Kept for callers; the types come from the column table.
+  _schemaPath?: string,
 ): Promise<void> {
   await connection.run(
-    `COPY (SELECT * FROM read_ndjson(${quote(ndjsonPath)}, columns = ${ndjsonColumns(schemaPath)})) TO ${quote(parquetPath)} (FORMAT parquet, COMPRESSION snappy)`,
+    `COPY (SELECT * FROM read_ndjson(${quote(ndjsonPath)}, columns = ${ndjsonColumns()})) TO ${quote(parquetPath)} (FORMAT parquet, COMPRESSION snappy)`,
   );
 }
 
-export async function openFlowLogs(outDir: string, schemaPath: string): Promise<FlowLogsDatabase> {
+export async function openFlowLogs(outDir: string, _schemaPath?: string): Promise<FlowLogsDatabase> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   const dataDir = join(outDir, 'flowlogs');
   const hiveTypes = `{${PARTITIONS.map((p) => `'${p}': 'VARCHAR'`).join(', ')}}`;
-  const types = columnTypes(schemaPath);
-  const columns = ndjsonColumns(schemaPath);
+  const types = columnTypes();
+  const columns = ndjsonColumns();
   const sources: string[] = [];
   if (hasFiles(dataDir, '.gz')) {
     sources.push(
