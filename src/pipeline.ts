@@ -5,6 +5,7 @@ import { createDetector } from './detect/detector.js';
 import { createEnricher } from './enrich/enricher.js';
 import {
   createServiceIndex,
+  IP_RANGES_MAX_AGE_DAYS,
   isCompactIpRanges,
   isIpRangesDocument,
   type ServiceIndex,
@@ -53,6 +54,15 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   }
   const source = config.enrichment.ipRangesSource;
   const services = await loadIpRanges(source, options.fetch ?? fetch, log);
+  const ageDays = services.ageDays(now());
+  if (ageDays !== undefined && ageDays > IP_RANGES_MAX_AGE_DAYS) {
+    // AWS adds prefixes every week; an address in a new one is not recognised as AWS's and looks external.
+    log('WARN', `ip-ranges are ${ageDays} days old; run npm run update-ip-ranges and deploy again`, {
+      source,
+      createDate: services.createDate,
+      ageDays,
+    });
+  }
   const enricher = createEnricher({
     ...(options.inventory && config.enrichment.mode !== 'off' ? { inventory: options.inventory } : {}),
     services,
