@@ -112,15 +112,16 @@ export function createServiceIndex(source: IpRangesDocument | CompactIpRanges): 
   const createDate = compact.createDate ?? undefined;
   const created = createDate === undefined ? undefined : parseCreateDate(createDate);
 
+  // Where the search for an IPv4 address starts and ends, by its first 16 bits: a few steps instead of 13.
+  const v4From = bucketsBy16Bits(v4.starts);
+
   function match(address: ParsedAddress): AwsPrefixMatch | undefined {
-    if (address.v === 4) return answers[v4.ids[findV4(v4.starts, address.n)] as number];
-    const n = address.n;
-    // Four 32-bit words, compared as numbers: a bigint per comparison would allocate in the loop.
-    const w0 = Number(n >> 96n);
-    const w1 = Number((n >> 64n) & WORD);
-    const w2 = Number((n >> 32n) & WORD);
-    const w3 = Number(n & WORD);
-    return answers[v6.ids[findV6(v6.starts, w0, w1, w2, w3)] as number];
+    if (address.v === 4) {
+      const bucket = address.n >>> 16;
+      const at = findV4(v4.starts, address.n, v4From[bucket] as number, v4From[bucket + 1] as number);
+      return answers[v4.ids[at] as number];
+    }
+    return answers[v6.ids[findV6(v6.starts, address.n)] as number];
   }
 
   return {
@@ -172,10 +173,24 @@ export function isIpRangesDocument(value: unknown): value is IpRangesDocument {
 
 const WORD = 0xffff_ffffn;
 
-/** Index of the last interval whose start is ≤ value (starts[0] is 0, so there is one). */
-function findV4(starts: Uint32Array, value: number): number {
-  let low = 0;
-  let high = starts.length - 1;
+/**
+ * For each 16-bit bucket b (and b = 65536), the last interval whose start is ≤ b · 2^16: an address of bucket b
+ * lies in an interval between `from[b]` and `from[b + 1]`.
+ */
+function bucketsBy16Bits(starts: Uint32Array): Uint32Array {
+  const from = new Uint32Array(65_537);
+  let i = 0;
+  for (let bucket = 0; bucket < 65_536; bucket++) {
+    const first = bucket * 65_536;
+    while (i + 1 < starts.length && (starts[i + 1] as number) <= first) i++;
+    from[bucket] = i;
+  }
+  from[65_536] = starts.length - 1;
+  return from;
+}
+
+/** Index of the last interval in [low, high] whose start is ≤ value (the one at `low` always is). */
+function findV4(starts: Uint32Array, value: number, low: number, high: number): number {
   while (low < high) {
     const mid = (low + high + 1) >>> 1;
     if ((starts[mid] as number) <= value) low = mid;
@@ -184,7 +199,16 @@ function findV4(starts: Uint32Array, value: number): number {
   return low;
 }
 
-function findV6(starts: Uint32Array, w0: number, w1: number, w2: number, w3: number): number {
+/**
+ * The same over four-word starts. The address's words are compared as numbers (a bigint per comparison
+ * would allocate in the loop); the low 64 bits are needed only where a prefix is longer than /64.
+ */
+function findV6(starts: Uint32Array, value: bigint): number {
+  const high64 = value >> 64n;
+  const w0 = Number(high64 >> 32n);
+  const w1 = Number(high64 & WORD);
+  let w2 = -1;
+  let w3 = -1;
   let low = 0;
   let high = starts.length / 4 - 1;
   while (low < high) {
@@ -192,15 +216,18 @@ function findV6(starts: Uint32Array, w0: number, w1: number, w2: number, w3: num
     const at = mid * 4;
     // starts[mid] <= value, word by word.
     const a0 = starts[at] as number;
+    const a1 = starts[at + 1] as number;
     let lessOrEqual: boolean;
     if (a0 !== w0) lessOrEqual = a0 < w0;
+    else if (a1 !== w1) lessOrEqual = a1 < w1;
     else {
-      const a1 = starts[at + 1] as number;
-      if (a1 !== w1) lessOrEqual = a1 < w1;
-      else {
-        const a2 = starts[at + 2] as number;
-        lessOrEqual = a2 !== w2 ? a2 < w2 : (starts[at + 3] as number) <= w3;
+      if (w2 < 0) {
+        const low64 = BigInt.asUintN(64, value);
+        w2 = Number(low64 >> 32n);
+        w3 = Number(low64 & WORD);
       }
+      const a2 = starts[at + 2] as number;
+      lessOrEqual = a2 !== w2 ? a2 < w2 : (starts[at + 3] as number) <= w3;
     }
     if (lessOrEqual) low = mid;
     else high = mid - 1;
