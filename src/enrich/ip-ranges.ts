@@ -172,6 +172,7 @@ export function isIpRangesDocument(value: unknown): value is IpRangesDocument {
 }
 
 const WORD = 0xffff_ffffn;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * For each 16-bit bucket b (and b = 65536), the last interval whose start is ≤ b · 2^16: an address of bucket b
@@ -179,11 +180,16 @@ const WORD = 0xffff_ffffn;
  */
 function bucketsBy16Bits(starts: Uint32Array): Uint32Array {
   const from = new Uint32Array(65_537);
-  let i = 0;
-  for (let bucket = 0; bucket < 65_536; bucket++) {
-    const first = bucket * 65_536;
-    while (i + 1 < starts.length && (starts[i + 1] as number) <= first) i++;
-    from[bucket] = i;
+  // Interval i is the last to start at or before the buckets from ⌈start_i / 2^16⌉ up to the next
+  // interval's; filled natively, as this runs at cold start before the JIT has warmed up.
+  let bucket = 0;
+  for (let i = 1; i <= starts.length; i++) {
+    // The first bucket that interval i (or the end of the address space) starts at or before.
+    const next = i < starts.length ? Math.floor(((starts[i] as number) + 65_535) / 65_536) : 65_536;
+    if (next > bucket) {
+      from.fill(i - 1, bucket, next);
+      bucket = next;
+    }
   }
   from[65_536] = starts.length - 1;
   return from;
@@ -252,28 +258,35 @@ function decodeFamily(family: CompactFamily, words: number, matchCount: number, 
     fail(`starts hold ${startBytes.length} bytes, not ${count * words * 4}`);
   if (idBytes.length !== count * 2) fail(`ids hold ${idBytes.length} bytes, not ${count * 2}`);
   const starts = new Uint32Array(count * words);
-  for (let i = 0; i < starts.length; i++) starts[i] = startBytes.readUInt32LE(i * 4);
   const ids = new Uint16Array(count);
-  for (let i = 0; i < count; i++) {
-    const id = idBytes.readUInt16LE(i * 2);
-    if (id >= matchCount) fail(`interval ${i} names match ${id} of ${matchCount - 1}`);
-    ids[i] = id;
+  if (LITTLE_ENDIAN) {
+    // One native copy each (the bytes are little-endian, as the typed arrays of this machine).
+    new Uint8Array(starts.buffer).set(startBytes);
+    new Uint8Array(ids.buffer).set(idBytes);
+  } else {
+    for (let i = 0; i < starts.length; i++) starts[i] = startBytes.readUInt32LE(i * 4);
+    for (let i = 0; i < count; i++) ids[i] = idBytes.readUInt16LE(i * 2);
   }
   // The search relies on these: checked once here rather than trusted.
+  for (let i = 0; i < count; i++) {
+    if ((ids[i] as number) >= matchCount) fail(`interval ${i} names match ${ids[i]} of ${matchCount - 1}`);
+  }
   for (let w = 0; w < words; w++) if (starts[w] !== 0) fail('does not start at address 0');
-  for (let i = 1; i < count; i++)
-    if (compareWords(starts, (i - 1) * words, i * words, words) >= 0)
+  for (let i = 1; i < count; i++) {
+    if (!isBefore(starts, (i - 1) * words, i * words, words))
       fail(`starts are not increasing at interval ${i}`);
+  }
   return { starts, ids };
 }
 
-function compareWords(starts: Uint32Array, a: number, b: number, words: number): number {
-  for (let w = 0; w < words; w++) {
+/** Whether the start at word `a` is below the one at word `b` (each `words` long, most significant first). */
+function isBefore(starts: Uint32Array, a: number, b: number, words: number): boolean {
+  for (let w = 0; w < words - 1; w++) {
     const x = starts[a + w] as number;
     const y = starts[b + w] as number;
-    if (x !== y) return x < y ? -1 : 1;
+    if (x !== y) return x < y;
   }
-  return 0;
+  return (starts[a + words - 1] as number) < (starts[b + words - 1] as number);
 }
 
 // ---------------------------------------------------------------------------------------------------------
