@@ -3,8 +3,15 @@ import bundledIpRanges from '../data/ip-ranges.json' with { type: 'json' };
 import type { Config, Env } from './config.js';
 import { createDetector } from './detect/detector.js';
 import { createEnricher } from './enrich/enricher.js';
-import { createServiceIndex, type IpRangesDocument, type ServiceIndex } from './enrich/ip-ranges.js';
+import {
+  createServiceIndex,
+  IP_RANGES_MAX_AGE_DAYS,
+  isCompactIpRanges,
+  isIpRangesDocument,
+  type ServiceIndex,
+} from './enrich/ip-ranges.js';
 import type { Inventory, RawNetworkInterface } from './enrich/ports.js';
+import { ConfigError } from './errors.js';
 import type { Reingester } from './firehose/reingest.js';
 import { formatSummary } from './telemetry.js';
 import { createTransformer, type Transform } from './transform.js';
@@ -45,9 +52,17 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       fields: config.format.unknown,
     });
   }
-  const services = createServiceIndex(
-    await loadIpRanges(config.enrichment.ipRangesSource, options.fetch ?? fetch, log),
-  );
+  const source = config.enrichment.ipRangesSource;
+  const services = await loadIpRanges(source, options.fetch ?? fetch, log);
+  const ageDays = services.ageDays(now());
+  if (ageDays !== undefined && ageDays > IP_RANGES_MAX_AGE_DAYS) {
+    // AWS adds prefixes every week; an address in a new one is not recognised as AWS's and looks external.
+    log('WARN', `ip-ranges are ${ageDays} days old; run npm run update-ip-ranges and deploy again`, {
+      source,
+      createDate: services.createDate,
+      ageDays,
+    });
+  }
   const enricher = createEnricher({
     ...(options.inventory && config.enrichment.mode !== 'off' ? { inventory: options.inventory } : {}),
     services,
@@ -78,22 +93,27 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
 }
 
 /**
- * `bundled` (the snapshot in data/), an https URL (fetched once per container with a short timeout,
- * falling back to the snapshot), or a file path.
+ * `bundled` (the compact snapshot in data/, decoded in ~1 ms), an https URL (fetched once per container with
+ * a short timeout, falling back to the snapshot), or a file path; a fetched or read file may be AWS's
+ * ip-ranges.json (compiled at cold start) or the compact form `npm run update-ip-ranges` writes.
  */
 async function loadIpRanges(
   source: string,
   fetchFn: typeof fetch,
   log: (level: string, message: string, extra?: Record<string, unknown>) => void,
-): Promise<IpRangesDocument> {
-  const bundled = bundledIpRanges as IpRangesDocument;
-  if (source === 'bundled') return bundled;
+): Promise<ServiceIndex> {
+  if (source === 'bundled') return createServiceIndex(bundledIpRanges);
   if (source.startsWith('https://')) {
     try {
       const response = await fetchFn(source, { signal: AbortSignal.timeout(3000) });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      return (await response.json()) as IpRangesDocument;
+      const document: unknown = await response.json();
+      if (!isIpRangesDocument(document) && !isCompactIpRanges(document)) {
+        throw new Error('the response is not an ip-ranges document');
+      }
+      return createServiceIndex(document);
     } catch (error) {
+      const bundled = createServiceIndex(bundledIpRanges);
       log('WARN', 'could not fetch ip-ranges; using the bundled snapshot', {
         source,
         snapshot: bundled.createDate,
@@ -102,5 +122,12 @@ async function loadIpRanges(
       return bundled;
     }
   }
-  return JSON.parse(readFileSync(source, 'utf8')) as IpRangesDocument;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
+    throw new ConfigError('IP_RANGES_SOURCE', `${source}: only https URLs are fetched`);
+  }
+  const document: unknown = JSON.parse(readFileSync(source, 'utf8'));
+  if (!isIpRangesDocument(document) && !isCompactIpRanges(document)) {
+    throw new ConfigError('IP_RANGES_SOURCE', `${source} is neither an ip-ranges.json nor its compact form`);
+  }
+  return createServiceIndex(document);
 }
