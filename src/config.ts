@@ -1,8 +1,7 @@
-import { FLAG_IDS } from './detect/rules/index.js';
-import { parseCidr } from './enrich/ip.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_FORMAT } from './flowlog/fields.js';
 import { type FormatSpec, parseFormat } from './flowlog/format.js';
+import { parseCidr } from './net/ip.js';
 
 /** Everything the function reads from its environment, parsed and checked once at cold start. */
 export interface Config {
@@ -275,14 +274,7 @@ class Reader {
       if (!Array.isArray(flags) || !flags.every((flag) => typeof flag === 'string')) {
         throw new ConfigError(name, `${where}: flags must be an array of flag ids`);
       }
-      for (const flag of flags as string[]) {
-        if (flag !== '*' && !FLAG_IDS.includes(flag)) {
-          throw new ConfigError(
-            name,
-            `${where}: ${JSON.stringify(flag)} is not a flag id (one of ${FLAG_IDS.join(', ')}, or *)`,
-          );
-        }
-      }
+      // Flag ids are checked against the rule table when the detector is built (at cold start too).
       // A CIDR that does not parse must stop the start: dropped, it would leave a rule that silences
       // every match of its flags.
       if (r.cidr !== undefined && (typeof r.cidr !== 'string' || !isCidr(r.cidr))) {

@@ -1,3 +1,5 @@
+import { BoundedMap } from './bounded-map.js';
+
 /**
  * One structured line per invocation, which is at once the summary log and the CloudWatch metrics
  * (Embedded Metric Format: CloudWatch Logs extracts the metrics listed under `_aws`). It carries counts
@@ -43,19 +45,14 @@ export const METRIC = {
 } as const;
 
 // Metric names are built per flow on the hot path; the set of names is small, so keep each one built once.
-const names = new Map<string, Map<string, string>>();
+const names = new Map<string, BoundedMap<string, string>>();
 function named(prefix: string, value: string): string {
   let byValue = names.get(prefix);
   if (!byValue) {
-    byValue = new Map();
+    byValue = new BoundedMap(1000);
     names.set(prefix, byValue);
   }
-  let name = byValue.get(value);
-  if (name === undefined) {
-    name = `${prefix}${value}`;
-    if (byValue.size < 1000) byValue.set(value, name);
-  }
-  return name;
+  return byValue.getOrMake(value, (v) => `${prefix}${v}`);
 }
 
 const MILLISECONDS = new Set<string>([METRIC.lookupMs, METRIC.durationMs]);

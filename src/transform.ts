@@ -1,5 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from 'aws-lambda';
+import { ByteWriter } from './bytes/byte-writer.js';
+import { FieldBytes } from './bytes/field-bytes.js';
 import type { Config } from './config.js';
 import type { Detection, DetectionBatch, Detector } from './detect/types.js';
 import { NO_FINDINGS } from './detect/types.js';
@@ -34,8 +36,6 @@ import {
 } from './firehose/result.js';
 import type { Flow } from './flowlog/parse.js';
 import { createRecordParser, type RecordSummary } from './flowlog/record.js';
-import { ByteWriter } from './output/byte-writer.js';
-import { FieldBytes } from './output/field-bytes.js';
 import { createFlowWriter, type FlowWriter } from './output/jsonl.js';
 import { type PartitionKeys, partitionKeys } from './output/partition.js';
 import { bump, type InvocationSummary, METRIC } from './telemetry.js';

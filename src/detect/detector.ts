@@ -32,7 +32,10 @@ export function createDetector(
   const rules = options.rules ?? RULES;
   if (rules.length > 30) throw new Error('at most 30 rules: findings are kept as bits of one integer');
   const servicePorts = servicePortSet(config);
-  const suppressions = compileSuppressions(config.suppressions);
+  const suppressions = compileSuppressions(
+    config.suppressions,
+    rules.map((rule) => rule.id),
+  );
   const flowRules: { bit: number; needsAction: boolean; test: (facts: FlowFacts) => boolean }[] = [];
   const windowRules: {
     bit: number;

@@ -1,5 +1,6 @@
 import type { Suppression } from '../config.js';
-import { type Cidr, cidrContains, parseAddress, parseCidr } from '../enrich/ip.js';
+import { ConfigError } from '../errors.js';
+import { type Cidr, cidrContains, parseAddress, parseCidr } from '../net/ip.js';
 import type { FlowFacts } from './rule.js';
 
 export interface CompiledSuppression {
@@ -9,9 +10,24 @@ export interface CompiledSuppression {
   readonly tag?: readonly [string, string];
 }
 
-/** Configuration has already checked every rule (`loadConfig`): a CIDR that does not parse is a bug here. */
-export function compileSuppressions(rules: readonly Suppression[]): CompiledSuppression[] {
-  return rules.map((rule) => {
+/**
+ * Compiles the suppression rules against the flag ids of the rules that run. `loadConfig` has checked
+ * each rule's shape and CIDR; the ids are checked here, where the rule table is known.
+ * @throws ConfigError naming SUPPRESSIONS, at cold start
+ */
+export function compileSuppressions(
+  rules: readonly Suppression[],
+  flagIds: readonly string[],
+): CompiledSuppression[] {
+  return rules.map((rule, index) => {
+    for (const flag of rule.flags) {
+      if (flag !== '*' && !flagIds.includes(flag)) {
+        throw new ConfigError(
+          'SUPPRESSIONS',
+          `rule ${index}: ${JSON.stringify(flag)} is not a flag id (one of ${flagIds.join(', ')}, or *)`,
+        );
+      }
+    }
     const at = rule.tag?.indexOf('=') ?? -1;
     let cidr: Cidr | undefined;
     if (rule.cidr !== undefined) {

@@ -1,8 +1,7 @@
+import { BoundedMap } from '../bounded-map.js';
 import type { EnrichmentConfig } from '../config.js';
 import type { FormatSpec } from '../flowlog/format.js';
 import type { Flow } from '../flowlog/parse.js';
-import { eniFragment } from '../output/jsonl.js';
-import { type Answer, BatchCache, type BatchStats } from './batch-cache.js';
 import {
   type Cidr,
   cidrContains,
@@ -11,7 +10,8 @@ import {
   type ParsedAddress,
   parseAddress,
   parseCidr,
-} from './ip.js';
+} from '../net/ip.js';
+import { type Answer, BatchCache, type BatchStats } from './batch-cache.js';
 import type { ServiceIndex } from './ip-ranges.js';
 import type {
   Inventory,
@@ -60,23 +60,18 @@ interface Memo {
  * The cache key of one id in one account, made once: every batch looks its interfaces (and their subnets,
  * VPCs and instances) up again, and a key built afresh is a new string to hash each time. Bounded.
  */
-const keys = new Map<string, Map<string, Key>>();
-let keyCount = 0;
+const keys = new Map<string, BoundedMap<string, Key>>();
 function key(accountId: string, id: string): Key {
   let byId = keys.get(accountId);
   if (byId === undefined) {
-    byId = new Map();
+    // Accounts are few (the stream's own and the cross-account ones configured); ids per account bounded.
+    byId = new BoundedMap(200_000);
     keys.set(accountId, byId);
   }
   let made = byId.get(id);
   if (made === undefined) {
     made = `${accountId}/${id}`;
-    if (keyCount >= 200_000) {
-      keys.clear();
-      keyCount = 0;
-    }
     byId.set(id, made);
-    keyCount++;
   }
   return made;
 }
@@ -111,11 +106,11 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
   // Each interface's last answer, reused while none of the entries it came from changed or went stale: a
   // busy container sees the same interfaces batch after batch, and resolving 500 of them through the
   // caches costs about a millisecond per batch.
-  const memo = new Map<Key, Memo>();
+  const memo = new BoundedMap<Key, Memo>(2 * config.cacheMax);
   const caches = [enis, subnets, vpcs, routeTables, instances] as const;
   const generation = () => caches.reduce((sum, cache) => sum + cache.generation, 0);
   // Address facts do not change within a container; bounded so a flood of addresses cannot grow it forever.
-  const addressFacts = new Map<string, AddressFacts>();
+  const addressFacts = new BoundedMap<string, AddressFacts>(200_000);
   const hasDirection = format.indexOf.has('flow_direction');
   const hasSrcService = format.indexOf.has('pkt_src_aws_service');
   const hasDstService = format.indexOf.has('pkt_dst_aws_service');
@@ -126,7 +121,6 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     const parsed = parseAddress(address);
     const internal = parsed !== undefined && isInternal(parsed, extraInternal);
     known = { parsed, internal, service: parsed && !internal ? services.lookup(parsed) : undefined };
-    if (addressFacts.size >= 200_000) addressFacts.clear();
     addressFacts.set(address, known);
     return known;
   }
@@ -326,7 +320,6 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     answers: readonly (Answer<EniView> | undefined)[],
     at: number,
   ): void {
-    if (memo.size > 2 * config.cacheMax) memo.clear();
     for (let i = 0; i < slotKeys.length; i++) {
       const answer = answers[i];
       const [account, id] = slotKeys[i] as [string, string];
@@ -347,12 +340,9 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
   }
 
   function makeView(info: EniInfo): EniView & Scope {
-    const fragment = eniFragment(info, format);
     const internal = [...INTERNAL_RANGES, ...extraInternal];
     return {
       info,
-      fragment,
-      enrichedBytes: Buffer.from(`,"enrichment_status":"ok"${fragment}`, 'utf8'),
       // A VPC range inside an internal one (10.0.0.0/16 and the like, nearly all of them) cannot hold an
       // address that is not internal: only the others are checked, per flow.
       cidrs: (info.vpcCidrs ?? [])

@@ -1,4 +1,4 @@
-import { type Cidr, type ParsedAddress, parseCidr } from './ip.js';
+import { type Cidr, type ParsedAddress, parseCidr } from '../net/ip.js';
 
 /**
  * The parts of AWS's ip-ranges.json this project reads (https://ip-ranges.amazonaws.com/ip-ranges.json,

@@ -40,16 +40,9 @@ export interface Enrichment {
   readonly direction: 'ingress' | 'egress' | undefined;
 }
 
-/** An EniInfo with its JSON members serialized once, so a busy interface costs nothing per flow. */
+/** What enrichment found for one interface: shared by every flow of it (the writer keeps its bytes). */
 export interface EniView {
   readonly info: EniInfo;
-  /** `,"eni_type":"…",…` — the ENI-derived members, each starting with a comma. */
-  readonly fragment: string;
-  /**
-   * What every flow of this interface gets, UTF-8 encoded, for the writer to copy at once:
-   * `,"enrichment_status":"ok"` (a flow has a view exactly when its interface was found) and the fragment.
-   */
-  readonly enrichedBytes: Buffer;
 }
 
 /** Counters one invocation's enrichment reports in its summary and metrics. */

@@ -1,5 +1,16 @@
 import type { FirehoseTransformationEventRecord } from 'aws-lambda';
-import type { PartitionKeys } from '../output/partition.js';
+
+/**
+ * Firehose dynamic-partitioning keys of one record. Their names are the `partitionKeyFromLambda:` names in
+ * the template's S3 prefix; the S3 folders themselves are named apart from record columns
+ * (`aws_account_id=…/aws_region=…/dt=…/hour=…/`) because Athena rejects a partition column that repeats one.
+ */
+export interface PartitionKeys {
+  account_id: string;
+  region: string;
+  dt: string;
+  hour: string;
+}
 
 /**
  * One record of the response. Firehose requires `recordId`, `result` and `data` on every record ("or Amazon

@@ -1,3 +1,5 @@
+import { type ByteWriter, storeConstant } from '../bytes/byte-writer.js';
+import { FieldBytes } from '../bytes/field-bytes.js';
 import { ParseError } from '../errors.js';
 import {
   base64DecodedLength,
@@ -7,8 +9,6 @@ import {
 } from '../firehose/decode.js';
 import type { Validator } from '../generated/validator.js';
 import { FLOW_FIELD_INTEGER_RANGES, FLOW_FIELD_VALIDATORS } from '../generated/validators.js';
-import { type ByteWriter, storeConstant } from '../output/byte-writer.js';
-import { FieldBytes } from '../output/field-bytes.js';
 import { type FormatSpec, isHeaderLine } from './format.js';
 import { createLineParser, type Flow, type FlowRecord } from './parse.js';
 

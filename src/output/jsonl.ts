@@ -1,8 +1,9 @@
+import { BoundedMap } from '../bounded-map.js';
+import { ByteWriter, putAscii, putInt, storeConstant } from '../bytes/byte-writer.js';
 import type { Detection } from '../detect/types.js';
 import type { EniInfo, Enrichment } from '../enrich/types.js';
 import type { FormatSpec } from '../flowlog/format.js';
 import type { Flow } from '../flowlog/parse.js';
-import { ByteWriter, putAscii, putInt, storeConstant } from './byte-writer.js';
 
 /**
  * Writes one flow's line. With `fields` and a span in it (`start >= 0`), the flow's own members are
@@ -34,7 +35,20 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
   const status = memberCache('enrichment_status');
   const srcService = memberCache('src_aws_service');
   const dstService = memberCache('dst_aws_service');
-  const tails = new Map<Detection, (Buffer | undefined)[]>();
+  // Keyed by the detection object: a detector shares one per combination of flags; one that made one per
+  // flow would only cost this writer its reuse, never memory (a WeakMap lets them go).
+  // An interface's members, its enrichment status first, encoded once per interface answer (enrichment
+  // hands the same EniInfo to every flow of an interface while its cache entries are unchanged).
+  const interfaces = new WeakMap<EniInfo, Buffer>();
+  const interfaceBytes = (info: EniInfo): Buffer => {
+    let bytes = interfaces.get(info);
+    if (bytes === undefined) {
+      bytes = Buffer.from(`,"enrichment_status":"ok"${eniFragment(info, format)}`, 'utf8');
+      interfaces.set(info, bytes);
+    }
+    return bytes;
+  };
+  const tails = new WeakMap<Detection, (Buffer | undefined)[]>();
 
   /**
    * The members every line ends with — inferred direction, peer scope, flags and severity — encoded once
@@ -44,8 +58,7 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
     let byShape = tails.get(detection);
     if (byShape === undefined) {
       byShape = new Array(9);
-      // Flows of one batch share a handful of findings; a detector that made one per flow would not.
-      if (Object.isFrozen(detection) && tails.size < 1024) tails.set(detection, byShape);
+      tails.set(detection, byShape);
     }
     const directionCode = code(direction, 'ingress', 'egress');
     const scopeCode = code(scope, 'internal', 'external');
@@ -76,13 +89,13 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
     let direction: string | undefined;
     let scope: string | undefined;
     if (enrichment) {
-      const eni = enrichment.eni;
-      out.reserve(TAIL_ROOM + (eni ? eni.enrichedBytes.length : 0));
+      const eni = enrichment.eni ? interfaceBytes(enrichment.eni.info) : undefined;
+      out.reserve(TAIL_ROOM + (eni ? eni.length : 0));
       const b = out.buffer;
       let p = out.length;
       if (eni) {
         // The interface's members, its enrichment status first, in one copy.
-        p = putMember(b, p, sep, eni.enrichedBytes);
+        p = putMember(b, p, sep, eni);
         sep = true;
       } else if (enrichment.status) {
         p = putMember(b, p, sep, status(enrichment.status));
@@ -119,16 +132,9 @@ const TAIL_ROOM = 1024;
  * bounded in case a source sends many.
  */
 function memberCache(key: string): (value: string) => Buffer {
-  const cache = new Map<string, Buffer>();
-  return (value) => {
-    let bytes = cache.get(value);
-    if (bytes === undefined) {
-      bytes = Buffer.from(`,"${key}":${JSON.stringify(value)}`, 'utf8');
-      if (cache.size >= 1024) cache.clear();
-      cache.set(value, bytes);
-    }
-    return bytes;
-  };
+  const cache = new BoundedMap<string, Buffer>(1024);
+  const encode = (value: string) => Buffer.from(`,"${key}":${JSON.stringify(value)}`, 'utf8');
+  return (value) => cache.getOrMake(value, encode);
 }
 
 /** Copies a member that starts with a comma, without the comma when nothing precedes it. */

@@ -1,16 +1,8 @@
+import { BoundedMap } from '../bounded-map.js';
+import type { PartitionKeys } from '../firehose/result.js';
 import type { Flow } from '../flowlog/parse.js';
 
-/**
- * Firehose dynamic-partitioning keys of one record. Their names are the `partitionKeyFromLambda:` names in
- * the template's S3 prefix; the S3 folders themselves are named apart from record columns
- * (`aws_account_id=…/aws_region=…/dt=…/hour=…/`) because Athena rejects a partition column that repeats one.
- */
-export interface PartitionKeys {
-  account_id: string;
-  region: string;
-  dt: string;
-  hour: string;
-}
+export type { PartitionKeys };
 
 export const PARTITION_KEY_NAMES = ['account_id', 'region', 'dt', 'hour'] as const;
 
@@ -80,26 +72,15 @@ const HOURS = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
 
 // Per-record date formatting and regex sanitising are the costly part of a partition key; a batch has
 // few distinct days and accounts. Both memos are bounded.
-const days = new Map<number, string>();
+const days = new BoundedMap<number, string>(10_000);
+const formatDay = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 function dayString(day: number): string {
-  let text = days.get(day);
-  if (text === undefined) {
-    text = new Date(day * DAY_MS).toISOString().slice(0, 10);
-    if (days.size > 10_000) days.clear();
-    days.set(day, text);
-  }
-  return text;
+  return days.getOrMake(day, formatDay);
 }
 
-const sanitized = new Map<string, string>();
+const sanitized = new BoundedMap<string, string>(10_000);
 function sanitizeCached(value: string): string {
-  let clean = sanitized.get(value);
-  if (clean === undefined) {
-    clean = sanitizeKey(value);
-    if (sanitized.size > 10_000) sanitized.clear();
-    sanitized.set(value, clean);
-  }
-  return clean;
+  return sanitized.getOrMake(value, sanitizeKey);
 }
 
 // Past year 9999 an ISO date gains a sign and more digits ('+011476-08-…'): not a folder name to write.

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { ByteWriter, putInt } from '../../src/output/byte-writer.js';
+import { ByteWriter, putInt } from '../../src/bytes/byte-writer.js';
 
 describe('putInt', () => {
   it.each([0, 9, 10, 99, 100, 65535, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 1_795_420_800, Number.MAX_SAFE_INTEGER])(

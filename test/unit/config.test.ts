@@ -72,10 +72,6 @@ describe('loadConfig', () => {
       message: /^SUPPRESSIONS: rule 0: cidr "10.0.0.0\/" is not a CIDR block/,
     },
     {
-      env: { SUPPRESSIONS: '[{"flags":["portscan"],"dstport":22}]' },
-      message: /^SUPPRESSIONS: rule 0: "portscan" is not a flag id \(one of port_scan, /,
-    },
-    {
       env: { INTERNAL_CIDRS: '10.0.0.0/8, 172.300.0.0/16' },
       message: /^INTERNAL_CIDRS: "172.300.0.0\/16" is not a CIDR/,
     },

@@ -70,8 +70,6 @@ const TO_INTERNET = enrichment({ peer_scope: 'external', direction: 'egress' });
 function eni(subnetTier: string, tags: Record<string, string> = {}): EniView {
   return {
     info: { interfaceId: 'eni-0123456789abcdef0', subnetTier, tags, allTags: tags },
-    fragment: '',
-    enrichedBytes: Buffer.from(',"enrichment_status":"ok"'),
   };
 }
 

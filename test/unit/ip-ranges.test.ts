@@ -4,7 +4,6 @@ import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import bundledJson from '../../data/ip-ranges.json' with { type: 'json' };
 import { compileSource, serializeCompact } from '../../scripts/update-ip-ranges.mjs';
-import { type ParsedAddress, parseAddress, parseCidr } from '../../src/enrich/ip.js';
 import * as compiler from '../../src/enrich/ip-ranges.js';
 import {
   type AwsPrefixMatch,
@@ -15,6 +14,7 @@ import {
   ipRangesAgeDays,
   parseCreateDate,
 } from '../../src/enrich/ip-ranges.js';
+import { type ParsedAddress, parseAddress, parseCidr } from '../../src/net/ip.js';
 
 // AWS's published ip-ranges.json of 2026-08-22 (byte for byte, gzipped): the reference every answer is checked
 // against, whatever snapshot data/ip-ranges.json holds later.

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { isInternal, parseAddress, parseCidr, parseIPv4, parseIPv6 } from '../../src/enrich/ip.js';
+import { isInternal, parseAddress, parseCidr, parseIPv4, parseIPv6 } from '../../src/net/ip.js';
 
 describe('address parsing', () => {
   it.each([

@@ -5,9 +5,9 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import bundledJson from '../../data/ip-ranges.json' with { type: 'json' };
 import { loadConfig } from '../../src/config.js';
-import { type ParsedAddress, parseAddress } from '../../src/enrich/ip.js';
 import { IP_RANGES_MAX_AGE_DAYS, parseCreateDate } from '../../src/enrich/ip-ranges.js';
 import type { ResultRecord } from '../../src/firehose/result.js';
+import { type ParsedAddress, parseAddress } from '../../src/net/ip.js';
 import { createPipeline } from '../../src/pipeline.js';
 import { decodeLines, firehoseEvent, firehoseRecord } from '../helpers/events.js';
 

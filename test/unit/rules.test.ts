@@ -5,6 +5,7 @@ import { createDetector } from '../../src/detect/detector.js';
 import type { FlowRule } from '../../src/detect/rule.js';
 import { FLAG_IDS, RULES } from '../../src/detect/rules/index.js';
 import type { Enrichment } from '../../src/enrich/types.js';
+import { ConfigError } from '../../src/errors.js';
 import type { Flow } from '../../src/flowlog/parse.js';
 import { loadTemplate } from '../helpers/template.js';
 
@@ -56,6 +57,19 @@ describe('the rule table', () => {
       expect(fromTemplate).toStrictEqual(loadConfig({}).detection[setting]);
     },
   );
+});
+
+describe('suppressions', () => {
+  it('name only flag ids of the rule table: an unknown one stops the start, naming SUPPRESSIONS', () => {
+    // Prepare
+    const config = loadConfig({ SUPPRESSIONS: '[{"flags":["portscan"],"dstport":22}]' }).detection;
+
+    // Act / Assess
+    expect(() => createDetector(config)).toThrow(ConfigError);
+    expect(() => createDetector(config)).toThrow(
+      /^SUPPRESSIONS: rule 0: "portscan" is not a flag id \(one of port_scan, admin_port_rejected, /,
+    );
+  });
 });
 
 describe('adding a rule', () => {

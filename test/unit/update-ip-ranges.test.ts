@@ -13,8 +13,8 @@ import {
   serializeCompact,
   updateIpRanges,
 } from '../../scripts/update-ip-ranges.mjs';
-import { parseAddress } from '../../src/enrich/ip.js';
 import * as compiler from '../../src/enrich/ip-ranges.js';
+import { parseAddress } from '../../src/net/ip.js';
 
 const FIXTURE = gunzipSync(
   readFileSync(new URL('../fixtures/aws-ip-ranges-2026-08-22.json.gz', import.meta.url)),
