@@ -84,3 +84,15 @@ export function formatSummary(namespace: string, summary: InvocationSummary, now
 export function bump(counts: Record<string, number>, name: string, by = 1): void {
   counts[name] = (counts[name] ?? 0) + by;
 }
+
+/**
+ * The name an error is counted under: an AWS SDK error's `name` is its error code (`ThrottlingException`,
+ * `UnauthorizedOperation`, `TimeoutError` …); a Node system error's `code` (`ECONNREFUSED`); else `Error`.
+ */
+export function errorName(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return 'Error';
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  if (typeof name === 'string' && name !== '' && name !== 'Error') return name;
+  if (typeof code === 'string' && code !== '') return code;
+  return 'Error';
+}

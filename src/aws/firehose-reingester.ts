@@ -1,5 +1,6 @@
 import { type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import type { Reingester, ReingestOutcome } from '../firehose/reingest.js';
+import { callAws } from './timeouts.js';
 
 /** PutRecordBatch limits: 500 records, 4 MiB per call, 1,000 KiB per record. */
 export const PUT_LIMITS = { records: 500, bytes: 4 * 1024 * 1024, recordBytes: 1000 * 1024 } as const;
@@ -52,12 +53,15 @@ export function createFirehoseReingester(
           calls++;
           try {
             // A hung call must not outlive the budget: Firehose would time the whole invocation out.
-            const response = await client.send(
-              new PutRecordBatchCommand({
-                DeliveryStreamName: streamName,
-                Records: chunk.map((index) => ({ Data: records[index] as Uint8Array })),
-              }),
-              { abortSignal: AbortSignal.timeout(Math.max(1, deadline - now())) },
+            const command = new PutRecordBatchCommand({
+              DeliveryStreamName: streamName,
+              Records: chunk.map((index) => ({ Data: records[index] as Uint8Array })),
+            });
+            const response = await callAws(
+              'Firehose PutRecordBatch',
+              command,
+              (abortSignal) => client.send(command, { abortSignal }),
+              { timeoutMs: deadline - now() },
             );
             const results = response.RequestResponses ?? [];
             chunk.forEach((index, n) => {

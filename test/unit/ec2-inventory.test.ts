@@ -307,7 +307,7 @@ describe('createEc2Inventory', () => {
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeSubnetsCommand, 1);
   });
 
-  it('treats an account as foreign while STS fails, and asks again later', async () => {
+  it('fails a lookup with the STS error while GetCallerIdentity fails, and asks again later', async () => {
     // Prepare
     stubInventory();
     stsMock
@@ -318,7 +318,8 @@ describe('createEc2Inventory', () => {
 
     // Act
     const failed = ec2Inventory.networkInterfaces(OWN_ACCOUNT, [eniId(1)]);
-    await expect(failed).rejects.toThrow(LookupError);
+    // Named after what STS said, not a missing role: the runbook tells the two apart.
+    await expect(failed).rejects.toMatchObject({ name: 'ExpiredToken' });
     const retried = await ec2Inventory.networkInterfaces(OWN_ACCOUNT, [eniId(1)]);
 
     // Assess
