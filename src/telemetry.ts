@@ -96,3 +96,11 @@ export function errorName(error: unknown): string {
   if (typeof code === 'string' && code !== '') return code;
   return 'Error';
 }
+
+const ERROR_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
+
+/** Counts `error` under its name ({@link errorName}); a name that is not a plain identifier as `UnknownError`. */
+export function countError(counts: Record<string, number>, error: unknown): void {
+  const name = errorName(error);
+  bump(counts, ERROR_NAME.test(name) ? name : 'UnknownError');
+}

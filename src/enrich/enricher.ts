@@ -2,6 +2,7 @@ import type { EnrichmentConfig } from '../config.js';
 import type { FormatSpec } from '../flowlog/format.js';
 import type { Flow } from '../flowlog/parse.js';
 import { eniFragment } from '../output/jsonl.js';
+import { countError } from '../telemetry.js';
 import { type Answer, BatchCache, type BatchStats } from './batch-cache.js';
 import {
   type Cidr,
@@ -183,9 +184,9 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
         resolved.set(account, answers);
         const eniAnswers = await enis.getMany(
           [...ids].map((id) => key(account, id)),
-          async (missing) =>
+          async (missing, lookup) =>
             byId(
-              await inventory.networkInterfaces(account, missing.map(idOf)),
+              await inventory.networkInterfaces(account, missing.map(idOf), lookup),
               account,
               (e) => e.NetworkInterfaceId,
             ),
@@ -201,25 +202,29 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
         const [subnetAnswers, vpcAnswers, tableAnswers, instanceAnswers] = await Promise.all([
           subnets.getMany(
             subnetIds.map((id) => key(account, id)),
-            async (m) => byId(await inventory.subnets(account, m.map(idOf)), account, (s) => s.SubnetId),
+            async (m, lookup) =>
+              byId(await inventory.subnets(account, m.map(idOf), lookup), account, (s) => s.SubnetId),
             deadline,
             stats,
           ),
           vpcs.getMany(
             vpcIds.map((id) => key(account, id)),
-            async (m) => byId(await inventory.vpcs(account, m.map(idOf)), account, (v) => v.VpcId),
+            async (m, lookup) =>
+              byId(await inventory.vpcs(account, m.map(idOf), lookup), account, (v) => v.VpcId),
             deadline,
             stats,
           ),
           routeTables.getMany(
             vpcIds.map((id) => key(account, id)),
-            async (m) => groupByVpc(await inventory.routeTables(account, m.map(idOf)), account),
+            async (m, lookup) =>
+              groupByVpc(await inventory.routeTables(account, m.map(idOf), lookup), account),
             deadline,
             stats,
           ),
           instances.getMany(
             instanceIds.map((id) => key(account, id)),
-            async (m) => byId(await inventory.instances(account, m.map(idOf)), account, (i) => i.InstanceId),
+            async (m, lookup) =>
+              byId(await inventory.instances(account, m.map(idOf), lookup), account, (i) => i.InstanceId),
             deadline,
             stats,
           ),
@@ -373,15 +378,16 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
       );
     },
     async prepare(flows, deadline, context): Promise<EnrichmentBatch> {
-      const stats: BatchStats = { hits: 0, misses: 0, calls: 0, errors: 0, ms: 0 };
+      const stats: BatchStats = { hits: 0, misses: 0, calls: 0, errors: 0, ms: 0, errorNames: {} };
       const defaultAccount = context?.accountId ?? 'unknown';
       const slots = new Int32Array(flows.length);
       let slotOf = new Map<string, Map<string, number>>();
       let slotAnswers: (Answer<EniView> | undefined)[] = [];
       try {
         ({ slotOf, slotAnswers } = await resolveAll(flows, deadline, stats, defaultAccount, slots));
-      } catch {
+      } catch (error) {
         stats.errors++;
+        countError(stats.errorNames, error);
         slots.fill(-1);
       }
       const answerFor = (flow: Flow): Answer<EniView> | undefined => {
@@ -407,6 +413,9 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
           },
           get lookupErrors() {
             return stats.errors;
+          },
+          get errors() {
+            return stats.errorNames;
           },
         },
         enrich: (flow) => enrichFlow(flow, answerFor(flow)),

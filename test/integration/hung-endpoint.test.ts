@@ -8,7 +8,10 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEc2Inventory } from '../../src/aws/ec2-inventory.js';
 import { AWS_REQUEST_HANDLER, AwsCallError, callAws } from '../../src/aws/timeouts.js';
+import { loadConfig } from '../../src/config.js';
+import { createPipeline } from '../../src/pipeline.js';
 import { runCli } from '../helpers/cli.js';
+import { decodeLines, firehoseEvent, firehoseRecord } from '../helpers/events.js';
 import { guard } from '../helpers/guard.js';
 import { type HungServer, startHungServer } from '../helpers/hung-server.js';
 
@@ -16,6 +19,7 @@ const OWN_ACCOUNT = '123456789012';
 const OTHER_ACCOUNT = '210987654321';
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 const ENI = 'eni-0123456789abcdef0';
+const LINE = `2 ${OWN_ACCOUNT} ${ENI} 198.51.100.23 10.0.1.7 40000 443 6 10 4000 1700000000 1700000060 ACCEPT OK`;
 
 /** An STS client that knows who it is without a network: only EC2 hangs in these tests. */
 const knownIdentity = { send: async () => ({ Account: OWN_ACCOUNT }) } as unknown as STSClient;
@@ -199,6 +203,43 @@ describe('an AWS endpoint that accepts connections and never answers', () => {
       expect(endpoint.count('AssumeRole')).toBeGreaterThanOrEqual(2);
       expect(endpoint.count('DescribeNetworkInterfaces')).toBe(0);
     });
+  });
+
+  it('five invocations with a hung EC2 each end within the enrichment budget and each try EC2 again', async () => {
+    // Prepare: the real pipeline, an EC2 that hangs, a budget of 400 ms.
+    const ec2Endpoint = await hungEndpoint();
+    const lines: string[] = [];
+    const config = loadConfig({ ENRICHMENT_BUDGET_MS: '400' });
+    const pipeline = await createPipeline({
+      config,
+      env: {},
+      inventory: createEc2Inventory({ clientConfig: clientConfig(ec2Endpoint.url), sts: knownIdentity }),
+      writeLine: (line) => lines.push(line),
+    });
+    const durations: number[] = [];
+
+    // Act
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      const response = await guard(5_000, pipeline.transform(firehoseEvent([firehoseRecord(`${LINE}\n`)])));
+      durations.push(performance.now() - started);
+      expect(response.records.map((r) => r.result)).toStrictEqual(['Ok']);
+      expect(decodeLines(response.records[0]?.data as string)[0]).toMatchObject({
+        interface_id: ENI,
+        enrichment_status: 'unavailable',
+      });
+    }
+
+    // Assess
+    for (const ms of durations) expect(ms).toBeLessThan(config.enrichment.budgetMs + 300);
+    // None joined a request that would never answer: each invocation started its own lookup, and stopped
+    // its request when it gave the lookup up (no retries left running in the background).
+    expect(ec2Endpoint.count('DescribeNetworkInterfaces')).toBe(5);
+    const summaries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(summaries).toHaveLength(5);
+    for (const summary of summaries) {
+      expect(summary).toMatchObject({ Ec2Calls: 1, Ec2Errors: 1, Enrichment_unavailable: 1 });
+    }
   });
 
   describe('the CLI', () => {
