@@ -37,7 +37,7 @@ import { ByteWriter } from './output/byte-writer.js';
 import { FieldBytes } from './output/field-bytes.js';
 import { createFlowWriter } from './output/jsonl.js';
 import { type PartitionKeys, partitionKeys } from './output/partition.js';
-import { bump, type InvocationSummary, METRIC } from './telemetry.js';
+import { addCounts, bump, type InvocationSummary, METRIC } from './telemetry.js';
 
 export interface TransformDeps {
   readonly config: Config;
@@ -115,6 +115,7 @@ export function createTransformer(deps: TransformDeps): Transform {
     const eventRegion = typeof event?.region === 'string' ? event.region : 'unknown';
     const accountId = accountOf(event?.deliveryStreamArn);
     const counts: Record<string, number> = {};
+    const awsErrors: Record<string, number> = {};
     let firstFailure: { reason: string; field?: string; position?: number } | undefined;
 
     // 1. Admit what is likely to fit the response; decode and parse it. What is not admitted is decoded
@@ -218,6 +219,7 @@ export function createTransformer(deps: TransformDeps): Transform {
       started + config.enrichment.budgetMs,
       counts,
       accountId,
+      awsErrors,
     );
 
     // 3. Detect over the batch as a whole.
@@ -373,6 +375,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         buffers,
         parts,
         now() + config.reingestBudgetMs,
+        awsErrors,
       );
       let part = 0;
       let reingested = 0;
@@ -433,6 +436,7 @@ export function createTransformer(deps: TransformDeps): Transform {
       counts,
       durationMs: now() - started,
       ...(firstFailure ? { context: { firstFailure } } : {}),
+      awsErrors,
     });
     if (idleArenas.length < 4) idleArenas.push(arena);
     if (idleFieldBytes.length < 4) idleFieldBytes.push(fieldBytes);
@@ -487,6 +491,7 @@ async function enrichAll(
   deadline: number,
   counts: Record<string, number>,
   accountId: string | undefined,
+  awsErrors: Record<string, number>,
 ): Promise<(Enrichment | undefined)[]> {
   if (!enricher || flows.length === 0) return new Array(flows.length);
   let batch: EnrichmentBatch;
@@ -511,6 +516,7 @@ async function enrichAll(
   bump(counts, METRIC.lookupCalls, stats.lookupCalls);
   bump(counts, METRIC.lookupMs, Math.round(stats.lookupMs));
   bump(counts, METRIC.lookupErrors, stats.lookupErrors);
+  addCounts(awsErrors, stats.errors);
   return out;
 }
 
@@ -610,9 +616,11 @@ async function reingestAll(
   buffers: readonly Uint8Array[],
   partsPerRecord: readonly number[],
   deadline: number,
+  awsErrors: Record<string, number>,
 ): Promise<boolean[]> {
   if (!reingester || typeof streamArn !== 'string') return partsPerRecord.map(() => false);
   const outcome = await reingester.reingest(streamArn, buffers, deadline).catch(() => undefined);
+  addCounts(awsErrors, outcome?.errors);
   let cursor = 0;
   return partsPerRecord.map((parts) => {
     let all = true;

@@ -242,6 +242,7 @@ describe('an AWS endpoint that accepts connections and never answers', () => {
     expect(summaries).toHaveLength(5);
     for (const summary of summaries) {
       expect(summary).toMatchObject({ Ec2Calls: 1, Ec2Errors: 1, Enrichment_unavailable: 1 });
+      expect(summary.context).toStrictEqual({ awsErrors: { TimeoutError: 1 } });
     }
   });
 
