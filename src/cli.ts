@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { AwsCallError } from './aws/timeouts.js';
 import { type CliContext, UsageError } from './cli/context.js';
 import { demo } from './cli/demo.js';
 import { generate } from './cli/generate.js';
@@ -222,6 +223,11 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
     if (error instanceof UsageError || error instanceof ConfigError || isParseArgsError(error)) {
       ctx.stderr(`flowlog-enrich: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
+    }
+    if (error instanceof AwsCallError) {
+      // An AWS endpoint that failed or did not answer: its one-line account, not a stack trace.
+      ctx.stderr(`flowlog-enrich: ${error.message}\n`);
+      return 1;
     }
     ctx.stderr(`flowlog-enrich: ${(error as Error)?.stack ?? String(error)}\n`);
     return 1;

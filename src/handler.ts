@@ -2,9 +2,11 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { FirehoseTransformationHandler, FirehoseTransformationResult } from 'aws-lambda';
 import { createEc2Inventory } from './aws/ec2-inventory.js';
 import { createFirehoseReingester } from './aws/firehose-reingester.js';
-import { AWS_REQUEST_HANDLER } from './aws/timeouts.js';
+import { AWS_REQUEST_HANDLER, withDeadline } from './aws/timeouts.js';
 import { loadConfig } from './config.js';
 import { createPipeline } from './pipeline.js';
+
+const WARM_UP_DEADLINE_MS = 8000;
 
 // Built once per container: configuration errors fail the cold start, not a record.
 const config = loadConfig(process.env);
@@ -13,10 +15,16 @@ const pipeline = await createPipeline({
   config,
   env: process.env,
   inventory,
-  warmUp: async () => ({
-    accountId: (await inventory.ownAccount()) ?? 'unknown',
-    interfaces: await inventory.listInterfaces(config.enrichment.warmUpPages),
-  }),
+  // Lambda gives the init phase 10 s: a warm-up that has not finished by then is given up (and logged).
+  warmUp: () =>
+    withDeadline(
+      WARM_UP_DEADLINE_MS,
+      'cache warm-up',
+      (async () => ({
+        accountId: (await inventory.ownAccount()) ?? 'unknown',
+        interfaces: await inventory.listInterfaces(config.enrichment.warmUpPages),
+      }))(),
+    ),
   reingester: createFirehoseReingester(new FirehoseClient({ requestHandler: AWS_REQUEST_HANDLER })),
   // Lambda sends stdout to CloudWatch Logs; raw JSON lines (no console prefix) keep EMF extractable.
   writeLine: (line) => process.stdout.write(`${line}\n`),

@@ -12,6 +12,13 @@ export interface InvocationSummary {
   readonly durationMs: number;
   /** Non-metric context (e.g. the first failure's field and position). Never flow values. */
   readonly context?: Readonly<Record<string, unknown>>;
+  /**
+   * AWS errors of the invocation by name or code (`ThrottlingException`, `AccessDenied`, `TimeoutError` …)
+   * and how many times each ended a call: written as `context.awsErrors`, so the alarm runbook's "check
+   * Ec2Errors" can say which error it was. Not metrics (names are open-ended); `Ec2Errors` and
+   * `ReingestFailed` stay the counters.
+   */
+  readonly awsErrors?: Readonly<Record<string, number>>;
 }
 
 export type LineSink = (line: string) => void;
@@ -75,8 +82,54 @@ export function formatSummary(namespace: string, summary: InvocationSummary, now
     message: 'flowlog-enrich invocation summary',
     DeliveryStream: summary.stream,
     ...values,
-    ...(summary.context ? { context: summary.context } : {}),
+    ...withContext(summary),
   });
+}
+
+function withContext(summary: InvocationSummary): { context?: Record<string, unknown> } {
+  const awsErrors: Record<string, number> = {};
+  let named = 0;
+  for (const [name, count] of Object.entries(summary.awsErrors ?? {})) {
+    if (!(count > 0)) continue;
+    // Names come from AWS responses: keep them short, plain and few, whatever a response says.
+    let key = ERROR_NAME.test(name) ? name : 'UnknownError';
+    if (!(key in awsErrors) && ++named > MAX_ERROR_NAMES) key = 'OtherErrors';
+    awsErrors[key] = (awsErrors[key] ?? 0) + count;
+  }
+  const context = {
+    ...summary.context,
+    ...(Object.keys(awsErrors).length > 0 ? { awsErrors } : {}),
+  };
+  return Object.keys(context).length > 0 ? { context } : {};
+}
+
+const ERROR_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
+const MAX_ERROR_NAMES = 20;
+
+/**
+ * The name an error is counted under: an AWS SDK error's `name` is its error code (`ThrottlingException`,
+ * `UnauthorizedOperation`, `TimeoutError` …); a Node system error's `code` (`ECONNREFUSED`); else `Error`.
+ */
+export function errorName(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return 'Error';
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  if (typeof name === 'string' && name !== '' && name !== 'Error') return name;
+  if (typeof code === 'string' && code !== '') return code;
+  return 'Error';
+}
+
+/** Counts `error` under its name ({@link errorName}); a name that is not a plain identifier as `UnknownError`. */
+export function countError(counts: Record<string, number>, error: unknown): void {
+  const name = errorName(error);
+  bump(counts, ERROR_NAME.test(name) ? name : 'UnknownError');
+}
+
+/** Adds every count of `from` into `into`. */
+export function addCounts(
+  into: Record<string, number>,
+  from: Readonly<Record<string, number>> | undefined,
+): void {
+  if (from) for (const [name, count] of Object.entries(from)) bump(into, name, count);
 }
 
 /** Adds to a counter map. */

@@ -38,7 +38,7 @@ import type { Flow } from './flowlog/parse.js';
 import { createRecordParser, type RecordSummary } from './flowlog/record.js';
 import { createFlowWriter, type FlowWriter } from './output/jsonl.js';
 import { type PartitionKeys, partitionKeys } from './output/partition.js';
-import { bump, type InvocationSummary, METRIC } from './telemetry.js';
+import { addCounts, bump, type InvocationSummary, METRIC } from './telemetry.js';
 
 export interface TransformDeps {
   readonly config: Config;
@@ -149,6 +149,8 @@ export function createTransformer(deps: TransformDeps): Transform {
     fieldBytes.reset();
     const results = new Array<ResultRecord>(n);
     const counts: Record<string, number> = {};
+    // AWS errors by name (ThrottlingException, AccessDenied, TimeoutError…): the summary says which.
+    const awsErrors: Record<string, number> = {};
     const phaseError = (phase: Phase) => bump(counts, METRIC.phaseErrors(phase));
     let firstFailure: { reason: string; field?: string; position?: number } | undefined;
 
@@ -293,6 +295,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         bump(counts, METRIC.lookupCalls, stats.lookupCalls);
         bump(counts, METRIC.lookupMs, Math.round(stats.lookupMs));
         bump(counts, METRIC.lookupErrors, stats.lookupErrors);
+        addCounts(awsErrors, stats.errors);
       } catch {
         // A fault in enrichment: data still flows, unenriched (`enrichment_status` absent), and it is counted.
         enrichments = new Array(flows.length);
@@ -461,6 +464,7 @@ export function createTransformer(deps: TransformDeps): Transform {
           toReingest.flatMap((entry) => entry.parts),
           Math.min(now() + config.reingestBudgetMs, deadline),
         );
+        addCounts(awsErrors, outcome.errors);
         let cursor = 0;
         accepted = toReingest.map((entry) => entry.parts.map(() => outcome.accepted[cursor++] === true));
       } catch {
@@ -537,6 +541,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         counts,
         durationMs: now() - started,
         ...(firstFailure ? { context: { firstFailure } } : {}),
+        awsErrors,
       });
     } catch {
       // The summary is for people; the records are the contract.

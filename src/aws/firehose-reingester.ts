@@ -1,5 +1,7 @@
 import { type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import type { Reingester, ReingestOutcome } from '../firehose/reingest.js';
+import { countError } from '../telemetry.js';
+import { callAws } from './timeouts.js';
 
 /** PutRecordBatch limits: 500 records, 4 MiB per call, 1,000 KiB per record. */
 export const PUT_LIMITS = { records: 500, bytes: 4 * 1024 * 1024, recordBytes: 1000 * 1024 } as const;
@@ -14,7 +16,9 @@ export interface FirehoseReingesterOptions {
 /**
  * Re-ingests records into their source stream with `PutRecordBatch`, in calls within the service limits,
  * retrying only the entries that failed (`FailedPutCount`, or the whole call on an error) with
- * exponential backoff until the deadline. Never rejects.
+ * exponential backoff until the deadline. Never rejects. Each failure is counted by its AWS name: a failed
+ * call's error (`ThrottlingException`, `TimeoutError` …) and each failed entry's `ErrorCode`
+ * (`ServiceUnavailableException` …).
  */
 export function createFirehoseReingester(
   client: FirehoseClient,
@@ -36,6 +40,7 @@ export function createFirehoseReingester(
         });
       let calls = 0;
       let retries = 0;
+      const errors: Record<string, number> = {};
       for (let round = 0; pending.length > 0; round++) {
         if (round > 0) {
           if (now() >= deadline) break;
@@ -52,27 +57,34 @@ export function createFirehoseReingester(
           calls++;
           try {
             // A hung call must not outlive the budget: Firehose would time the whole invocation out.
-            const response = await client.send(
-              new PutRecordBatchCommand({
-                DeliveryStreamName: streamName,
-                Records: chunk.map((index) => ({ Data: records[index] as Uint8Array })),
-              }),
-              { abortSignal: AbortSignal.timeout(Math.max(1, deadline - now())) },
+            const command = new PutRecordBatchCommand({
+              DeliveryStreamName: streamName,
+              Records: chunk.map((index) => ({ Data: records[index] as Uint8Array })),
+            });
+            const response = await callAws(
+              'Firehose PutRecordBatch',
+              command,
+              (abortSignal) => client.send(command, { abortSignal }),
+              { timeoutMs: deadline - now() },
             );
             const results = response.RequestResponses ?? [];
             chunk.forEach((index, n) => {
               const entry = results[n];
               if (entry && !entry.ErrorCode && entry.RecordId) accepted[index] = true;
-              else failedThisRound.push(index);
+              else {
+                failedThisRound.push(index);
+                countError(errors, { name: entry?.ErrorCode || 'MissingRecordResult' });
+              }
             });
-          } catch {
+          } catch (error) {
             // Throttling, a timeout or a service error: the whole call is retried next round.
+            countError(errors, error);
             failedThisRound.push(...chunk);
           }
         }
         pending = failedThisRound;
       }
-      return { accepted, calls, retries };
+      return { accepted, calls, retries, errors };
     },
   };
 }

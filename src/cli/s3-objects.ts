@@ -1,3 +1,4 @@
+import { callAws } from '../aws/timeouts.js';
 import type { Env } from '../config.js';
 import type { ObjectSource } from '../local/inputs.js';
 import { awsClientConfig, type PipelineFlags } from './setup.js';
@@ -24,8 +25,13 @@ export async function s3Objects(
       const keys: string[] = [];
       let token: string | undefined;
       do {
-        const page = await client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        const command = new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          ContinuationToken: token,
+        });
+        const page = await callAws('S3 ListObjectsV2', command, (abortSignal) =>
+          client.send(command, { abortSignal }),
         );
         for (const object of page.Contents ?? [])
           if (object.Key && !object.Key.endsWith('/')) keys.push(object.Key);
@@ -34,13 +40,17 @@ export async function s3Objects(
       return keys;
     },
     async get(bucket, key) {
-      const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const command = new GetObjectCommand({ Bucket: bucket, Key: key });
+      const object = await callAws('S3 GetObject', command, (abortSignal) =>
+        client.send(command, { abortSignal }),
+      );
       return Buffer.from(
         await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
       );
     },
     async delete(bucket, key) {
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      const command = new DeleteObjectCommand({ Bucket: bucket, Key: key });
+      await callAws('S3 DeleteObject', command, (abortSignal) => client.send(command, { abortSignal }));
     },
   };
 }

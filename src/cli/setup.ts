@@ -45,8 +45,9 @@ export function cliConfig(flags: PipelineFlags, env: Env): Config {
 }
 
 /**
- * AWS client settings from --region / --endpoint-url, applied to every client alike. Credentials given in
- * the command's environment are passed on explicitly (the SDK would otherwise read only process.env).
+ * AWS client settings from --region / --endpoint-url, applied to every client alike. Credentials and
+ * `AWS_MAX_ATTEMPTS` given in the command's environment are passed on explicitly (the SDK would otherwise
+ * read only process.env).
  */
 export function awsClientConfig(
   flags: PipelineFlags,
@@ -55,12 +56,15 @@ export function awsClientConfig(
   requestHandler: typeof AWS_REQUEST_HANDLER;
   region?: string;
   endpoint?: string;
+  maxAttempts?: number;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 } {
   const region = flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const maxAttempts = Number(env.AWS_MAX_ATTEMPTS);
   return {
     requestHandler: AWS_REQUEST_HANDLER,
     ...(region ? { region } : {}),
+    ...(Number.isInteger(maxAttempts) && maxAttempts >= 1 ? { maxAttempts } : {}),
     ...(flags.endpointUrl ? { endpoint: flags.endpointUrl } : {}),
     ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
       ? {

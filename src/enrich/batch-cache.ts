@@ -1,4 +1,6 @@
 import { LRUCache } from 'lru-cache';
+import { countError } from '../telemetry.js';
+import type { LookupOptions } from './ports.js';
 
 /** A cached answer: the value, or `null` for "does not exist" (negative entry, shorter TTL). */
 interface Slot<V> {
@@ -19,20 +21,51 @@ export interface BatchStats {
   hits: number;
   misses: number;
   calls: number;
+  /** Lookups this caller waited on that failed, or had not answered by its deadline. */
   errors: number;
   ms: number;
+  /** The same failures by error name (`ThrottlingException`, `TimeoutError` …). */
+  errorNames: Record<string, number>;
 }
+
+/** What a `load` is given besides the keys. */
+export type LoadOptions = LookupOptions;
+
+/** One call of `load`, shared by every caller that needs its keys until it settles or is abandoned. */
+interface Lookup<V> {
+  readonly keys: readonly string[];
+  readonly started: number;
+  /** Its own deadline: that of the caller that started it. */
+  readonly deadline: number;
+  /** Gives it up now (no-op once it has ended). */
+  readonly abandon: () => void;
+  /** Set once: the answer, the error, or (abandoned at its deadline) a timeout. */
+  outcome: { readonly found: Map<string, V> } | { readonly error: unknown } | undefined;
+  endedAt: number | undefined;
+  readonly settled: Promise<void>;
+  /** The latest failed attempt while it runs (a throttled call being retried): names a timeout. */
+  lastError: unknown;
+}
+
+const TIMED_OUT = Object.freeze(
+  Object.assign(new Error('no answer before the deadline'), { name: 'TimeoutError' }),
+);
 
 /**
  * An LRU cache (max + TTL) in front of a lookup that answers many keys per call. Per `getMany`: the keys
  * it holds fresh are hits; every other key goes into one call of `load` (so a batch of 500 unknown
  * interfaces is one round, not 500 calls); keys another caller is already loading share that call
  * (concurrent misses coalesce); keys `load` does not return are cached as not found; when `load` fails
- * or misses the deadline, stale entries are served and the rest is `unavailable`.
+ * or misses the deadline, stale entries are served and the rest is `unavailable`, and the failure is
+ * counted (by error name) for every caller it left without an answer.
+ *
+ * A call of `load` has its own deadline, that of the `getMany` that started it: past it, it is abandoned —
+ * its `signal` aborts, so the adapter stops its requests — and the next caller loads again rather than
+ * joining a request that may never answer. An answer a load still returns later is cached.
  */
 export class BatchCache<V> {
   private readonly cache: LRUCache<string, Slot<V>>;
-  private readonly inflight = new Map<string, Promise<Slot<V> | undefined>>();
+  private readonly inflight = new Map<string, Lookup<V>>();
   private readonly negativeTtlMs: number;
   private readonly now: () => number;
   private changes = 0;
@@ -56,13 +89,14 @@ export class BatchCache<V> {
 
   async getMany(
     keys: readonly string[],
-    load: (missing: string[]) => Promise<Map<string, V>>,
+    load: (missing: string[], options: LoadOptions) => Promise<Map<string, V>>,
     deadline: number,
     stats: BatchStats,
   ): Promise<Map<string, Answer<V>>> {
     const out = new Map<string, Answer<V>>();
     const missing: string[] = [];
-    const waiting: [string, Promise<Slot<V> | undefined>][] = [];
+    // The lookups this caller waits on, with the keys it wants from each.
+    const waiting = new Map<Lookup<V>, string[]>();
     for (const key of new Set(keys)) {
       const fresh = this.cache.get(key);
       if (fresh) {
@@ -71,66 +105,115 @@ export class BatchCache<V> {
         continue;
       }
       stats.misses++;
-      const pending = this.inflight.get(key);
-      if (pending) waiting.push([key, pending]);
-      else missing.push(key);
+      let pending = this.inflight.get(key);
+      // Past its deadline (its timer not yet run): given up now, and this key loaded afresh.
+      if (pending && this.now() >= pending.deadline) {
+        pending.abandon();
+        pending = undefined;
+      }
+      if (pending) {
+        const wanted = waiting.get(pending);
+        if (wanted) wanted.push(key);
+        else waiting.set(pending, [key]);
+      } else missing.push(key);
     }
 
+    let started: Lookup<V> | undefined;
     if (missing.length > 0) {
-      const started = this.now();
       stats.calls++;
-      const call = load(missing).then(
-        (found) => {
-          stats.ms += this.now() - started;
-          this.changes++;
-          for (const key of missing) {
-            const value = found.get(key);
-            if (value === undefined) this.cache.set(key, { value: null }, { ttl: this.negativeTtlMs });
-            else this.cache.set(key, { value });
-          }
-          return found;
-        },
-        (error: unknown) => {
-          stats.ms += this.now() - started;
-          stats.errors++;
-          throw error;
-        },
-      );
-      for (const key of missing) {
-        const slot = call.then(
-          (found) => {
-            const value = found.get(key);
-            return { value: value === undefined ? null : value };
-          },
-          () => undefined,
-        );
-        this.inflight.set(key, slot);
-        void slot.finally(() => {
-          if (this.inflight.get(key) === slot) this.inflight.delete(key);
-        });
-        waiting.push([key, slot]);
+      started = this.start(missing, load, deadline);
+      waiting.set(started, missing);
+    }
+    if (waiting.size === 0) return out;
+
+    const lookups = [...waiting.keys()];
+    if (lookups.some((lookup) => lookup.outcome === undefined)) {
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, deadline - this.now()));
+      });
+      await Promise.race([Promise.all(lookups.map((lookup) => lookup.settled)), expired]);
+      clearTimeout(timer);
+    }
+    // This caller's deadline is the one of the lookup it started: give it up now rather than leave it to
+    // its timer, which may run after the next caller has joined it.
+    started?.abandon();
+    if (started) stats.ms += (started.endedAt ?? this.now()) - started.started;
+    for (const [lookup, wanted] of waiting) {
+      const outcome = lookup.outcome;
+      if (outcome && 'found' in outcome) {
+        for (const key of wanted) out.set(key, outcome.found.get(key) ?? null);
+        continue;
+      }
+      // Failed, abandoned, or not answered by this caller's deadline: one error, named after its cause.
+      stats.errors++;
+      countError(stats.errorNames, outcome ? outcome.error : (lookup.lastError ?? TIMED_OUT));
+      for (const key of wanted) {
+        // A stale answer beats none.
+        const stale = this.cache.get(key, { allowStale: true });
+        out.set(key, stale ? stale.value : 'unavailable');
       }
     }
-
-    if (waiting.length > 0) {
-      const timeout = Math.max(0, deadline - this.now());
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<'expired'>((resolve) => {
-        timer = setTimeout(() => resolve('expired'), timeout);
-      });
-      const settled = await Promise.race([Promise.all(waiting.map(([, slot]) => slot)), expired]);
-      clearTimeout(timer);
-      waiting.forEach(([key], index) => {
-        const slot = settled === 'expired' ? undefined : settled[index];
-        if (slot) out.set(key, slot.value);
-        else {
-          // Failed or out of time: a stale answer beats none.
-          const stale = this.cache.get(key, { allowStale: true });
-          out.set(key, stale ? stale.value : 'unavailable');
-        }
-      });
-    }
     return out;
+  }
+
+  /** Starts one call of `load` for `keys`, shared until it settles or `deadline` passes. */
+  private start(
+    keys: string[],
+    load: (missing: string[], options: LoadOptions) => Promise<Map<string, V>>,
+    deadline: number,
+  ): Lookup<V> {
+    let settle!: () => void;
+    const controller = new AbortController();
+    const lookup: Lookup<V> = {
+      keys,
+      started: this.now(),
+      deadline,
+      abandon: () => {
+        const error = lookup.lastError ?? TIMED_OUT;
+        if (end({ error })) controller.abort(error);
+      },
+      outcome: undefined,
+      endedAt: undefined,
+      settled: new Promise<void>((resolve) => {
+        settle = resolve;
+      }),
+      lastError: undefined,
+    };
+    const end = (outcome: NonNullable<Lookup<V>['outcome']>) => {
+      if (lookup.outcome) return false;
+      lookup.outcome = outcome;
+      lookup.endedAt = this.now();
+      clearTimeout(timer);
+      for (const key of keys) if (this.inflight.get(key) === lookup) this.inflight.delete(key);
+      settle();
+      return true;
+    };
+    // Abandoned at its deadline; unref'd so an abandoned lookup never keeps a CLI process alive.
+    const timer = setTimeout(lookup.abandon, Math.max(0, deadline - this.now()));
+    timer.unref?.();
+    for (const key of keys) this.inflight.set(key, lookup);
+    const options: LoadOptions = {
+      signal: controller.signal,
+      onAttemptError: (error) => {
+        lookup.lastError = error;
+      },
+    };
+    new Promise<Map<string, V>>((resolve) => resolve(load(keys, options))).then(
+      (found) => {
+        this.changes++;
+        for (const key of keys) {
+          const value = found.get(key);
+          if (value === undefined) this.cache.set(key, { value: null }, { ttl: this.negativeTtlMs });
+          else this.cache.set(key, { value });
+        }
+        end({ found });
+      },
+      (error: unknown) => {
+        end({ error });
+      },
+    );
+    return lookup;
   }
 
   /** Puts values in without a lookup (cold-start warm-up). */

@@ -11,6 +11,7 @@ import {
   parseAddress,
   parseCidr,
 } from '../net/ip.js';
+import { countError } from '../telemetry.js';
 import { type Answer, BatchCache, type BatchStats } from './batch-cache.js';
 import type { ServiceIndex } from './ip-ranges.js';
 import type {
@@ -177,9 +178,9 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
         resolved.set(account, answers);
         const eniAnswers = await enis.getMany(
           [...ids].map((id) => key(account, id)),
-          async (missing) =>
+          async (missing, lookup) =>
             byId(
-              await inventory.networkInterfaces(account, missing.map(idOf)),
+              await inventory.networkInterfaces(account, missing.map(idOf), lookup),
               account,
               (e) => e.NetworkInterfaceId,
             ),
@@ -195,25 +196,29 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
         const [subnetAnswers, vpcAnswers, tableAnswers, instanceAnswers] = await Promise.all([
           subnets.getMany(
             subnetIds.map((id) => key(account, id)),
-            async (m) => byId(await inventory.subnets(account, m.map(idOf)), account, (s) => s.SubnetId),
+            async (m, lookup) =>
+              byId(await inventory.subnets(account, m.map(idOf), lookup), account, (s) => s.SubnetId),
             deadline,
             stats,
           ),
           vpcs.getMany(
             vpcIds.map((id) => key(account, id)),
-            async (m) => byId(await inventory.vpcs(account, m.map(idOf)), account, (v) => v.VpcId),
+            async (m, lookup) =>
+              byId(await inventory.vpcs(account, m.map(idOf), lookup), account, (v) => v.VpcId),
             deadline,
             stats,
           ),
           routeTables.getMany(
             vpcIds.map((id) => key(account, id)),
-            async (m) => groupByVpc(await inventory.routeTables(account, m.map(idOf)), account),
+            async (m, lookup) =>
+              groupByVpc(await inventory.routeTables(account, m.map(idOf), lookup), account),
             deadline,
             stats,
           ),
           instances.getMany(
             instanceIds.map((id) => key(account, id)),
-            async (m) => byId(await inventory.instances(account, m.map(idOf)), account, (i) => i.InstanceId),
+            async (m, lookup) =>
+              byId(await inventory.instances(account, m.map(idOf), lookup), account, (i) => i.InstanceId),
             deadline,
             stats,
           ),
@@ -363,15 +368,16 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
       );
     },
     async prepare(flows, deadline, context): Promise<EnrichmentBatch> {
-      const stats: BatchStats = { hits: 0, misses: 0, calls: 0, errors: 0, ms: 0 };
+      const stats: BatchStats = { hits: 0, misses: 0, calls: 0, errors: 0, ms: 0, errorNames: {} };
       const defaultAccount = context?.accountId ?? 'unknown';
       const slots = new Int32Array(flows.length);
       let slotOf = new Map<string, Map<string, number>>();
       let slotAnswers: (Answer<EniView> | undefined)[] = [];
       try {
         ({ slotOf, slotAnswers } = await resolveAll(flows, deadline, stats, defaultAccount, slots));
-      } catch {
+      } catch (error) {
         stats.errors++;
+        countError(stats.errorNames, error);
         slots.fill(-1);
       }
       const answerFor = (flow: Flow): Answer<EniView> | undefined => {
@@ -397,6 +403,9 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
           },
           get lookupErrors() {
             return stats.errors;
+          },
+          get errors() {
+            return stats.errorNames;
           },
         },
         enrich: (flow) => enrichFlow(flow, answerFor(flow)),

@@ -91,10 +91,31 @@ export interface InventoryDocument {
  * account it has no access to — and enrichment reports those records `unavailable`.
  */
 export interface Inventory {
-  networkInterfaces(accountId: string, ids: readonly string[]): Promise<RawNetworkInterface[]>;
-  subnets(accountId: string, ids: readonly string[]): Promise<RawSubnet[]>;
-  vpcs(accountId: string, ids: readonly string[]): Promise<RawVpc[]>;
+  networkInterfaces(
+    accountId: string,
+    ids: readonly string[],
+    options?: LookupOptions,
+  ): Promise<RawNetworkInterface[]>;
+  subnets(accountId: string, ids: readonly string[], options?: LookupOptions): Promise<RawSubnet[]>;
+  vpcs(accountId: string, ids: readonly string[], options?: LookupOptions): Promise<RawVpc[]>;
   /** Every route table of these VPCs (for main-table fallbacks). */
-  routeTables(accountId: string, vpcIds: readonly string[]): Promise<RawRouteTable[]>;
-  instances(accountId: string, ids: readonly string[]): Promise<RawInstance[]>;
+  routeTables(
+    accountId: string,
+    vpcIds: readonly string[],
+    options?: LookupOptions,
+  ): Promise<RawRouteTable[]>;
+  instances(accountId: string, ids: readonly string[], options?: LookupOptions): Promise<RawInstance[]>;
+}
+
+export interface LookupOptions {
+  /**
+   * Aborted when the caller gives the lookup up (its deadline passed): an adapter stops its calls then,
+   * so a hung or throttled API is not kept busy by lookups nobody waits for.
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * Told each failed attempt's error while the lookup goes on (a throttled call being retried), so a
+   * caller that stops waiting can say what it was waiting on. Adapters without retries may ignore it.
+   */
+  readonly onAttemptError?: (error: unknown) => void;
 }

@@ -51,7 +51,13 @@ export interface EnrichmentStats {
   cacheMisses: number;
   lookupCalls: number;
   lookupMs: number;
+  /** Lookups that failed or ran out of time (the `Ec2Errors` metric). */
   lookupErrors: number;
+  /**
+   * The same failures by error name or code (`ThrottlingException`, `AccessDenied`, `TimeoutError`,
+   * `MissingRoleError` …), for the summary log. Optional so that hand-written enrichers need not count.
+   */
+  readonly errors?: Readonly<Record<string, number>>;
 }
 
 /** The enrichment of one invocation: lookups are done once, then each flow is enriched synchronously. */

@@ -13,4 +13,9 @@ export interface ReingestOutcome {
   readonly accepted: readonly boolean[];
   readonly calls: number;
   readonly retries: number;
+  /**
+   * Failures by AWS error name or code: failed calls (`ThrottlingException`, `TimeoutError` …) and failed
+   * entries (`ServiceUnavailableException` …). Optional so that other reingesters need not count.
+   */
+  readonly errors?: Readonly<Record<string, number>>;
 }

@@ -1,16 +1,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
-import { type Answer, BatchCache, type BatchStats } from '../../src/enrich/batch-cache.js';
+import { type Answer, BatchCache, type BatchStats, type LoadOptions } from '../../src/enrich/batch-cache.js';
+import { guard } from '../helpers/guard.js';
 
 const TTL_MS = 10_000;
 const NEGATIVE_TTL_MS = 1_000;
 /** Far from 0 on purpose: lru-cache treats a start time of 0 as "no TTL". */
 const T0 = 1_700_000_000_000;
 
-type Load = (missing: string[]) => Promise<Map<string, string>>;
+type Load = (missing: string[], options?: LoadOptions) => Promise<Map<string, string>>;
+
+/** The keys of each call of a load (its second argument is the lookup's options). */
+function keysOf(load: { mock: { calls: [string[], ...unknown[]][] } }): string[][] {
+  return load.mock.calls.map(([keys]) => keys);
+}
 
 function newStats(): BatchStats {
-  return { hits: 0, misses: 0, calls: 0, errors: 0, ms: 0 };
+  return { hits: 0, misses: 0, calls: 0, errors: 0, ms: 0, errorNames: {} };
 }
 
 /** A cache on a hand-moved clock, and a `load` that knows the keys of `known` (and nothing else). */
@@ -72,8 +78,8 @@ describe('BatchCache', () => {
         ['c', 'C'],
       ]),
     );
-    expect(stats).toStrictEqual({ hits: 1, misses: 2, calls: 1, errors: 0, ms: 0 });
-    expect(load.mock.calls).toStrictEqual([[['a']], [['b', 'c']]]);
+    expect(stats).toStrictEqual({ hits: 1, misses: 2, calls: 1, errors: 0, ms: 0, errorNames: {} });
+    expect(keysOf(load)).toStrictEqual([['a'], ['b', 'c']]);
   });
 
   it('looks up many missing keys in one call of load', async () => {
@@ -88,10 +94,10 @@ describe('BatchCache', () => {
 
     // Assess
     expect(load).toHaveBeenCalledTimes(1);
-    expect(load).toHaveBeenCalledWith(keys);
+    expect(keysOf(load)).toStrictEqual([keys]);
     expect(answers.size).toBe(500);
     expect(answers.get('eni-499')).toBe('value-499');
-    expect(stats).toStrictEqual({ hits: 0, misses: 500, calls: 1, errors: 0, ms: 0 });
+    expect(stats).toStrictEqual({ hits: 0, misses: 500, calls: 1, errors: 0, ms: 0, errorNames: {} });
     expect(cache.size).toBe(500);
   });
 
@@ -114,7 +120,7 @@ describe('BatchCache', () => {
     await cache.getMany(['x'], slowLoad, now + 5_000, stats);
 
     // Assess
-    expect(stats).toStrictEqual({ hits: 0, misses: 1, calls: 1, errors: 0, ms: 250 });
+    expect(stats).toStrictEqual({ hits: 0, misses: 1, calls: 1, errors: 0, ms: 250, errorNames: {} });
   });
 
   it('caches keys load does not return as null, for the shorter negative TTL only', async () => {
@@ -137,9 +143,23 @@ describe('BatchCache', () => {
     expect(first).toStrictEqual(expected);
     expect(second).toStrictEqual(expected);
     expect(third).toStrictEqual(expected);
-    expect(withinNegativeTtl).toStrictEqual({ hits: 2, misses: 0, calls: 0, errors: 0, ms: 0 });
-    expect(afterNegativeTtl).toStrictEqual({ hits: 1, misses: 1, calls: 1, errors: 0, ms: 0 });
-    expect(load.mock.calls).toStrictEqual([[['a', 'ghost']], [['ghost']]]);
+    expect(withinNegativeTtl).toStrictEqual({
+      hits: 2,
+      misses: 0,
+      calls: 0,
+      errors: 0,
+      ms: 0,
+      errorNames: {},
+    });
+    expect(afterNegativeTtl).toStrictEqual({
+      hits: 1,
+      misses: 1,
+      calls: 1,
+      errors: 0,
+      ms: 0,
+      errorNames: {},
+    });
+    expect(keysOf(load)).toStrictEqual([['a', 'ghost'], ['ghost']]);
   });
 
   it('looks a positive entry up again once its TTL has passed, and serves the new value', async () => {
@@ -159,7 +179,7 @@ describe('BatchCache', () => {
     // Assess
     expect(beforeExpiry.get('a')).toBe('A');
     expect(afterExpiry.get('a')).toBe('A2');
-    expect(stats).toStrictEqual({ hits: 0, misses: 1, calls: 1, errors: 0, ms: 0 });
+    expect(stats).toStrictEqual({ hits: 0, misses: 1, calls: 1, errors: 0, ms: 0, errorNames: {} });
     expect(load).toHaveBeenCalledTimes(2);
   });
 
@@ -203,7 +223,7 @@ describe('BatchCache', () => {
 
     // Assess
     expect(load).toHaveBeenCalledTimes(1);
-    expect(load).toHaveBeenCalledWith(['a', 'b']);
+    expect(keysOf(load)).toStrictEqual([['a', 'b']]);
     expect(answers).toStrictEqual([
       new Map<string, Answer<string>>([
         ['a', 'A'],
@@ -215,9 +235,9 @@ describe('BatchCache', () => {
       ]),
       new Map<string, Answer<string>>([['b', null]]),
     ]);
-    expect(firstStats).toStrictEqual({ hits: 0, misses: 2, calls: 1, errors: 0, ms: 0 });
-    expect(secondStats).toStrictEqual({ hits: 0, misses: 2, calls: 0, errors: 0, ms: 0 });
-    expect(thirdStats).toStrictEqual({ hits: 0, misses: 1, calls: 0, errors: 0, ms: 0 });
+    expect(firstStats).toStrictEqual({ hits: 0, misses: 2, calls: 1, errors: 0, ms: 0, errorNames: {} });
+    expect(secondStats).toStrictEqual({ hits: 0, misses: 2, calls: 0, errors: 0, ms: 0, errorNames: {} });
+    expect(thirdStats).toStrictEqual({ hits: 0, misses: 1, calls: 0, errors: 0, ms: 0, errorNames: {} });
   });
 
   it('loads only the keys nobody is loading yet when a concurrent call overlaps', async () => {
@@ -240,7 +260,7 @@ describe('BatchCache', () => {
     const answers = await Promise.all([first, second]);
 
     // Assess
-    expect(load.mock.calls).toStrictEqual([[['a', 'b']], [['c']]]);
+    expect(keysOf(load)).toStrictEqual([['a', 'b'], ['c']]);
     expect(answers).toStrictEqual([
       new Map<string, Answer<string>>([
         ['a', 'A'],
@@ -267,7 +287,7 @@ describe('BatchCache', () => {
     const answers = await cache.getMany(['a', 'ghost', 'never-seen'], failing, deadline(), stats);
 
     // Assess
-    expect(failing).toHaveBeenCalledExactlyOnceWith(['a', 'ghost', 'never-seen']);
+    expect(keysOf(failing)).toStrictEqual([['a', 'ghost', 'never-seen']]);
     expect(answers).toStrictEqual(
       new Map<string, Answer<string>>([
         ['a', 'A'],
@@ -275,7 +295,14 @@ describe('BatchCache', () => {
         ['never-seen', 'unavailable'],
       ]),
     );
-    expect(stats).toStrictEqual({ hits: 0, misses: 3, calls: 1, errors: 1, ms: 0 });
+    expect(stats).toStrictEqual({
+      hits: 0,
+      misses: 3,
+      calls: 1,
+      errors: 1,
+      ms: 0,
+      errorNames: { RequestLimitExceeded: 1 },
+    });
   });
 
   it('does not cache a failure: the next call loads again', async () => {
@@ -292,10 +319,10 @@ describe('BatchCache', () => {
     // Assess
     expect(failed).toStrictEqual(new Map([['a', 'unavailable']]));
     expect(retried).toStrictEqual(new Map([['a', 'A']]));
-    expect(load).toHaveBeenCalledExactlyOnceWith(['a']);
+    expect(keysOf(load)).toStrictEqual([['a']]);
   });
 
-  it('gives up at the deadline with unavailable, and keeps the late answer for the next call', async () => {
+  it('gives up at the deadline with unavailable, counts a TimeoutError, and keeps a late answer for the next call', async () => {
     // Prepare: load answers after 50 ms; the deadline is 10 ms away.
     const { cache, now } = setup();
     let finished = false;
@@ -312,13 +339,153 @@ describe('BatchCache', () => {
     // Assess
     expect(answers).toStrictEqual(new Map([['a', 'unavailable']]));
     expect(finished).toBe(false);
-    expect(stats).toMatchObject({ misses: 1, calls: 1, errors: 0 });
+    // The budget running out is an error of the lookup (the Ec2Errors metric), named.
+    expect(stats).toMatchObject({ misses: 1, calls: 1, errors: 1, errorNames: { TimeoutError: 1 } });
     await vi.waitFor(() => expect(finished).toBe(true));
     const later = newStats();
     const next = await cache.getMany(['a'], slow, now() + 10, later);
     expect(next).toStrictEqual(new Map([['a', 'late-a']]));
-    expect(later).toStrictEqual({ hits: 1, misses: 0, calls: 0, errors: 0, ms: 0 });
+    expect(later).toStrictEqual({ hits: 1, misses: 0, calls: 0, errors: 0, ms: 0, errorNames: {} });
     expect(slow).toHaveBeenCalledTimes(1);
+  });
+
+  describe('a lookup that never answers (a hung EC2)', () => {
+    const never = () => new Promise<Map<string, string>>(() => {});
+
+    it('is abandoned at the deadline of the caller that started it: the next caller loads again', async () => {
+      // Prepare: the first load hangs; the deadline is 20 ms away.
+      const { cache, load, now } = setup();
+      const hung = vi.fn<Load>(never);
+      const firstStats = newStats();
+      const first = await cache.getMany(['a'], hung, now() + 20, firstStats);
+      const secondStats = newStats();
+
+      // Act
+      const second = await guard(1_000, cache.getMany(['a'], load, now() + 5_000, secondStats));
+
+      // Assess
+      expect(first).toStrictEqual(new Map([['a', 'unavailable']]));
+      expect(firstStats).toMatchObject({ calls: 1, errors: 1, errorNames: { TimeoutError: 1 } });
+      expect(second).toStrictEqual(new Map([['a', 'A']]));
+      expect(secondStats).toStrictEqual({ hits: 0, misses: 1, calls: 1, errors: 0, ms: 0, errorNames: {} });
+      expect(keysOf(hung)).toStrictEqual([['a']]);
+      expect(keysOf(load)).toStrictEqual([['a']]);
+    });
+
+    it('holds a caller that joined it only until its own deadline, and counts the timeout for both', async () => {
+      // Prepare: the first caller's deadline is 30 ms away; the second joins with 5 s to spare.
+      const { cache, now } = setup();
+      const hung = vi.fn<Load>(never);
+      const firstStats = newStats();
+      const secondStats = newStats();
+      const started = performance.now();
+
+      // Act
+      const answers = await guard(
+        1_000,
+        Promise.all([
+          cache.getMany(['a', 'b'], hung, now() + 30, firstStats),
+          cache.getMany(['b'], hung, now() + 5_000, secondStats),
+        ]),
+      );
+
+      // Assess
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(answers).toStrictEqual([
+        new Map([
+          ['a', 'unavailable'],
+          ['b', 'unavailable'],
+        ]),
+        new Map([['b', 'unavailable']]),
+      ]);
+      expect(hung).toHaveBeenCalledTimes(1);
+      expect(firstStats).toMatchObject({ misses: 2, calls: 1, errors: 1, errorNames: { TimeoutError: 1 } });
+      expect(secondStats).toStrictEqual({
+        hits: 0,
+        misses: 1,
+        calls: 0,
+        errors: 1,
+        ms: 0,
+        errorNames: { TimeoutError: 1 },
+      });
+    });
+
+    it('is not joined once its deadline has passed, even before its timer has run', async () => {
+      // Prepare: a hung lookup with a deadline 50 ms away; the clock then moves past it at once.
+      const { cache, load, now, advance } = setup();
+      const firstStats = newStats();
+      const first = cache.getMany(['a'], never, now() + 50, firstStats);
+      await advance(100);
+      const secondStats = newStats();
+
+      // Act
+      const second = await cache.getMany(['a'], load, now() + 5_000, secondStats);
+
+      // Assess
+      expect(second).toStrictEqual(new Map([['a', 'A']]));
+      expect(secondStats).toMatchObject({ misses: 1, calls: 1, errors: 0 });
+      expect(await first).toStrictEqual(new Map([['a', 'unavailable']]));
+      expect(firstStats).toMatchObject({ errors: 1, errorNames: { TimeoutError: 1 } });
+    });
+
+    it('tells the load it abandoned to stop (its signal aborts), and no load it did not', async () => {
+      // Prepare
+      const { cache, load, now } = setup();
+      const signals: AbortSignal[] = [];
+      const hung = vi.fn<Load>((_missing, options) => {
+        if (options?.signal) signals.push(options.signal);
+        return never();
+      });
+      const answered = vi.fn<Load>((missing, options) => {
+        if (options?.signal) signals.push(options.signal);
+        return load(missing);
+      });
+
+      // Act
+      await cache.getMany(['a'], hung, now() + 20, newStats());
+      await cache.getMany(['b'], answered, now() + 5_000, newStats());
+
+      // Assess
+      expect(signals.map((signal) => signal.aborted)).toStrictEqual([true, false]);
+      expect(signals[0]?.reason).toMatchObject({ name: 'TimeoutError' });
+    });
+
+    it('names the timeout after the failed attempts the load reported (throttling being retried)', async () => {
+      // Prepare: the SDK is retrying a throttled call when the deadline comes.
+      const { cache, now } = setup();
+      const throttled = vi.fn<Load>((_missing, options) => {
+        options?.onAttemptError?.(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+        return never();
+      });
+      const stats = newStats();
+
+      // Act
+      const answers = await cache.getMany(['a'], throttled, now() + 20, stats);
+
+      // Assess
+      expect(answers).toStrictEqual(new Map([['a', 'unavailable']]));
+      expect(stats).toMatchObject({ errors: 1, errorNames: { ThrottlingException: 1 } });
+    });
+  });
+
+  it('counts a failed lookup for every caller it left without an answer', async () => {
+    // Prepare
+    const { cache, deadline } = setup();
+    const gate = deferred<Map<string, string>>();
+    const load = vi.fn<Load>(() => gate.promise);
+    const firstStats = newStats();
+    const secondStats = newStats();
+
+    // Act
+    const first = cache.getMany(['a'], load, deadline(), firstStats);
+    const second = cache.getMany(['a'], load, deadline(), secondStats);
+    gate.reject(Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' }));
+    await Promise.all([first, second]);
+
+    // Assess
+    expect(load).toHaveBeenCalledTimes(1);
+    expect(firstStats).toMatchObject({ calls: 1, errors: 1, errorNames: { RequestLimitExceeded: 1 } });
+    expect(secondStats).toMatchObject({ calls: 0, errors: 1, errorNames: { RequestLimitExceeded: 1 } });
   });
 
   it('serves a stale entry when the refresh misses the deadline', async () => {
@@ -341,7 +508,7 @@ describe('BatchCache', () => {
         ['b', 'unavailable'],
       ]),
     );
-    expect(slow).toHaveBeenCalledExactlyOnceWith(['a', 'b']);
+    expect(keysOf(slow)).toStrictEqual([['a', 'b']]);
   });
 
   it('evicts the least recently used entry beyond max', async () => {
@@ -357,8 +524,8 @@ describe('BatchCache', () => {
 
     // Assess: `b` was the least recently used.
     expect(cache.size).toBe(2);
-    expect(stats).toStrictEqual({ hits: 1, misses: 1, calls: 1, errors: 0, ms: 0 });
-    expect(load.mock.calls.at(-1)).toStrictEqual([['b']]);
+    expect(stats).toStrictEqual({ hits: 1, misses: 1, calls: 1, errors: 0, ms: 0, errorNames: {} });
+    expect(keysOf(load).at(-1)).toStrictEqual(['b']);
   });
 
   it('answers primed entries without a load', async () => {
@@ -381,6 +548,6 @@ describe('BatchCache', () => {
       ]),
     );
     expect(load).not.toHaveBeenCalled();
-    expect(stats).toStrictEqual({ hits: 2, misses: 0, calls: 0, errors: 0, ms: 0 });
+    expect(stats).toStrictEqual({ hits: 2, misses: 0, calls: 0, errors: 0, ms: 0, errorNames: {} });
   });
 });

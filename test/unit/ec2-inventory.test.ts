@@ -307,7 +307,7 @@ describe('createEc2Inventory', () => {
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeSubnetsCommand, 1);
   });
 
-  it('treats an account as foreign while STS fails, and asks again later', async () => {
+  it('fails a lookup with the STS error while GetCallerIdentity fails, and asks again later', async () => {
     // Prepare
     stubInventory();
     stsMock
@@ -318,7 +318,8 @@ describe('createEc2Inventory', () => {
 
     // Act
     const failed = ec2Inventory.networkInterfaces(OWN_ACCOUNT, [eniId(1)]);
-    await expect(failed).rejects.toThrow(LookupError);
+    // Named after what STS said, not a missing role: the runbook tells the two apart.
+    await expect(failed).rejects.toMatchObject({ name: 'ExpiredToken' });
     const retried = await ec2Inventory.networkInterfaces(OWN_ACCOUNT, [eniId(1)]);
 
     // Assess
@@ -426,6 +427,7 @@ describe('createEnricher with the EC2 inventory', () => {
       lookupCalls: 5,
       lookupMs: 0,
       lookupErrors: 0,
+      errors: {},
     });
     expect(enriched[6]).toMatchObject({ status: 'ok', direction: 'ingress', peer_scope: 'external' });
     expect(withoutAllTags(enriched[6]?.eni?.info)).toStrictEqual<EniInfo>({
@@ -504,6 +506,7 @@ describe('createEnricher with the EC2 inventory', () => {
         lookupCalls: 0,
         lookupMs: 0,
         lookupErrors: 0,
+        errors: {},
       });
     });
 
@@ -675,6 +678,7 @@ describe('createEnricher with the EC2 inventory', () => {
       direction: undefined,
     });
     expect(batch.stats.lookupErrors).toBe(1);
+    expect(batch.stats.errors).toStrictEqual({ [name]: 1 });
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeNetworkInterfacesCommand, 1);
     expect(ec2Mock).not.toHaveReceivedCommand(DescribeSubnetsCommand);
   });
@@ -690,6 +694,9 @@ describe('createEnricher with the EC2 inventory', () => {
     // Assess
     expect(foreign.map((flow) => batch.enrich(flow)?.status)).toStrictEqual(Array(20).fill('unavailable'));
     expect(batch.enrichAll().map((e) => e?.status)).toStrictEqual(Array(20).fill('unavailable'));
+    // The runbook's "missing cross-account role", counted and named.
+    expect(batch.stats.lookupErrors).toBe(1);
+    expect(batch.stats.errors).toStrictEqual({ MissingRoleError: 1 });
     expect(ec2Mock).not.toHaveReceivedAnyCommand();
   });
 });

@@ -101,6 +101,33 @@ describe('createFirehoseReingester', () => {
     expect(outcome.calls).toBeGreaterThan(1);
   });
 
+  it('counts each failure under its AWS name: failed calls and failed entries', async () => {
+    // Prepare: one call throttled, then one entry refused, then everything accepted.
+    firehose
+      .on(PutRecordBatchCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+      .resolvesOnce({
+        FailedPutCount: 1,
+        RequestResponses: [
+          { RecordId: 'id-1' },
+          { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' },
+        ],
+      })
+      .resolves({ FailedPutCount: 0, RequestResponses: [{ RecordId: 'id-2' }] });
+    const reingester = createFirehoseReingester(firehose as unknown as FirehoseClient, { sleep: noSleep });
+
+    // Act
+    const outcome = await reingester.reingest(ARN, [Buffer.from('a'), Buffer.from('b')], Date.now() + 10_000);
+
+    // Assess
+    expect(outcome).toStrictEqual({
+      accepted: [true, true],
+      calls: 3,
+      retries: 2,
+      errors: { ThrottlingException: 1, ServiceUnavailableException: 1 },
+    });
+  });
+
   it('never sends a record over 1,000 KiB', async () => {
     answer(() => false);
     const reingester = createFirehoseReingester(firehose as unknown as FirehoseClient, { sleep: noSleep });

@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import type { Enricher } from '../../src/enrich/types.js';
 import type { Reingester } from '../../src/firehose/reingest.js';
 import type { ResultRecord } from '../../src/firehose/result.js';
 import { responseSize } from '../../src/firehose/result.js';
@@ -227,6 +228,60 @@ describe('transform', () => {
     expect(counts.LinesIn).toBe(3);
     expect(counts.BytesIn).toBe(Buffer.byteLength(good) + Buffer.byteLength(halfBad));
     expect(counts.RecordsOk).toBe(1);
+  });
+
+  it('names the AWS errors of enrichment and re-ingestion in the summary, with their counts', async () => {
+    // Prepare: an enricher whose lookups failed, and a reingester that met throttling.
+    const summaries: InvocationSummary[] = [];
+    const enricher: Enricher = {
+      async prepare(flows) {
+        return {
+          stats: {
+            cacheHits: 0,
+            cacheMisses: 2,
+            lookupCalls: 2,
+            lookupMs: 40,
+            lookupErrors: 2,
+            errors: { AccessDenied: 1, TimeoutError: 1 },
+          },
+          enrich: () => undefined,
+          enrichAll: () => flows.map(() => undefined),
+        };
+      },
+    };
+    const reingester: Reingester = {
+      async reingest(_arn, records) {
+        return {
+          accepted: records.map(() => true),
+          calls: 2,
+          retries: 1,
+          errors: { ThrottlingException: 3 },
+        };
+      },
+    };
+    const transform = createTransformer({
+      config: loadConfig({ RESPONSE_LIMIT_BYTES: '10000' }),
+      enricher,
+      reingester,
+      report: (summary) => summaries.push(summary),
+    });
+    const records = Array.from({ length: 60 }, (_, i) =>
+      firehoseRecord(
+        `2 123456789010 eni-1235b8ca123456789 10.0.0.1 10.0.0.2 ${20000 + i} 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n`,
+      ),
+    );
+
+    // Act
+    await transform(firehoseEvent(records));
+
+    // Assess
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]?.awsErrors).toStrictEqual({
+      AccessDenied: 1,
+      TimeoutError: 1,
+      ThrottlingException: 3,
+    });
+    expect(summaries[0]?.counts.Ec2Errors).toBe(2);
   });
 
   it('reports no BytesOut when no record is returned Ok', async () => {
