@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatTable, newestDay, openFlowLogs, type QueryResult, toDuckDb } from '../local/duckdb.js';
+import { formatTable, newestDay, openFlowLogs, type QueryResult } from '../local/duckdb.js';
 import { type CliContext, UsageError } from './context.js';
 import { projectRoot } from './project-root.js';
 
@@ -57,10 +57,12 @@ export async function query(flags: QueryFlags, ctx: CliContext): Promise<QueryRe
     throw new UsageError(`${flags.out} does not exist: run \`flowlog-enrich run --out ${flags.out}\` first`);
   const db = await openFlowLogs(flags.out, join(projectRoot(), 'schemas', 'emitted-record.json'));
   try {
+    // Local data is from whenever it was generated: "today" is the newest day in it unless given.
     const today = flags.today ?? (await newestDay(db));
+    if (today) await db.setToday(today);
     let result: QueryResult;
     try {
-      result = await db.query(toDuckDb(sql as string, today));
+      result = await db.query(sql as string);
     } catch (error) {
       // A mistake in the SQL is the user's to fix: say what DuckDB said, without a stack trace.
       throw new UsageError(`query failed: ${(error as Error).message}`);
