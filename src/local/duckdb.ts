@@ -21,6 +21,12 @@ export interface FlowLogsDatabase {
   close(): void;
 }
 
+/** A view over `flow_logs`, defined by the text of its SELECT (queries/views/NAME.sql). */
+export interface ViewDefinition {
+  readonly name: string;
+  readonly sql: string;
+}
+
 const PARTITIONS = ['aws_account_id', 'aws_region', 'dt', 'hour'];
 
 /** DuckDB type ids of integers: TINYINT…BIGINT, their unsigned forms, HUGEINT, UHUGEINT. */
@@ -73,9 +79,13 @@ export async function writeParquet(
 
 /**
  * Opens what the pipeline wrote under `outDir` as the table `flow_logs`, with Athena's functions defined
- * (src/local/athena-functions.ts) so that the stack's SQL runs unchanged.
+ * (src/local/athena-functions.ts) so that the stack's SQL runs unchanged, and the given views over it.
  */
-export async function openFlowLogs(outDir: string, schemaPath: string): Promise<FlowLogsDatabase> {
+export async function openFlowLogs(
+  outDir: string,
+  schemaPath: string,
+  views: readonly ViewDefinition[] = [],
+): Promise<FlowLogsDatabase> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   await defineAthenaFunctions(connection);
@@ -103,6 +113,15 @@ export async function openFlowLogs(outDir: string, schemaPath: string): Promise<
     sources.push(`SELECT ${empty} WHERE false`);
   }
   await connection.run(`CREATE VIEW flow_logs AS ${sources.join(' UNION ALL BY NAME ')}`);
+  for (const view of views) {
+    try {
+      await connection.run(`CREATE VIEW "${view.name}" AS ${view.sql}`);
+    } catch (error) {
+      connection.closeSync();
+      instance.closeSync();
+      throw new Error(`view ${view.name}: ${(error as Error).message}`, { cause: error });
+    }
+  }
   return {
     setToday: (today) => setToday(connection, today),
     async query(sql) {
