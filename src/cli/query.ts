@@ -1,6 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatTable, newestDay, openFlowLogs, type QueryResult, toDuckDb } from '../local/duckdb.js';
+import {
+  formatTable,
+  newestDay,
+  openFlowLogs,
+  type QueryResult,
+  type ViewDefinition,
+} from '../local/duckdb.js';
 import { type CliContext, UsageError } from './context.js';
 import { projectRoot } from './project-root.js';
 
@@ -36,6 +42,18 @@ export function namedQueries(): NamedQuery[] {
 }
 
 /**
+ * The stack's views: queries/views/NAME.sql holds the SELECT of view NAME, the text Athena is given too.
+ */
+export function viewDefinitions(): ViewDefinition[] {
+  const dir = join(projectRoot(), 'queries', 'views');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.sql'))
+    .sort()
+    .map((file) => ({ name: file.replace(/\.sql$/, ''), sql: readFileSync(join(dir, file), 'utf8') }));
+}
+
+/**
  * `flowlog-enrich query [NAME | --sql SQL] --out DIR`: runs a named query (or the given SQL) with DuckDB
  * over what `run` wrote; without either, lists the queries.
  */
@@ -55,12 +73,18 @@ export async function query(flags: QueryFlags, ctx: CliContext): Promise<QueryRe
   }
   if (!existsSync(flags.out))
     throw new UsageError(`${flags.out} does not exist: run \`flowlog-enrich run --out ${flags.out}\` first`);
-  const db = await openFlowLogs(flags.out, join(projectRoot(), 'schemas', 'emitted-record.json'));
+  const db = await openFlowLogs(
+    flags.out,
+    join(projectRoot(), 'schemas', 'emitted-record.json'),
+    viewDefinitions(),
+  );
   try {
+    // Local data is from whenever it was generated: "today" is the newest day in it unless given.
     const today = flags.today ?? (await newestDay(db));
+    if (today) await db.setToday(today);
     let result: QueryResult;
     try {
-      result = await db.query(toDuckDb(sql as string, today));
+      result = await db.query(sql as string);
     } catch (error) {
       // A mistake in the SQL is the user's to fix: say what DuckDB said, without a stack trace.
       throw new UsageError(`query failed: ${(error as Error).message}`);

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { COLUMNS, type Column } from '../columns.js';
+import { defineAthenaFunctions, setToday } from './athena-functions.js';
 
 /**
  * Runs the stack's Athena queries locally with DuckDB over what the pipeline wrote: the same table name
@@ -16,25 +17,15 @@ export interface QueryResult {
 
 export interface FlowLogsDatabase {
   query(sql: string): Promise<QueryResult>;
+  /** Makes `current_date` this day (YYYY-MM-DD), for queries that filter on days relative to today. */
+  setToday(today: string): Promise<void>;
   close(): void;
 }
 
-/**
- * Where Athena (Trino) and DuckDB differ for the SQL in queries/, the few rewrites that make one text
- * run in both. Tested: every named query runs in DuckDB over pipeline output.
- */
-export const REWRITES: ReadonlyArray<readonly [RegExp, string]> = [
-  // Trino's element_at(map, key) is NULL for a missing key; DuckDB's returns a list, its map[key] the value.
-  [/element_at\((\w+), ('[^']*')\)/g, '$1[$2]'],
-  [/\barray_join\(/g, 'array_to_string('],
-];
-
-export function toDuckDb(sql: string, today?: string): string {
-  let out = sql;
-  for (const [pattern, replacement] of REWRITES) out = out.replace(pattern, replacement);
-  // Local data is from whenever it was generated: "today" is the newest day in it unless given.
-  if (today) out = out.replace(/\bcurrent_date\b/g, `DATE '${today}'`);
-  return out;
+/** A view over `flow_logs`, defined by the text of its SELECT (queries/views/NAME.sql). */
+export interface ViewDefinition {
+  readonly name: string;
+  readonly sql: string;
 }
 
 const PARTITIONS = ['aws_account_id', 'aws_region', 'dt', 'hour'];
@@ -85,9 +76,19 @@ export async function writeParquet(
   );
 }
 
-export async function openFlowLogs(outDir: string, _schemaPath?: string): Promise<FlowLogsDatabase> {
+/**
+ * Opens what the pipeline wrote under `outDir` as the table `flow_logs`, with Athena's functions defined
+ * (src/local/athena-functions.ts) so that the stack's SQL runs unchanged, and the given views over it.
+ */
+export async function openFlowLogs(
+  outDir: string,
+  // Kept for callers; the types come from the column table.
+  _schemaPath?: string,
+  views: readonly ViewDefinition[] = [],
+): Promise<FlowLogsDatabase> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
+  await defineAthenaFunctions(connection);
   const dataDir = join(outDir, 'flowlogs');
   const hiveTypes = `{${PARTITIONS.map((p) => `'${p}': 'VARCHAR'`).join(', ')}}`;
   const types = columnTypes();
@@ -112,7 +113,17 @@ export async function openFlowLogs(outDir: string, _schemaPath?: string): Promis
     sources.push(`SELECT ${empty} WHERE false`);
   }
   await connection.run(`CREATE VIEW flow_logs AS ${sources.join(' UNION ALL BY NAME ')}`);
+  for (const view of views) {
+    try {
+      await connection.run(`CREATE VIEW "${view.name}" AS ${view.sql}`);
+    } catch (error) {
+      connection.closeSync();
+      instance.closeSync();
+      throw new Error(`view ${view.name}: ${(error as Error).message}`, { cause: error });
+    }
+  }
   return {
+    setToday: (today) => setToday(connection, today),
     async query(sql) {
       const reader = await connection.runAndReadAll(sql);
       const columns = reader.columnNames();
