@@ -201,7 +201,7 @@ export function flattenRanges<K extends Key>(
     }
   };
   // The rows covering the current position (their index in `rows` breaks ties); rarely more than one.
-  let active: number[] = [];
+  const active: number[] = [];
   let next = 0;
   let position = ops.zero;
   while (next < order.length || active.length > 0) {
@@ -222,7 +222,9 @@ export function flattenRanges<K extends Key>(
       emit(position, lastBefore(to, ops), at(winner).value);
     }
     position = to;
-    if (active.length > 0) active = active.filter((i) => at(i).last >= to);
+    let kept = 0;
+    for (const i of active) if (at(i).last >= to) active[kept++] = i;
+    active.length = kept;
     while (next < order.length && at(order[next] as number).first === to)
       active.push(order[next++] as number);
   }
@@ -282,6 +284,8 @@ export function compilePeerData(inputs: PeerCsvInputs): Uint8Array {
   const orgs = new Interner<string>();
   // One value per distinct (AS number, organisation) pair, keyed asn × 2^20 + organisation (exact below 2^53).
   const asns = new Interner<number>();
+  const pairOrg = (value: number) => (asns.values[value] as number) % 2 ** 20;
+  const lastPairOf = new Map<number, number>();
   const countries = new Interner<string>();
 
   const readAsn = <K extends Key>(text: string, file: string, ops: KeyOps<K>): ValueRange<K>[] => {
@@ -292,9 +296,16 @@ export function compilePeerData(inputs: PeerCsvInputs): Uint8Array {
       if (!DECIMAL.test(asn) || Number(asn) > 0xffffffff) {
         throw new PeerDataBuildError(file, lineNumber, `"${asn}" is not an AS number`);
       }
-      const org = orgs.intern(fields[3] as string);
-      if (org >= 2 ** 20) throw new PeerDataBuildError(file, lineNumber, 'more than 2^20 organisations');
-      ranges.push({ first, last, value: asns.intern(Number(asn) * 2 ** 20 + org) });
+      // An AS has one organisation in the data: look the pair up by number first, the name only when new.
+      const name = fields[3] as string;
+      let value = lastPairOf.get(Number(asn));
+      if (value === undefined || orgs.values[pairOrg(value)] !== name) {
+        const org = orgs.intern(name);
+        if (org >= 2 ** 20) throw new PeerDataBuildError(file, lineNumber, 'more than 2^20 organisations');
+        value = asns.intern(Number(asn) * 2 ** 20 + org);
+        lastPairOf.set(Number(asn), value);
+      }
+      ranges.push({ first, last, value });
     }
     return ranges;
   };
