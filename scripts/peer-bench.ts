@@ -34,18 +34,26 @@ if (process.argv[2] === '--every-row') {
   const before = process.memoryUsage().rss;
   const bytes = readFileSync(file);
   const header = JSON.parse(bytes.toString('utf8', 16, 16 + bytes.readUInt32LE(12)));
-  const [offset, ranges] = header.sections.v4Starts;
-  const starts = new Uint32Array(bytes.buffer, bytes.byteOffset + offset, ranges);
+  const view = <T>(name: string, Type: new (b: ArrayBufferLike, o: number, n: number) => T): T => {
+    const [offset, count] = header.sections[name];
+    return new Type(bytes.buffer, bytes.byteOffset + offset, count);
+  };
+  // Every range's start, rebuilt from the buckets (IPv6: every /64 entry; the finer /64s' insides aside).
+  const v4Index = view('v4Index', Uint32Array);
+  const v4Low = view('v4Low', Uint16Array);
+  const v6Index = view('v6Index', Uint32Array);
+  const v6Mid = view('v6Mid', Uint16Array);
+  const v6Word1 = view('v6Word1', Uint32Array);
   let found = 0;
-  for (const start of starts) if (peers.lookupV4(start)) found++;
-  const [offset6, words] = header.sections.v6Starts;
-  const starts6 = new Uint32Array(bytes.buffer, bytes.byteOffset + offset6, words);
-  for (let i = 0; i < words; i += 4) {
-    const text = Array.from(
-      starts6.subarray(i, i + 4),
-      (w) => `${(w >>> 16).toString(16)}:${(w & 0xffff).toString(16)}`,
-    );
-    if (peers.lookup(text.join(':'))) found++;
+  for (let h = 0; h < 65536; h++) {
+    for (let i = v4Index[h] as number; i < (v4Index[h + 1] as number); i++) {
+      if (peers.lookupV4(h * 65536 + (v4Low[i] as number))) found++;
+    }
+    for (let i = v6Index[h] as number; i < (v6Index[h + 1] as number); i++) {
+      const w1 = v6Word1[i] as number;
+      const text = [h, v6Mid[i] as number, w1 >>> 16, w1 & 0xffff].map((g) => g.toString(16)).join(':');
+      if (peers.lookup(`${text}::`)) found++;
+    }
   }
   gc();
   process.stdout.write(

@@ -20,6 +20,7 @@ import {
   PEER_MAGIC,
   PEER_RESERVED_RANGES,
   PEER_SECTIONS,
+  PEER_SUB_FLAG,
   type PeerHeader,
   type PeerSectionName,
   type PeerSource,
@@ -390,24 +391,25 @@ export function compilePeerData(inputs: PeerCsvInputs): Uint8Array {
   orgNames.forEach((name, i) => {
     orgBytes.set(name, orgOffsets[i]);
   });
-  const v6Starts = new Uint32Array(v6.starts.length * 4);
-  v6.starts.forEach((start, i) => {
-    for (let w = 0; w < 4; w++) v6Starts[i * 4 + w] = Number((start >> BigInt(96 - 32 * w)) & 0xffffffffn);
-  });
+  if (rowCount >= PEER_SUB_FLAG) throw new Error(`${rowCount} rows do not fit 23 bits`);
 
-  const v4Starts = Uint32Array.from(v4.starts);
-  const sections: Record<PeerSectionName, Uint8Array | Uint32Array> = {
-    v4Starts,
-    v4Rows: Uint32Array.from(v4.rows),
-    v6Starts,
-    v6Rows: Uint32Array.from(v6.rows),
-    v4Index: prefixIndex(v4Starts.length, (i, h) => (v4Starts[i] as number) <= h * 65536),
-    v6Index: prefixIndex(v6.rows.length, (i, h) => {
-      const w0 = v6Starts[i * 4] as number;
-      const rest =
-        (v6Starts[i * 4 + 1] as number) + (v6Starts[i * 4 + 2] as number) + (v6Starts[i * 4 + 3] as number);
-      return w0 < h * 65536 || (w0 === h * 65536 && rest === 0);
-    }),
+  const v4Low = Uint16Array.from(v4.starts, (start) => start & 0xffff);
+  const v4Tops = v4.starts.map((start) => start >>> 16);
+  const v6Packed = packV6(v6);
+  const v6Tops = v6Packed.main.map(({ hi }) => Number(hi >> 48n));
+  const sections: Record<PeerSectionName, Uint8Array | Uint16Array | Uint32Array> = {
+    v4Index: bucketIndex(v4Tops),
+    v4Low,
+    v4Rows: rows24(v4.rows),
+    v6Index: bucketIndex(v6Tops),
+    v6Mid: Uint16Array.from(v6Packed.main, ({ hi }) => Number((hi >> 32n) & 0xffffn)),
+    v6Word1: Uint32Array.from(v6Packed.main, ({ hi }) => Number(hi & 0xffffffffn)),
+    v6Rows: rows24(v6Packed.main.map(({ row }) => row)),
+    v6SubIndex: Uint32Array.from(v6Packed.subIndex),
+    v6SubStarts: Uint32Array.from(
+      v6Packed.sub.flatMap(({ lo }) => [Number(lo >> 32n), Number(lo & 0xffffffffn)]),
+    ),
+    v6SubRows: rows24(v6Packed.sub.map(({ row }) => row)),
     rowAsn,
     rowOrg,
     rowCountry,
@@ -418,25 +420,75 @@ export function compilePeerData(inputs: PeerCsvInputs): Uint8Array {
   return assemble(sections, inputs);
 }
 
+/** Row numbers as 3 little-endian bytes each. */
+function rows24(rows: readonly number[]): Uint8Array {
+  const bytes = new Uint8Array(rows.length * 3);
+  rows.forEach((row, i) => {
+    bytes[3 * i] = row & 0xff;
+    bytes[3 * i + 1] = (row >>> 8) & 0xff;
+    bytes[3 * i + 2] = row >>> 16;
+  });
+  return bytes;
+}
+
 /**
- * Entry h: the range holding address h << 16 (IPv4) or h << 112 (IPv6), the last one starting at or before
- * it; the last entry is the last range. `startsByPrefix(i, h)`: range i starts at or before that address.
+ * Entry h: how many entries have a top (their start's top 16 bits) below h, that is where bucket h begins;
+ * the last entry is the count. `tops` is sorted.
  */
-export function prefixIndex(count: number, startsByPrefix: (i: number, h: number) => boolean): Uint32Array {
+export function bucketIndex(tops: readonly number[]): Uint32Array {
   const index = new Uint32Array(PEER_INDEX_LENGTH);
   let i = 0;
-  for (let h = 0; h < PEER_INDEX_LENGTH - 1; h++) {
-    while (i + 1 < count && startsByPrefix(i + 1, h)) i++;
+  for (let h = 0; h < PEER_INDEX_LENGTH; h++) {
+    while (i < tops.length && (tops[i] as number) < h) i++;
     index[h] = i;
   }
-  index[PEER_INDEX_LENGTH - 1] = count - 1;
   return index;
+}
+
+const LOW64 = (1n << 64n) - 1n;
+const MAX_HI64 = LOW64;
+
+/**
+ * IPv6 ranges to /64 entries: a /64 whose only range boundary is its start is one entry with that range's
+ * row; a /64 with boundaries inside it is one entry pointing at a small table of its own (its ranges' low
+ * 64 bits and rows, the first at 0). After such a /64, the range that covers its end goes on: an entry for
+ * the next /64 carries it unless a range starts there anyway.
+ */
+export function packV6(table: { readonly starts: readonly bigint[]; readonly rows: readonly number[] }) {
+  const { starts, rows } = table;
+  const main: { hi: bigint; row: number }[] = [];
+  const subIndex: number[] = [];
+  const sub: { lo: bigint; row: number }[] = [];
+  let i = 0;
+  while (i < starts.length) {
+    const hi = (starts[i] as bigint) >> 64n;
+    let j = i + 1;
+    while (j < starts.length && (starts[j] as bigint) >> 64n === hi) j++;
+    const firstLow = (starts[i] as bigint) & LOW64;
+    if (j - i === 1 && firstLow === 0n) {
+      main.push({ hi, row: rows[i] as number });
+      i = j;
+      continue;
+    }
+    main.push({ hi, row: PEER_SUB_FLAG | subIndex.length });
+    subIndex.push(sub.length);
+    // The family's first range starts at 0, so a /64 whose first start is inside it has a range before.
+    if (firstLow !== 0n) sub.push({ lo: 0n, row: rows[i - 1] as number });
+    for (let k = i; k < j; k++) sub.push({ lo: (starts[k] as bigint) & LOW64, row: rows[k] as number });
+    const nextHi = j < starts.length ? (starts[j] as bigint) >> 64n : undefined;
+    if (hi < MAX_HI64 && (nextHi === undefined || nextHi > hi + 1n))
+      main.push({ hi: hi + 1n, row: rows[j - 1] as number });
+    i = j;
+  }
+  subIndex.push(sub.length);
+  if (subIndex.length >= PEER_SUB_FLAG) throw new Error('too many finer /64s for 23 bits');
+  return { main, subIndex, sub };
 }
 
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 
 function assemble(
-  sections: Record<PeerSectionName, Uint8Array | Uint32Array>,
+  sections: Record<PeerSectionName, Uint8Array | Uint16Array | Uint32Array>,
   inputs: PeerCsvInputs,
 ): Uint8Array {
   const names = Object.keys(PEER_SECTIONS) as PeerSectionName[];

@@ -7,37 +7,50 @@
  * magic "FLPEER\0\0" · u32 format version · u32 header length · header (UTF-8 JSON, padded to 8) · sections
  * ```
  *
- * Each address family is a sorted list of disjoint ranges that together cover the whole space: range `i`
- * starts at `v4Starts[i]` (IPv4) or at the four big-endian 32-bit words `v6Starts[4i..4i+3]` (IPv6) and ends
- * where range `i + 1` starts; `v4Rows[i]` / `v6Rows[i]` is its answer, a row of the row table, row 0 meaning
+ * Each address family is a sorted list of disjoint ranges that together cover the whole space, each range
+ * running from its start to the next range's start; its answer is a row of the row table, row 0 meaning
  * "nothing known" (gaps between the databases' ranges, and the reserved ranges below). A row is a distinct
  * (ASN, organisation, country) triple, so identical answers are one object at run time.
+ *
+ * The file is read whole at every cold start, and first touches of memory are what that costs, so it is
+ * kept small: ranges are bucketed by their start's top 16 bits (an index gives each bucket's first range),
+ * so a start keeps only the bits below those; row numbers take 3 bytes; an IPv6 range starts on a /64
+ * boundary but for a few thousand /64s cut finer, which have small tables of their own.
  */
 
 export const PEER_MAGIC = 'FLPEER\0\0';
 /** Bump when the layout changes: a reader refuses a file of another version, the build rewrites it. */
-export const PEER_FORMAT_VERSION = 1;
+export const PEER_FORMAT_VERSION = 2;
 /** Entries of v4Index and v6Index: one per value of the top 16 bits, and one past them. */
 export const PEER_INDEX_LENGTH = 65_537;
+/** In v6Rows: the entry is not a row but a /64 cut finer, whose number is in the bits below. */
+export const PEER_SUB_FLAG = 0x80_0000;
 
 /** Typed-array sections, in file order. */
 export const PEER_SECTIONS = {
-  /** Uint32 per IPv4 range: its first address. */
-  v4Starts: 'u32',
-  /** Uint32 per IPv4 range: its row. */
-  v4Rows: 'u32',
-  /** 4 × Uint32 per IPv6 range: its first address, most significant word first. */
-  v6Starts: 'u32',
-  /** Uint32 per IPv6 range: its row. */
-  v6Rows: 'u32',
   /**
-   * 65,537 Uint32: entry h is the IPv4 range holding address h << 16 (the last one starting at or before it),
-   * entry 65,536 the last range. An address's range lies between the entries of its top 16 bits and the next,
-   * so a lookup searches a few ranges instead of all of them.
+   * 65,537 Uint32: entry h is the first IPv4 range whose start's top 16 bits are h or more (so bucket h's ranges
+   * are entries h to h + 1, exclusive), the last entry the number of ranges.
    */
   v4Index: 'u32',
-  /** The same for IPv6 and its top 16 bits. */
+  /** Uint16 per IPv4 range: its start's low 16 bits. */
+  v4Low: 'u16',
+  /** 3 bytes per IPv4 range, little-endian: its row. */
+  v4Rows: 'u8',
+  /** The same as v4Index, over IPv6 ranges and the top 16 bits of their /64. */
   v6Index: 'u32',
+  /** Uint16 per IPv6 range: bits 32–47 of its /64 (the rest of the first 32-bit word). */
+  v6Mid: 'u16',
+  /** Uint32 per IPv6 range: bits 0–31 of its /64 (its second 32-bit word). */
+  v6Word1: 'u32',
+  /** 3 bytes per IPv6 range: its row, or PEER_SUB_FLAG | the number of its finer /64. */
+  v6Rows: 'u8',
+  /** Uint32 per finer /64, plus one: its first entry in v6SubStarts (the last is their count). */
+  v6SubIndex: 'u32',
+  /** 2 × Uint32 per range inside a finer /64: the low 64 bits of its start; each /64's first is 0. */
+  v6SubStarts: 'u32',
+  /** 3 bytes per range inside a finer /64: its row. */
+  v6SubRows: 'u8',
   /** Uint32 per row: the AS number (meaningless where rowOrg is 0). */
   rowAsn: 'u32',
   /** Uint32 per row: 0 when the ASN database knows nothing there, else 1 + the organisation's string index. */
@@ -51,6 +64,8 @@ export const PEER_SECTIONS = {
   /** Two ASCII bytes per country: ISO 3166-1 alpha-2 codes as the database writes them. */
   countryCodes: 'u8',
 } as const;
+/** Bytes per element of each section type. */
+export const PEER_ELEMENT_BYTES = { u8: 1, u16: 2, u32: 4 } as const;
 export type PeerSectionName = keyof typeof PEER_SECTIONS;
 
 /** One source database, as the header records it (and the README cites it). */

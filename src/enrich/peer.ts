@@ -18,10 +18,12 @@ import { endianness } from 'node:os';
 import { FlowlogError } from '../errors.js';
 import { type ParsedAddress, parseIPv4, parseIPv6 } from './ip.js';
 import {
+  PEER_ELEMENT_BYTES,
   PEER_FORMAT_VERSION,
   PEER_INDEX_LENGTH,
   PEER_MAGIC,
   PEER_SECTIONS,
+  PEER_SUB_FLAG,
   type PeerHeader,
   type PeerSectionName,
   type PeerSource,
@@ -108,18 +110,28 @@ export function parsePeerDatabase(input: Uint8Array, path = '<bytes>'): PeerData
   }
   const section = <N extends PeerSectionName>(name: N) => {
     const [offset, count] = header.sections?.[name] ?? fail(`no section ${name}`);
-    const size = PEER_SECTIONS[name] === 'u32' ? 4 : 1;
-    if (offset % 8 !== 0 || offset + count * size > bytes.byteLength) fail(`section ${name} out of bounds`);
-    return size === 4
-      ? new Uint32Array(bytes.buffer, bytes.byteOffset + offset, count)
-      : new Uint8Array(bytes.buffer, bytes.byteOffset + offset, count);
+    const type = PEER_SECTIONS[name];
+    if (!Number.isInteger(offset) || !Number.isInteger(count) || count < 0 || offset % 8 !== 0) {
+      fail(`section ${name} is malformed`);
+    }
+    if (offset + count * PEER_ELEMENT_BYTES[type] > bytes.byteLength) fail(`section ${name} out of bounds`);
+    const at = bytes.byteOffset + offset;
+    return type === 'u32'
+      ? new Uint32Array(bytes.buffer, at, count)
+      : type === 'u16'
+        ? new Uint16Array(bytes.buffer, at, count)
+        : new Uint8Array(bytes.buffer, at, count);
   };
-  const v4Starts = section('v4Starts') as Uint32Array;
-  const v4Rows = section('v4Rows') as Uint32Array;
-  const v6Starts = section('v6Starts') as Uint32Array;
-  const v6Rows = section('v6Rows') as Uint32Array;
   const v4Index = section('v4Index') as Uint32Array;
+  const v4Low = section('v4Low') as Uint16Array;
+  const v4Rows = section('v4Rows') as Uint8Array;
   const v6Index = section('v6Index') as Uint32Array;
+  const v6Mid = section('v6Mid') as Uint16Array;
+  const v6Word1 = section('v6Word1') as Uint32Array;
+  const v6Rows = section('v6Rows') as Uint8Array;
+  const v6SubIndex = section('v6SubIndex') as Uint32Array;
+  const v6SubStarts = section('v6SubStarts') as Uint32Array;
+  const v6SubRows = section('v6SubRows') as Uint8Array;
   const rowAsn = section('rowAsn') as Uint32Array;
   const rowOrg = section('rowOrg') as Uint32Array;
   const rowCountry = section('rowCountry') as Uint8Array;
@@ -127,25 +139,38 @@ export function parsePeerDatabase(input: Uint8Array, path = '<bytes>'): PeerData
   const orgBytes = section('orgBytes') as Uint8Array;
   const countryCodes = section('countryCodes') as Uint8Array;
 
-  // What a lookup relies on: both tables start at address 0 and are as long as their row lists; the string
-  // tables end inside the file (checked above). Row and string indexes are checked where they are used.
-  // The file is ours, written by the build; reading it whole and checking its order would cost a pass over
-  // every array at each cold start.
+  // What a lookup relies on: the tables' lengths agree, each family's first range starts at address 0, the
+  // string tables end inside the file (checked above). Row and string numbers are checked where they are
+  // used, so a corrupt file gives no answer rather than a crash. The file is ours, written by the build:
+  // checking the order of every array would cost a pass over all of them at each cold start.
   const rowCount = rowAsn.length;
   const orgCount = orgOffsets.length - 1;
   const countryCount = countryCodes.length / 2;
-  if (v4Starts.length === 0 || v4Starts[0] !== 0 || v4Rows.length !== v4Starts.length) fail('bad IPv4 table');
-  if (v6Rows.length === 0 || v6Rows.length * 4 !== v6Starts.length) fail('bad IPv6 table');
-  if (v6Starts[0] !== 0 || v6Starts[1] !== 0 || v6Starts[2] !== 0 || v6Starts[3] !== 0)
+  const v4Count = v4Low.length;
+  const v6Count = v6Mid.length;
+  const subCount = v6SubStarts.length / 2;
+  const cutCount = v6SubIndex.length - 1;
+  if (
+    v4Index.length !== PEER_INDEX_LENGTH ||
+    v4Index[PEER_INDEX_LENGTH - 1] !== v4Count ||
+    v4Rows.length !== 3 * v4Count ||
+    !((v4Index[1] as number) > 0 && v4Low[0] === 0)
+  ) {
+    fail('bad IPv4 table');
+  }
+  if (
+    v6Index.length !== PEER_INDEX_LENGTH ||
+    v6Index[PEER_INDEX_LENGTH - 1] !== v6Count ||
+    v6Word1.length !== v6Count ||
+    v6Rows.length !== 3 * v6Count ||
+    !((v6Index[1] as number) > 0 && v6Mid[0] === 0 && v6Word1[0] === 0) ||
+    v6SubIndex[v6SubIndex.length - 1] !== subCount ||
+    v6SubRows.length !== 3 * subCount
+  ) {
     fail('bad IPv6 table');
+  }
   if (rowOrg.length !== rowCount || rowCountry.length !== rowCount || orgCount < 0) fail('bad row table');
   if (!Number.isInteger(countryCount)) fail('bad country table');
-  if (v4Index.length !== PEER_INDEX_LENGTH || v4Index[PEER_INDEX_LENGTH - 1] !== v4Starts.length - 1) {
-    fail('bad IPv4 index');
-  }
-  if (v6Index.length !== PEER_INDEX_LENGTH || v6Index[PEER_INDEX_LENGTH - 1] !== v6Rows.length - 1) {
-    fail('bad IPv6 index');
-  }
   if ((orgOffsets[orgCount] as number) > orgBytes.length) fail('bad organisation table');
 
   const orgText = Buffer.from(orgBytes.buffer, orgBytes.byteOffset, orgBytes.byteLength);
@@ -158,7 +183,8 @@ export function parsePeerDatabase(input: Uint8Array, path = '<bytes>'): PeerData
   const answer = (row: number): PeerInfo | undefined => {
     let info = answers[row];
     if (info === undefined) {
-      if (row === 0 || row >= rowCount) return undefined;
+      // Also refuses the undefined a corrupt index would lead to.
+      if (!(row > 0 && row < rowCount)) return undefined;
       const org = rowOrg[row] as number;
       const country = rowCountry[row] as number;
       if (org > orgCount || country > countryCount) return undefined;
@@ -174,43 +200,49 @@ export function parsePeerDatabase(input: Uint8Array, path = '<bytes>'): PeerData
 
   const lookupV4 = (address: number): PeerInfo | undefined => {
     if (address >>> 0 !== address) return undefined;
-    // The last range starting at or before the address, between the index entries of its top 16 bits.
+    // The last range of the address's bucket that starts at or before it, else the one running into the
+    // bucket from before (the entry just before the bucket's first).
     const top = address >>> 16;
-    let lo = v4Index[top] as number;
-    let hi = v4Index[top + 1] as number;
+    const low = address & 0xffff;
+    let lo = (v4Index[top] as number) - 1;
+    let hi = (v4Index[top + 1] as number) - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if ((v4Starts[mid] as number) <= address) lo = mid;
+      if ((v4Low[mid] as number) <= low) lo = mid;
       else hi = mid - 1;
     }
-    return answer(v4Rows[lo] as number);
+    return answer(row24(v4Rows, lo));
   };
 
   const lookupV6Words = (w0: number, w1: number, w2: number, w3: number): PeerInfo | undefined => {
     if (w0 === 0 && w1 === 0 && w2 === EMBEDDED_V4_MAPPED) return lookupV4(w3);
     if (w0 === EMBEDDED_V4_NAT64 && w1 === 0 && w2 === 0) return lookupV4(w3);
+    // The /64 entry, as for IPv4: the bucket of its top 16 bits, then its next 48 bits (w0's low half, w1).
     const top = w0 >>> 16;
-    let lo = v6Index[top] as number;
-    let hi = v6Index[top + 1] as number;
+    const mid16 = w0 & 0xffff;
+    let lo = (v6Index[top] as number) - 1;
+    let hi = (v6Index[top + 1] as number) - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      const b = mid * 4;
-      // Is start[mid] <= address? Compare word by word, most significant first.
-      const s0 = v6Starts[b] as number;
-      let le: boolean;
-      if (s0 !== w0) le = s0 < w0;
-      else {
-        const s1 = v6Starts[b + 1] as number;
-        if (s1 !== w1) le = s1 < w1;
-        else {
-          const s2 = v6Starts[b + 2] as number;
-          le = s2 !== w2 ? s2 < w2 : (v6Starts[b + 3] as number) <= w3;
-        }
-      }
-      if (le) lo = mid;
+      const m = v6Mid[mid] as number;
+      if (m !== mid16 ? m < mid16 : (v6Word1[mid] as number) <= w1) lo = mid;
       else hi = mid - 1;
     }
-    return answer(v6Rows[lo] as number);
+    let row = row24(v6Rows, lo);
+    if (row >= PEER_SUB_FLAG) {
+      // A /64 cut finer: its own ranges, by their low 64 bits (w2, w3); the first starts at 0.
+      const cut = row - PEER_SUB_FLAG;
+      let a = v6SubIndex[cut] as number;
+      let b = (v6SubIndex[cut + 1] as number) - 1;
+      while (a < b) {
+        const mid = (a + b + 1) >>> 1;
+        const s2 = v6SubStarts[2 * mid] as number;
+        if (s2 !== w2 ? s2 < w2 : (v6SubStarts[2 * mid + 1] as number) <= w3) a = mid;
+        else b = mid - 1;
+      }
+      row = row24(v6SubRows, a);
+    }
+    return answer(row);
   };
 
   const lookupV6 = (address: bigint): PeerInfo | undefined => {
@@ -250,8 +282,15 @@ export function parsePeerDatabase(input: Uint8Array, path = '<bytes>'): PeerData
     asnDate: header.asn.date,
     countryDate: header.country.date,
     sources: { asn: header.asn, country: header.country },
-    counts: { v4Ranges: v4Starts.length, v6Ranges: v6Rows.length, rows: rowCount },
+    counts: { v4Ranges: v4Count, v6Ranges: v6Count - cutCount + subCount, rows: rowCount },
   };
+}
+
+/** A row number stored in 3 little-endian bytes; 0 (no answer) outside the array. */
+function row24(rows: Uint8Array, i: number): number {
+  return (
+    ((rows[3 * i] as number) | ((rows[3 * i + 1] as number) << 8) | ((rows[3 * i + 2] as number) << 16)) >>> 0
+  );
 }
 
 const groups = new Uint16Array(8);
