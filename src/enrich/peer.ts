@@ -9,8 +9,11 @@
  * Amazon, which ip-ranges says better; look up peers that are external and not AWS.
  *
  * @example
- * // 2 123456789012 eni-0a1b2c3d 10.0.1.5 8.8.8.8 49152 53 17 1 76 1620000000 1620000060 ACCEPT OK
+ * // A ping from a home computer, from AWS's flow log record examples (security group and network ACL rules,
+ * // https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-records-examples.html):
+ * // 2 123456789010 eni-1235b8ca123456789 203.0.113.12 172.31.16.139 0 0 1 4 336 1432917027 1432917142 ACCEPT OK
  * const peers = loadPeerDatabase(fileURLToPath(new URL('./peer-data.bin', import.meta.url)));
+ * peers.lookup('203.0.113.12'); // undefined: a documentation address, nobody's on the internet
  * peers.lookup('8.8.8.8'); // { asn: 15169, org: 'Google LLC', country: 'US' }
  */
 import { readFileSync } from 'node:fs';
@@ -45,7 +48,7 @@ export interface PeerDatabase {
    * one (private, CGNAT, loopback, link-local, multicast, documentation, …) or one neither database knows.
    */
   lookup(address: string | ParsedAddress): PeerInfo | undefined;
-  /** The same for an IPv4 address as the uint32 `parseIPv4` returns: no parsing, no allocation. */
+  /** The same for an IPv4 address as the uint32 `parseIPv4` returns: no parsing, no allocation once seen. */
   lookupV4(address: number): PeerInfo | undefined;
   /** `YYYY-MM-DD` of the ASN data. */
   readonly asnDate: string;
