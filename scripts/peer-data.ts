@@ -631,7 +631,8 @@ function existingFingerprint(file: string): string | undefined {
 export function buildPeerData(root: string, out: string): { written: boolean; bytes: number; ms: number } {
   const started = performance.now();
   const { fingerprint } = describePeerSources(root);
-  if (existingFingerprint(out) === fingerprint) {
+  const noticeFile = out.replace(/\.bin$/, '.NOTICE.txt');
+  if (existingFingerprint(out) === fingerprint && existsSync(noticeFile)) {
     return { written: false, bytes: readFileSync(out).length, ms: performance.now() - started };
   }
   const inputs = readPeerInputs(root);
@@ -645,6 +646,6 @@ export function buildPeerData(root: string, out: string): { written: boolean; by
     '',
     ...Object.entries(inputs.notices).map(([file, text]) => `== ${file} ==\n${text}\n`),
   ].join('\n');
-  writeFileSync(out.replace(/\.bin$/, '.NOTICE.txt'), notice);
+  writeFileSync(noticeFile, notice);
   return { written: true, bytes: bytes.length, ms: performance.now() - started };
 }
