@@ -8,3 +8,6 @@ export const HANDLER_OPTIONS: {
   outExtension: Record<string, string>;
   banner: { js: string };
 };
+/** Where the build writes the peer data, relative to the project root. */
+export const PEER_DATA_FILE: string;
+export function buildPeerDataFile(): Promise<void>;

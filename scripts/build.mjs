@@ -1,8 +1,10 @@
 // Bundles the Lambda handler and the CLI with esbuild.
 // The handler's options are the ones template.yaml's `Metadata: BuildMethod: esbuild` block gives
 // `sam build` (test/unit/template.test.ts checks they agree).
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -25,9 +27,41 @@ export const HANDLER_OPTIONS = {
   banner: { js: REQUIRE_BANNER },
 };
 
+/** Where the build writes the peer data (ASN, organisation, country): beside the handler's bundle. */
+export const PEER_DATA_FILE = 'dist/peer-data.bin';
+
+/**
+ * Compiles the ip-location-db packages (devDependencies) into PEER_DATA_FILE, unless it is current.
+ * scripts/peer-data.ts is TypeScript and shares its layout with src/enrich/peer-format.ts: bundle it, run it.
+ */
+export async function buildPeerDataFile() {
+  const scratch = mkdtempSync(join(tmpdir(), 'peer-data-'));
+  try {
+    const outfile = join(scratch, 'peer-data.mjs');
+    await build({
+      entryPoints: [`${root}scripts/peer-data.ts`],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile,
+      logLevel: 'warning',
+    });
+    const { buildPeerData } = await import(pathToFileURL(outfile).href);
+    const result = buildPeerData(root, `${root}${PEER_DATA_FILE}`);
+    if (result.written) {
+      const mb = (result.bytes / 2 ** 20).toFixed(1);
+      process.stderr.write(`${PEER_DATA_FILE}: ${mb} MiB, compiled in ${(result.ms / 1000).toFixed(1)} s\n`);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   mkdirSync(`${root}dist`, { recursive: true });
   await build({ ...HANDLER_OPTIONS, absWorkingDir: root, outdir: `${root}dist`, logLevel: 'warning' });
+  await buildPeerDataFile();
   // The CLI and the benchmark keep node_modules external: DuckDB is native and the S3 client stays out
   // of the Lambda bundle.
   await build({
