@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseIPv4 } from '../src/enrich/ip.js';
+import { parseIPv4 } from '../src/net/ip.js';
 import { loadPeerDatabase } from '../src/enrich/peer.js';
 
 const file = fileURLToPath(new URL('./peer-data.bin', import.meta.url));

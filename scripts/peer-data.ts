@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseCidr } from '../src/enrich/ip.js';
+import { parseCidr } from '../src/net/ip.js';
 import {
   PEER_FORMAT_VERSION,
   PEER_INDEX_LENGTH,
@@ -588,7 +588,7 @@ export function describePeerSources(root: string) {
   for (const [dir, file] of noticeFiles) notices[file] = readFileSync(join(dir, file), 'utf8').trim();
   const hash = createHash('sha256');
   hash.update(`${PEER_FORMAT_VERSION} ${asnVersion} ${countryVersion}`);
-  for (const file of ['scripts/peer-data.ts', 'src/enrich/peer-format.ts', 'src/enrich/ip.ts']) {
+  for (const file of ['scripts/peer-data.ts', 'src/enrich/peer-format.ts', 'src/net/ip.ts']) {
     hash.update(readFileSync(join(root, file)));
   }
   return { asnDir, countryDir, asn, country, notices, fingerprint: hash.digest('hex').slice(0, 16) };

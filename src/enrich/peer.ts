@@ -19,7 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { FlowlogError } from '../errors.js';
-import { type ParsedAddress, parseIPv4, parseIPv6 } from './ip.js';
+import { type ParsedAddress, parseIPv4, parseIPv6 } from '../net/ip.js';
 import {
   PEER_ELEMENT_BYTES,
   PEER_FORMAT_VERSION,

@@ -6,7 +6,7 @@ import { fc, test as fcTest } from '@fast-check/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PEER_DATA_FILE } from '../../scripts/build.mjs';
 import { buildPeerData, flattenRanges, splitCsvLine, V4_OPS } from '../../scripts/peer-data.js';
-import { type Cidr, cidrContains, parseAddress, parseCidr, parseIPv6 } from '../../src/enrich/ip.js';
+import { type Cidr, cidrContains, parseAddress, parseCidr, parseIPv6 } from '../../src/net/ip.js';
 import {
   loadPeerDatabase,
   type PeerDatabase,
