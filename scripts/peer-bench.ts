@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseIPv4 } from '../src/net/ip.js';
 import { loadPeerDatabase } from '../src/enrich/peer.js';
+import { parseIPv4 } from '../src/net/ip.js';
 
 const file = fileURLToPath(new URL('./peer-data.bin', import.meta.url));
 

@@ -13,7 +13,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseCidr } from '../src/net/ip.js';
 import {
   PEER_FORMAT_VERSION,
   PEER_INDEX_LENGTH,
@@ -25,6 +24,7 @@ import {
   type PeerSectionName,
   type PeerSource,
 } from '../src/enrich/peer-format.js';
+import { parseCidr } from '../src/net/ip.js';
 
 /**
  * An inclusive range of addresses and the value it maps to (an index into a value table). Addresses are

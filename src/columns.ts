@@ -28,7 +28,7 @@ export interface Column {
   /** For flow-log fields, AWS's name as written in a log format (`pkt-src-aws-service`). */
   readonly awsName?: string;
   /** The flow-log version that introduced it, or the feature that adds it. */
-  readonly group: number | 'enrichment' | 'detection';
+  readonly group: number | 'flow' | 'enrichment' | 'detection';
   readonly schema: ValueSchema;
   /** Glue/Athena type; integers are `int` unless they can exceed 2^31 (`bigint`). */
   readonly glue: 'int' | 'bigint' | 'string' | 'array<string>' | 'map<string,string>';
@@ -53,11 +53,12 @@ function flowLog(
 
 function added(
   name: string,
-  group: 'enrichment' | 'detection',
+  group: 'flow' | 'enrichment' | 'detection',
   schema: ValueSchema,
   description: string,
+  options: { readonly bigint?: boolean } = {},
 ): Column {
-  return column(name, group, schema, description, false);
+  return column(name, group, schema, description, options.bigint === true);
 }
 
 function column(
@@ -89,8 +90,8 @@ function column(
   });
 }
 
-/** Characters JSON never escapes and that need no care anywhere downstream (paths, SQL literals). */
-const PLAIN = /^[A-Za-z0-9._:-]*$/;
+/** Characters JSON never escapes (and no quote or backslash for SQL literals either). */
+const PLAIN = /^[A-Za-z0-9._:/=-]*$/;
 
 /**
  * Whether the schema admits only plain values: integers, IP addresses, enums of plain strings, or strings
@@ -327,6 +328,12 @@ export const COLUMNS: readonly Column[] = [
   ),
   flowLog('asg-tag', 11, { type: 'string' }, 'Tag of the Auto Scaling group, as the flow log records it.'),
   added(
+    'community_id',
+    'flow',
+    { type: 'string', pattern: '^1:[A-Za-z0-9+/]{27}=$' },
+    'Community ID v1 (seed 0) of the flow, from srcaddr, dstaddr, protocol and ports as logged: the key Zeek, Suricata and Elastic use for the same flow. Absent without addresses (NODATA, SKIPDATA).',
+  ),
+  added(
     'enrichment_status',
     'enrichment',
     { enum: ['ok', 'not_found', 'unavailable', 'skipped'] },
@@ -377,10 +384,41 @@ export const COLUMNS: readonly Column[] = [
     "AWS service behind dstaddr (the log's own pkt-dst-aws-service, else AWS's ip-ranges).",
   ),
   added(
+    'src_aws_region',
+    'enrichment',
+    { type: 'string', pattern: '^(?:[a-z]{2,6}(?:-[a-z]+)+-[0-9]{1,2}|GLOBAL)$' },
+    "AWS region (or GLOBAL) of srcaddr when it is the remote side and in AWS's published ranges: cross-region traffic costs money.",
+  ),
+  added(
+    'dst_aws_region',
+    'enrichment',
+    { type: 'string', pattern: '^(?:[a-z]{2,6}(?:-[a-z]+)+-[0-9]{1,2}|GLOBAL)$' },
+    "AWS region (or GLOBAL) of dstaddr when it is the remote side and in AWS's published ranges.",
+  ),
+  added(
     'peer_scope',
     'enrichment',
     { enum: ['internal', 'external'] },
     "Whether the remote address is internal (private ranges, the VPC's CIDRs, INTERNAL_CIDRS) or external.",
+  ),
+  added(
+    'peer_asn',
+    'enrichment',
+    { type: 'integer', minimum: 0, maximum: 4294967295 },
+    'Autonomous system of the remote address, when it is external and not AWS (RouteViews + DB-IP data, dated in the README).',
+    { bigint: true },
+  ),
+  added(
+    'peer_as_org',
+    'enrichment',
+    { type: 'string' },
+    'Organisation of that autonomous system, as the ASN database names it.',
+  ),
+  added(
+    'peer_country',
+    'enrichment',
+    { type: 'string', pattern: '^[A-Z]{2}$' },
+    'Country of the remote address (ISO 3166-1 alpha-2), when it is external and not AWS.',
   ),
   added(
     'flags',

@@ -32,6 +32,8 @@ export interface EnrichmentConfig {
   readonly crossAccountRoles: Readonly<Record<string, string>>;
   /** Pages of DescribeNetworkInterfaces read at cold start to warm the cache (0: off). */
   readonly warmUpPages: number;
+  /** ASN, organisation and country of external peers (`peer_*` columns), from the bundled databases. */
+  readonly peerLookup: 'on' | 'off';
   /** Extra ranges treated as internal, besides RFC 1918, RFC 6598, IPv6 ULA and the VPC's own CIDRs. */
   readonly internalCidrs: readonly string[];
 }
@@ -124,6 +126,7 @@ export function loadConfig(env: Env): Config {
       crossAccountRoles: read.roleMap('CROSS_ACCOUNT_ROLES'),
       warmUpPages: read.int('WARM_UP_ENI_PAGES', 0, 0, 100),
       internalCidrs: read.cidrs('INTERNAL_CIDRS'),
+      peerLookup: read.oneOf('PEER_LOOKUP', ['on', 'off'], 'on'),
     },
     detection: {
       windowSeconds: read.int(DETECTION_VARIABLES.windowSeconds, 600, 10, 86_400),

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { FirehoseTransformationHandler, FirehoseTransformationResult } from 'aws-lambda';
 import { createEc2Inventory } from './aws/ec2-inventory.js';
@@ -28,6 +29,8 @@ const pipeline = await createPipeline({
   reingester: createFirehoseReingester(new FirehoseClient({ requestHandler: AWS_REQUEST_HANDLER })),
   // Lambda sends stdout to CloudWatch Logs; raw JSON lines (no console prefix) keep EMF extractable.
   writeLine: (line) => process.stdout.write(`${line}\n`),
+  // Shipped next to the bundle (see the template's build): read once per container.
+  peerDataPath: fileURLToPath(new URL('./peer-data.bin', import.meta.url)),
 });
 
 /** Amazon Data Firehose data-transformation entry point. */

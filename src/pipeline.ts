@@ -10,10 +10,11 @@ import {
   isIpRangesDocument,
   type ServiceIndex,
 } from './enrich/ip-ranges.js';
+import { loadPeerDatabase } from './enrich/peer.js';
 import type { Inventory, RawNetworkInterface } from './enrich/ports.js';
 import { ConfigError } from './errors.js';
 import type { Reingester } from './firehose/reingest.js';
-import { formatSummary } from './telemetry.js';
+import { formatSummary, METRIC } from './telemetry.js';
 import { createTransformer, type Transform } from './transform.js';
 
 export interface PipelineOptions {
@@ -30,6 +31,11 @@ export interface PipelineOptions {
   readonly now?: () => number;
   /** Fetches an https ip-ranges source; injectable for tests. */
   readonly fetch?: typeof fetch;
+  /**
+   * The peer database the build writes next to the bundle (`dist/peer-data.bin`); without it (tests) or
+   * with PEER_LOOKUP=off, no `peer_*` columns. A path that does not hold a valid file fails the start.
+   */
+  readonly peerDataPath?: string;
 }
 
 export interface Pipeline {
@@ -63,9 +69,14 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       ageDays,
     });
   }
+  const peers =
+    options.peerDataPath !== undefined && config.enrichment.peerLookup === 'on'
+      ? loadPeerDatabase(options.peerDataPath)
+      : undefined;
   const enricher = createEnricher({
     ...(options.inventory && config.enrichment.mode !== 'off' ? { inventory: options.inventory } : {}),
     services,
+    ...(peers ? { peers } : {}),
     config: config.enrichment,
     format: config.format,
     now,
@@ -80,6 +91,10 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       });
     }
   }
+  const dataDates = {
+    ipRanges: services.createDate,
+    ...(peers ? { peerData: { asn: peers.asnDate, country: peers.countryDate } } : {}),
+  };
   const transform = createTransformer({
     config,
     enricher,
@@ -87,7 +102,22 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     ...(options.reingester ? { reingester: options.reingester } : {}),
     ...(options.onRecordError ? { onRecordError: options.onRecordError } : {}),
     now,
-    report: (summary) => writeLine(formatSummary(config.metricsNamespace, summary, now())),
+    // Each summary says how old the data behind the peer columns is: the ip-ranges snapshot's age as a
+    // metric (an alarm can watch it), the databases' dates as context.
+    report: (summary) => {
+      const age = services.ageDays(now());
+      writeLine(
+        formatSummary(
+          config.metricsNamespace,
+          {
+            ...summary,
+            counts: age === undefined ? summary.counts : { ...summary.counts, [METRIC.ipRangesAgeDays]: age },
+            context: { ...summary.context, ...dataDates },
+          },
+          now(),
+        ),
+      );
+    },
   });
   return { transform, services };
 }

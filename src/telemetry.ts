@@ -48,6 +48,8 @@ export const METRIC = {
   lookupCalls: 'Ec2Calls',
   lookupMs: 'Ec2Milliseconds',
   lookupErrors: 'Ec2Errors',
+  /** Days since AWS published the ip-ranges snapshot in use. */
+  ipRangesAgeDays: 'IpRangesAgeDays',
   durationMs: 'TransformMilliseconds',
 } as const;
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { createEc2Inventory } from '../aws/ec2-inventory.js';
 import { createFirehoseReingester } from '../aws/firehose-reingester.js';
@@ -10,6 +11,7 @@ import { ConfigError } from '../errors.js';
 import type { Reingester } from '../firehose/reingest.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from '../pipeline.js';
 import { type CliContext, UsageError } from './context.js';
+import { projectRoot } from './project-root.js';
 
 /** Flags shared by every command that runs the transform. */
 export interface PipelineFlags {
@@ -98,12 +100,16 @@ export async function buildPipeline(
     reingester,
     ...(inventory ? { inventory } : {}),
     writeLine: (line) => ctx.stderr(`${line}\n`),
+    // `npm run build` compiles it; a checkout that was never built runs without the peer columns.
+    ...(existsSync(PEER_DATA) ? { peerDataPath: PEER_DATA } : {}),
     ...(extras.onRecordError ? { onRecordError: extras.onRecordError } : {}),
     ...(extras.now ? { now: extras.now } : {}),
   });
 }
 
 /** `--inventory FILE` answers offline; without it, the EC2 API with the default credential chain. */
+const PEER_DATA = join(projectRoot(), 'dist', 'peer-data.bin');
+
 export function cliInventory(flags: PipelineFlags, config: Config, env: Env = {}): Inventory {
   if (flags.inventory) {
     let text: string;

@@ -14,6 +14,7 @@ import {
 import { countError } from '../telemetry.js';
 import { type Answer, BatchCache, type BatchStats } from './batch-cache.js';
 import type { ServiceIndex } from './ip-ranges.js';
+import type { PeerDatabase, PeerInfo } from './peer.js';
 import type {
   Inventory,
   RawInstance,
@@ -29,6 +30,8 @@ export interface EnricherDeps {
   /** Absent when enrichment from EC2 is off: only ip-ranges and address scope are added. */
   readonly inventory?: Inventory;
   readonly services: ServiceIndex;
+  /** ASN, organisation and country of external peers; absent when that lookup is off. */
+  readonly peers?: PeerDatabase;
   readonly config: EnrichmentConfig;
   readonly format: FormatSpec;
   readonly now?: () => number;
@@ -37,8 +40,12 @@ export interface EnricherDeps {
 interface AddressFacts {
   readonly parsed: ParsedAddress | undefined;
   readonly service: string | undefined;
+  /** The AWS region of the ip-ranges prefix the address is in. */
+  readonly region: string | undefined;
   /** RFC 1918 / RFC 6598 / ULA or a configured internal range. */
   readonly internal: boolean;
+  /** Who holds a public address that is not AWS's (looked up once per address, when first asked). */
+  peer: PeerInfo | undefined | null;
 }
 
 type Key = string;
@@ -86,7 +93,7 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
   readonly cacheSize: () => number;
   warmUp(accountId: string, interfaces: readonly RawNetworkInterface[]): void;
 } {
-  const { inventory, services, config, format } = deps;
+  const { inventory, services, peers, config, format } = deps;
   const now = deps.now ?? Date.now;
   const cacheOptions = {
     max: config.cacheMax,
@@ -121,7 +128,8 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     if (known) return known;
     const parsed = parseAddress(address);
     const internal = parsed !== undefined && isInternal(parsed, extraInternal);
-    known = { parsed, internal, service: parsed && !internal ? services.lookup(parsed) : undefined };
+    const match = parsed && !internal ? services.match(parsed) : undefined;
+    known = { parsed, internal, service: match?.service, region: match?.region, peer: null };
     addressFacts.set(address, known);
     return known;
   }
@@ -468,12 +476,26 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     }
     const srcService = (hasSrcService ? flow.pkt_src_aws_service : undefined) ?? srcFacts?.service;
     const dstService = (hasDstService ? flow.pkt_dst_aws_service : undefined) ?? dstFacts?.service;
+    // Who is on the other end, for the remote side only: its AWS region when it is AWS's, else (when
+    // external) its autonomous system and country. Nothing for internal peers: the output stays lean.
+    let peer: PeerInfo | undefined;
+    if (peerScope === 'external' && remote !== undefined) {
+      const remoteService = remote === srcFacts ? srcService : dstService;
+      if (!remoteService && peers && remote.parsed) {
+        if (remote.peer === null) remote.peer = peers.lookup(remote.parsed);
+        peer = remote.peer;
+      }
+    }
+    const remoteRegion = peerScope === 'external' ? remote?.region : undefined;
     // One object shape for every flow: the writer and the rules read these on the hot path.
     return {
       status,
       eni: view,
       src_aws_service: srcService ?? undefined,
       dst_aws_service: dstService ?? undefined,
+      src_aws_region: remote === srcFacts ? remoteRegion : undefined,
+      dst_aws_region: remote === dstFacts ? remoteRegion : undefined,
+      peer,
       flow_direction: inferred && !hasDirection ? inferred : undefined,
       peer_scope: peerScope,
       direction,

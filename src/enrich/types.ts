@@ -1,3 +1,5 @@
+import type { PeerInfo } from './peer.js';
+
 /** What the inventory knows about one network interface, already resolved to subnet and VPC. */
 export interface EniInfo {
   readonly interfaceId: string;
@@ -33,6 +35,11 @@ export interface Enrichment {
   readonly eni: EniView | undefined;
   readonly src_aws_service: string | undefined;
   readonly dst_aws_service: string | undefined;
+  /** The AWS region of the remote address, when it is in AWS's published ranges. */
+  readonly src_aws_region: string | undefined;
+  readonly dst_aws_region: string | undefined;
+  /** The remote peer's AS and country, when it is external and not AWS (and the lookup is on). */
+  readonly peer: PeerInfo | undefined;
   /** Only when the log format has no flow-direction of its own: inferred from the ENI's addresses. */
   readonly flow_direction: 'ingress' | 'egress' | undefined;
   readonly peer_scope: 'internal' | 'external' | undefined;

@@ -1,7 +1,9 @@
 import { BoundedMap } from '../bounded-map.js';
 import { ByteWriter, putAscii, putInt, storeConstant } from '../bytes/byte-writer.js';
 import type { Detection } from '../detect/types.js';
+import type { PeerInfo } from '../enrich/peer.js';
 import type { EniInfo, Enrichment } from '../enrich/types.js';
+import { communityId } from '../flowlog/community-id.js';
 import type { FormatSpec } from '../flowlog/format.js';
 import type { Flow } from '../flowlog/parse.js';
 
@@ -35,6 +37,22 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
   const status = memberCache('enrichment_status');
   const srcService = memberCache('src_aws_service');
   const dstService = memberCache('dst_aws_service');
+  const srcRegion = memberCache('src_aws_region');
+  const dstRegion = memberCache('dst_aws_region');
+  // A peer's members, encoded once per answer (the peer database shares one object per answer).
+  const peers = new WeakMap<PeerInfo, Buffer>();
+  const peerBytes = (peer: PeerInfo): Buffer => {
+    let bytes = peers.get(peer);
+    if (bytes === undefined) {
+      let text = '';
+      if (peer.asn !== null) text += `,"peer_asn":${peer.asn}`;
+      if (peer.org !== null) text += `,"peer_as_org":${JSON.stringify(peer.org)}`;
+      if (peer.country !== null) text += `,"peer_country":${JSON.stringify(peer.country)}`;
+      bytes = Buffer.from(text, 'utf8');
+      peers.set(peer, bytes);
+    }
+    return bytes;
+  };
   // Keyed by the detection object: a detector shares one per combination of flags; one that made one per
   // flow would only cost this writer its reuse, never memory (a WeakMap lets them go).
   // An interface's members, its enrichment status first, encoded once per interface answer (enrichment
@@ -109,15 +127,45 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
         p = putMember(b, p, sep, dstService(enrichment.dst_aws_service));
         sep = true;
       }
+      if (enrichment.src_aws_region) {
+        p = putMember(b, p, sep, srcRegion(enrichment.src_aws_region));
+        sep = true;
+      }
+      if (enrichment.dst_aws_region) {
+        p = putMember(b, p, sep, dstRegion(enrichment.dst_aws_region));
+        sep = true;
+      }
+      if (enrichment.peer) {
+        const peer = peerBytes(enrichment.peer);
+        if (peer.length > 0) {
+          p = putMember(b, p, sep, peer);
+          sep = true;
+        }
+      }
       out.length = p;
       if (!hasDirection) direction = enrichment.flow_direction;
       scope = enrichment.peer_scope;
+    }
+    // The flow's Community ID (from the addresses as logged, not pkt-*): ASCII, written as it is.
+    const id = communityId(flow.srcaddr, flow.dstaddr, flow.protocol, flow.srcport, flow.dstport);
+    if (id !== undefined) {
+      out.reserve(20 + id.length);
+      const b = out.buffer;
+      let p = out.length;
+      if (sep) b[p++] = 0x2c;
+      p = putAscii(b, p, COMMUNITY_ID_KEY);
+      p = putAscii(b, p, id);
+      b[p++] = 0x22;
+      out.length = p;
+      sep = true;
     }
     const tail = tailOf(detection, direction, scope);
     out.reserve(tail.length);
     out.length = putMember(out.buffer, out.length, sep, tail);
   };
 }
+
+const COMMUNITY_ID_KEY = '"community_id":"';
 
 /** 0 for none, 1 and 2 for a member's two values, -1 for anything else. */
 function code(value: string | undefined, first: string, second: string): number {

@@ -6,7 +6,6 @@ import { fc, test as fcTest } from '@fast-check/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PEER_DATA_FILE } from '../../scripts/build.mjs';
 import { buildPeerData, flattenRanges, splitCsvLine, V4_OPS } from '../../scripts/peer-data.js';
-import { type Cidr, cidrContains, parseAddress, parseCidr, parseIPv6 } from '../../src/net/ip.js';
 import {
   loadPeerDatabase,
   type PeerDatabase,
@@ -16,6 +15,7 @@ import {
   parsePeerDatabase,
 } from '../../src/enrich/peer.js';
 import { PEER_EMBEDDED_V4_PREFIXES, PEER_RESERVED_RANGES } from '../../src/enrich/peer-format.js';
+import { type Cidr, cidrContains, parseAddress, parseCidr, parseIPv6 } from '../../src/net/ip.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dataFile = join(root, PEER_DATA_FILE);

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HANDLER_OPTIONS } from '../../scripts/build.mjs';
+import { HANDLER_OPTIONS, PEER_DATA_FILE } from '../../scripts/build.mjs';
 import { syncedTemplate } from '../../scripts/sync-queries.mjs';
+import { COLUMNS } from '../../src/columns.js';
 import { FLAG_IDS } from '../../src/detect/rules/index.js';
 import { DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
 import { DATA_PREFIX, ERROR_PREFIX, PARTITION_KEY_NAMES } from '../../src/output/partition.js';
@@ -81,19 +82,21 @@ describe('template.yaml: delivery', () => {
 describe('template.yaml: function', () => {
   const fn = resources.TransformFunction;
 
-  it('is built with the options of npm run build', () => {
-    const props = fn?.Metadata.BuildProperties;
-    expect(fn?.Metadata.BuildMethod).toBe('esbuild');
-    expect(props.EntryPoints).toStrictEqual(HANDLER_OPTIONS.entryPoints);
-    expect(props.Format).toBe(HANDLER_OPTIONS.format);
-    expect(props.Target).toBe(HANDLER_OPTIONS.target);
-    expect(props.Minify).toBe(HANDLER_OPTIONS.minify);
-    expect(props.Sourcemap).toBe(HANDLER_OPTIONS.sourcemap);
-    expect(props.MainFields).toBe(HANDLER_OPTIONS.mainFields.join(','));
-    expect(props.OutExtension).toStrictEqual(
-      Object.entries(HANDLER_OPTIONS.outExtension).map(([k, v]) => `${k}=${v}`),
-    );
-    expect(props.Banner).toStrictEqual([`js=${HANDLER_OPTIONS.banner.js}`]);
+  it('is built by npm run build and ships the bundle with the peer database', () => {
+    // SAM's esbuild builder would package the bundle alone: the Makefile runs npm ci (prepare = build).
+    expect(fn?.Metadata.BuildMethod).toBe('makefile');
+    const makefile = readFileSync(new URL('../../Makefile', import.meta.url), 'utf8');
+    const target = makefile.split(/\n(?=\S)/).find((block) => block.startsWith('build-TransformFunction:'));
+    expect(target).toMatch(/\n\tnpm ci\b/);
+    const copied = /\n\tcp ([^\n]+) "\$\(ARTIFACTS_DIR\)\/"/.exec(target ?? '')?.[1]?.split(' ');
+    expect(copied).toStrictEqual([
+      'dist/handler.mjs',
+      'dist/handler.mjs.map',
+      PEER_DATA_FILE,
+      'dist/peer-data.NOTICE.txt',
+    ]);
+    expect(HANDLER_OPTIONS.entryPoints).toStrictEqual(['src/handler.ts']);
+    expect(HANDLER_OPTIONS.outExtension).toStrictEqual({ '.js': '.mjs' });
     expect(fn?.Properties.Handler).toBe('handler.handler');
     expect(fn?.Properties.Runtime).toMatch(/^nodejs2[24]\.x$/);
     expect(fn?.Properties.Architectures).toStrictEqual(['arm64']);
@@ -214,21 +217,11 @@ describe('template.yaml: structure', () => {
 
 describe('template.yaml: Glue table', () => {
   const table = resources.FlowLogTable?.Properties.TableInput;
-  const glueType = (property: { type?: string | string[]; enum?: unknown[] }, name: string) => {
-    if (name === 'eni_tags') return 'map<string,string>';
-    if (property.type === 'array') return 'array<string>';
-    if (property.type === 'integer')
-      return ['packets', 'bytes', 'start', 'end'].includes(name) ? 'bigint' : 'int';
-    return 'string';
-  };
 
-  it('has exactly the columns of schemas/emitted-record.json, with matching types', () => {
+  it('has exactly the columns of schemas/emitted-record.json, with the types of the column table', () => {
     const columns = table.StorageDescriptor.Columns as { Name: string; Type: string }[];
-    const expected = Object.entries(emitted.properties).map(([name, property]) => ({
-      Name: name,
-      Type: glueType(property, name),
-    }));
-    expect(columns).toStrictEqual(expected);
+    expect(columns.map((c) => c.Name)).toStrictEqual(Object.keys(emitted.properties));
+    expect(columns).toStrictEqual(COLUMNS.map((c) => ({ Name: c.name, Type: c.glue })));
   });
 
   it.each(Object.entries(LAYOUTS))(

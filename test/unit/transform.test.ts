@@ -76,6 +76,8 @@ describe('transform', () => {
         end: 1418530070,
         action: 'ACCEPT',
         log_status: 'OK',
+        // Computed independently: SHA-1 over seed 0, the ordered addresses, protocol 6, padding, ports.
+        community_id: '1:78twGw5/iHs2/5/1899dIS6GfPc=',
         flags: [],
         severity: 'none',
       },
