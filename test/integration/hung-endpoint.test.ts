@@ -245,7 +245,10 @@ describe('an AWS endpoint that accepts connections and never answers', () => {
     expect(summaries).toHaveLength(5);
     for (const summary of summaries) {
       expect(summary).toMatchObject({ Ec2Calls: 1, Ec2Errors: 1, Enrichment_unavailable: 1 });
-      expect(summary.context).toStrictEqual({ awsErrors: { TimeoutError: 1 } });
+      expect(summary.context).toStrictEqual({
+        awsErrors: { TimeoutError: 1 },
+        ipRanges: '2026-08-22-15-17-05',
+      });
     }
   });
 
