@@ -75,7 +75,7 @@ type DropReason = 'control_message' | 'header' | 'empty';
 enum State {
   /** Decoded and parsed: its flows are `flows[first[i] .. first[i] + count[i])`. */
   Parsed = 1,
-  /** Not admitted, or admitted and split: re-ingested, whole or in pieces (see `Reingest`). */
+  /** Not admitted, or admitted and split: re-ingested, whole or in pieces (see `ReingestList`). */
   Reingest = 2,
   /** Failed to decode or parse: `errors` holds why. */
   Failed = 3,
@@ -89,14 +89,62 @@ const DROP_REASONS: readonly DropReason[] = ['control_message', 'header', 'empty
 type Phase = 'enrich' | 'detect' | 'commit' | 'reingest';
 
 /**
- * A record to put back into the stream: its bytes whole, or the pieces of a record too large for any
- * response. `unsent` rebuilds, from the pieces Firehose did not accept, what the record's failure should
- * carry, so that redriving it sends nothing twice.
+ * The records to put back into the stream, in flat lists (a full batch defers thousands: no object per
+ * record): each entry's record index and its pieces, whole bytes or the parts of a record too large for any
+ * response. `unsent` rebuilds, from the pieces Firehose did not accept, what a split record's failure
+ * carries, so that redriving it sends nothing twice.
  */
-interface Reingest {
-  readonly index: number;
-  readonly parts: readonly Uint8Array[];
-  readonly unsent?: (accepted: readonly boolean[]) => string;
+class ReingestList {
+  readonly indexes: number[] = [];
+  readonly parts: Uint8Array[] = [];
+  /** Where each entry's pieces end in `parts`. */
+  readonly ends: number[] = [];
+  readonly unsent = new Map<number, (accepted: readonly boolean[]) => string>();
+  /** Whether entries were added in record order (the writer adds late ones after admission's). */
+  private ordered = true;
+
+  get length(): number {
+    return this.indexes.length;
+  }
+
+  add(index: number, part: Uint8Array): void {
+    this.push(index);
+    this.parts.push(part);
+    this.ends.push(this.parts.length);
+  }
+
+  addPieces(index: number, pieces: Pieces): void {
+    this.push(index);
+    for (let i = 0; i < pieces.parts.length; i++) this.parts.push(pieces.parts[i] as Uint8Array);
+    this.ends.push(this.parts.length);
+    this.unsent.set(index, pieces.unsent);
+  }
+
+  /** The entries in record order, so the stream receives them in the order they came. */
+  inOrder(): ReingestList {
+    if (this.ordered) return this;
+    const order = this.indexes
+      .map((_, k) => k)
+      .sort((a, b) => (this.indexes[a] as number) - (this.indexes[b] as number));
+    const sorted = new ReingestList();
+    for (const k of order) {
+      const from = k === 0 ? 0 : (this.ends[k - 1] as number);
+      const to = this.ends[k] as number;
+      sorted.push(this.indexes[k] as number);
+      for (let i = from; i < to; i++) sorted.parts.push(this.parts[i] as Uint8Array);
+      sorted.ends.push(sorted.parts.length);
+    }
+    this.unsent.forEach((rebuild, index) => {
+      sorted.unsent.set(index, rebuild);
+    });
+    return sorted;
+  }
+
+  private push(index: number): void {
+    const last = this.indexes[this.indexes.length - 1];
+    if (last !== undefined && index < last) this.ordered = false;
+    this.indexes.push(index);
+  }
 }
 
 /** Margin kept from the Lambda's remaining time: the response must be built and returned in it. */
@@ -160,7 +208,7 @@ export function createTransformer(deps: TransformDeps): Transform {
     const first = new Int32Array(n);
     const count = new Int32Array(n);
     const errors = new Map<number, FlowlogError>();
-    const toReingest: Reingest[] = [];
+    const reingestList = new ReingestList();
     const flows: Flow[] = [];
     const read: RecordSummary = { decoded: false, lines: 0, headers: 0, control: false };
     // What the answers admitted so far will take, as estimated; the answers of the records after each
@@ -178,7 +226,7 @@ export function createTransformer(deps: TransformDeps): Transform {
     /** Re-ingests a record untouched: its decoded bytes are all that is kept. */
     const defer = (index: number) => {
       try {
-        toReingest.push({ index, parts: [arena.decode(batch.datas[index])] });
+        reingestList.add(index, arena.decode(batch.datas[index]));
         state[index] = State.Reingest;
       } catch (error) {
         fail(index, toFlowlogError(error));
@@ -231,7 +279,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         const pieces = trySplit(decoded ?? tryDecode(data), Math.ceil(estimate / SPLIT_TARGET));
         if (pieces) {
           estimated += minimalSize(idLength);
-          toReingest.push({ index, parts: pieces.parts, unsent: pieces.unsent });
+          reingestList.addPieces(index, pieces);
           state[index] = State.Reingest;
           bytesIn += base64DecodedLength(data);
           continue;
@@ -419,9 +467,9 @@ export function createTransformer(deps: TransformDeps): Transform {
         if (RESPONSE_OVERHEAD + size > limit) {
           const pieces = trySplit(tryDecode(batch.datas[index] as string), 2);
           if (!pieces) throw tooLarge(batch.ids[index] as string);
-          toReingest.push({ index, parts: pieces.parts, unsent: pieces.unsent });
+          reingestList.addPieces(index, pieces);
         } else {
-          toReingest.push({ index, parts: [arena.decode(batch.datas[index])] });
+          reingestList.add(index, arena.decode(batch.datas[index]));
         }
       } catch (error) {
         const failure = toFlowlogError(error);
@@ -455,28 +503,29 @@ export function createTransformer(deps: TransformDeps): Transform {
     // ── 5. Re-ingest: Dropped only once Firehose has accepted every piece ────────────────────────────
     // Records are listed in input order (admission, then the writer's late additions): sort them so the
     // stream receives them in the order they came.
-    toReingest.sort((a, b) => a.index - b.index);
-    let accepted: boolean[][] = toReingest.map((entry) => entry.parts.map(() => false));
+    const toReingest = reingestList.inOrder();
+    const accepted = new Uint8Array(toReingest.parts.length);
     if (toReingest.length > 0 && reingester && typeof batch.streamArn === 'string') {
       try {
         const outcome = await reingester.reingest(
           batch.streamArn,
-          toReingest.flatMap((entry) => entry.parts),
+          toReingest.parts,
           Math.min(now() + config.reingestBudgetMs, deadline),
         );
         addCounts(awsErrors, outcome.errors);
-        let cursor = 0;
-        accepted = toReingest.map((entry) => entry.parts.map(() => outcome.accepted[cursor++] === true));
+        for (let i = 0; i < accepted.length; i++) accepted[i] = outcome.accepted[i] === true ? 1 : 0;
       } catch {
         phaseError('reingest');
       }
     }
     let reingested = 0;
     for (let k = 0; k < toReingest.length; k++) {
-      const entry = toReingest[k] as Reingest;
-      const index = entry.index;
-      const parts = accepted[k] as boolean[];
-      if (parts.every(Boolean)) {
+      const index = toReingest.indexes[k] as number;
+      const from = k === 0 ? 0 : (toReingest.ends[k - 1] as number);
+      const to = toReingest.ends[k] as number;
+      let sent = 0;
+      for (let i = from; i < to; i++) sent += accepted[i] as number;
+      if (sent === to - from) {
         results[index] = dropped(batch.ids[index] as string);
         // "Dropped" is 9 bytes shorter than the "ProcessingFailed" that was counted.
         committed -= 9;
@@ -484,8 +533,8 @@ export function createTransformer(deps: TransformDeps): Transform {
         continue;
       }
       // Some pieces went in: the failure carries only the others, so a redrive sends nothing twice.
-      const partial = entry.unsent && parts.some(Boolean);
-      const data = partial ? (entry.unsent as (accepted: readonly boolean[]) => string)(parts) : '';
+      const rebuild = sent > 0 ? toReingest.unsent.get(index) : undefined;
+      const data = rebuild ? rebuild(Array.from(accepted.subarray(from, to), (a) => a === 1)) : '';
       const idLength = batch.idLengths[index] as number;
       const withData = { recordId: batch.ids[index] as string, result: 'ProcessingFailed', data } as const;
       const fits = data !== '' && committed - minimalSize(idLength) + resultSize(withData, idLength) <= limit;

@@ -79,6 +79,14 @@ describe('the module map', () => {
     },
   );
 
+  it('is the map ARCHITECTURE.md draws: every folder and top-level module of src/ is on it', () => {
+    const page = readFileSync(new URL('../../ARCHITECTURE.md', import.meta.url), 'utf8');
+    for (const node of graph.keys()) {
+      const name = node.endsWith('.ts') ? node : `${node}/`;
+      expect(page, `${name} in ARCHITECTURE.md`).toContain(`\`${name}\``);
+    }
+  });
+
   it('finds a cycle when there is one (the check can fail)', () => {
     const graph = new Map([
       ['a', new Set(['b'])],
