@@ -79,7 +79,6 @@ export function generateValidators() {
     // allErrors on: only run for a record that already failed, to name every bad field.
     [`${root}src/generated/validators-detailed.js`]: generate(true, {
       validateFlowRecordDetailed: 'flowRecord',
-      validateEmittedRecordDetailed: 'emittedRecord',
     }),
   };
 }

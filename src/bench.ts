@@ -202,7 +202,6 @@ async function prepareFormat(name: string, format: string, base64Bytes = BATCH_B
   };
   const pipeline = await createPipeline({
     config,
-    env: {},
     inventory: createStaticInventory(inventory),
     reingester,
     writeLine: () => {},
@@ -320,7 +319,6 @@ async function coldCacheCalls() {
   const config = loadConfig({ FLOW_LOG_FORMAT: DEFAULT_FORMAT });
   const pipeline = await createPipeline({
     config,
-    env: {},
     inventory: createEc2Inventory({ ec2: ec2 as never, sts: sts as never }),
     writeLine: () => {},
   });
@@ -388,7 +386,6 @@ async function rssChild(which: string) {
   };
   const pipeline = await createPipeline({
     config: loadConfig({ FLOW_LOG_FORMAT: format }),
-    env: {},
     inventory: createStaticInventory(inventory),
     reingester,
     writeLine: () => {},

@@ -14,7 +14,6 @@ const config = loadConfig(process.env);
 const inventory = createEc2Inventory({ roles: config.enrichment.crossAccountRoles });
 const pipeline = await createPipeline({
   config,
-  env: process.env,
   inventory,
   // Lambda gives the init phase 10 s: a warm-up that has not finished by then is given up (and logged).
   warmUp: () =>

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import bundledIpRanges from '../data/ip-ranges.json' with { type: 'json' };
-import type { Config, Env } from './config.js';
+import type { Config } from './config.js';
 import { createDetector } from './detect/detector.js';
 import { createEnricher } from './enrich/enricher.js';
 import {
@@ -19,7 +19,6 @@ import { createTransformer, type Transform } from './transform.js';
 
 export interface PipelineOptions {
   readonly config: Config;
-  readonly env: Env;
   /** Interface lookups: the EC2 adapter in Lambda, EC2 or a static file in the CLI; none when ENRICHMENT=off. */
   readonly inventory?: Inventory;
   /** Interfaces listed at cold start to warm the cache (WARM_UP_ENI_PAGES). */

@@ -21,8 +21,6 @@ export interface InvocationSummary {
   readonly awsErrors?: Readonly<Record<string, number>>;
 }
 
-export type LineSink = (line: string) => void;
-
 export const METRIC = {
   recordsIn: 'RecordsIn',
   recordsOk: 'RecordsOk',

@@ -89,18 +89,6 @@ export class ByteWriter {
   }
 }
 
-/** Encodes an ASCII constant once. */
-export function bytesOf(text: string): Buffer {
-  return Buffer.from(text, 'utf8');
-}
-
-/** Copies constant bytes into `buffer` at `at`; returns the new position (the caller has reserved room). */
-export function putBytes(buffer: Buffer, at: number, bytes: Uint8Array): number {
-  const n = bytes.length;
-  for (let i = 0; i < n; i++) buffer[at++] = bytes[i] as number;
-  return at;
-}
-
 /** Writes an ASCII string (a validated token) at `at`; returns the new position. */
 export function putAscii(buffer: Buffer, at: number, text: string): number {
   const n = text.length;

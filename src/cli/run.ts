@@ -20,7 +20,7 @@ import { createPipeline } from '../pipeline.js';
 import { type CliContext, UsageError } from './context.js';
 import { projectRoot } from './project-root.js';
 import { s3Objects } from './s3-objects.js';
-import { cliConfig, cliEnv, cliInventory, type PipelineFlags } from './setup.js';
+import { cliConfig, cliInventory, type PipelineFlags } from './setup.js';
 
 /** The template's default ProcessorBufferSizeMB: input per invocation. */
 export const DEFAULT_BUFFER_MB = 0.5;
@@ -57,7 +57,6 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
     duck ??= await openDuck();
     return duck;
   };
-  const env = cliEnv(flags, ctx.env);
   const baseConfig = cliConfig(flags, ctx.env);
   const inventory =
     baseConfig.enrichment.mode === 'off' ? undefined : cliInventory(flags, baseConfig, ctx.env);
@@ -76,7 +75,6 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
       createPipeline({
         // A file's own header (or Parquet columns) is its format, unless --format says otherwise.
         config: cliConfig({ ...flags, ...(format && !flags.format ? { format } : {}) }, ctx.env),
-        env,
         ...(inventory ? { inventory } : {}),
         reingester,
         onRecordError,

@@ -89,14 +89,12 @@ export async function buildPipeline(
     now?: () => number;
   } = {},
 ): Promise<Pipeline> {
-  const env = cliEnv(flags, ctx.env);
   const config = cliConfig(flags, ctx.env);
   const reingester =
     extras.reingester ?? createFirehoseReingester(new FirehoseClient({ ...awsClientConfig(flags, ctx.env) }));
   const inventory = config.enrichment.mode === 'off' ? undefined : cliInventory(flags, config, ctx.env);
   return createPipeline({
     config,
-    env,
     reingester,
     ...(inventory ? { inventory } : {}),
     writeLine: (line) => ctx.stderr(`${line}\n`),

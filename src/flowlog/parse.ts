@@ -1,3 +1,4 @@
+import { assertSafeKey, compile, formatTag } from '../codegen.js';
 import { ParseError, quoteValue } from '../errors.js';
 import type { ValidationError } from '../generated/validator.js';
 import { validateFlowRecord } from '../generated/validators.js';
@@ -135,7 +136,8 @@ function compileScanner(
     '};',
     '};',
   ].join('\n');
-  return new Function('toInt', body)(toInt) as Scanner;
+  const tag = formatTag(format.fields.map((field) => assertSafeKey(field.key)));
+  return compile<Scanner>(`line-scanner-${tag}`, ['toInt'], body, [toInt]);
 }
 
 /** Like toInteger, over `line[start..end)` without slicing it out. */

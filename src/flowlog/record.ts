@@ -1,5 +1,6 @@
 import { type ByteWriter, storeConstant } from '../bytes/byte-writer.js';
 import { FieldBytes } from '../bytes/field-bytes.js';
+import { assertSafeKey, compile, formatTag } from '../codegen.js';
 import { ParseError } from '../errors.js';
 import {
   base64DecodedLength,
@@ -261,6 +262,7 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
           ? `if (v < ${range[0]}${range[1] === null ? '' : ` || v > ${range[1]}`}) return undefined;`
           : `if (v < 65536) { x = I${i}[v]; if (x === 0) { x = v${i}(v, NO_OPTIONS) ? 1 : 2; I${i}[v] = x; } if (x !== 1) return undefined; } else if (!v${i}(v, NO_OPTIONS)) return undefined;`;
       return [
+        `// ${i}: ${field.key} (integer)\n`,
         `let f${i} = null;`,
         // `-` (null) first: formats with every field have many.
         `if (b[p] === 45 && ${nullNext}) { ${nullCheck} p += 2; } else {`,
@@ -273,6 +275,7 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
       ].join(' ');
     }
     return [
+      `// ${i}: ${field.key} (${field.kind === 'safe' ? 'plain' : 'free'} text)\n`,
       `let f${i} = null;`,
       `if (b[p] === 45 && ${nullNext}) { ${nullCheck} p += 2; } else {`,
       `${key} e = p; h = 0;`,
@@ -313,7 +316,9 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
     '};',
     '};',
   ].join('\n');
-  return new Function('t', 'validators', body)(tables, validators) as ByteScanner;
+  // See src/codegen.ts for why nothing from the data reaches this source.
+  const tag = formatTag(format.fields.map((field) => assertSafeKey(field.key)));
+  return compile<ByteScanner>(`byte-reader-${tag}`, ['t', 'validators'], body, [tables, validators]);
 }
 
 /** A slot of an intern table is 16 ints (64 bytes): the hash, the length, then up to 56 bytes of value. */

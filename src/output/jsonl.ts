@@ -1,5 +1,6 @@
 import { BoundedMap } from '../bounded-map.js';
 import { ByteWriter, putAscii, putInt, storeConstant } from '../bytes/byte-writer.js';
+import { assertSafeKey, compile, formatTag } from '../codegen.js';
 import type { Detection } from '../detect/types.js';
 import type { PeerInfo } from '../enrich/peer.js';
 import type { EniInfo, Enrichment } from '../enrich/types.js';
@@ -236,10 +237,13 @@ function compileFieldWriter(format: FormatSpec, room: number): (out: ByteWriter,
     'return s;',
     '};',
   ].join('\n');
-  return new Function('putAscii', 'putInt', 'room', body)(putAscii, putInt, room) as (
-    out: ByteWriter,
-    flow: Flow,
-  ) => boolean;
+  const tag = formatTag(format.fields.map((field) => assertSafeKey(field.key)));
+  return compile<(out: ByteWriter, flow: Flow) => boolean>(
+    `field-writer-${tag}`,
+    ['putAscii', 'putInt', 'room'],
+    body,
+    [putAscii, putInt, room],
+  );
 }
 /**
  * The ENI-derived members of every flow of one interface, serialized once. `instance_id`, `subnet_id`,

@@ -215,7 +215,6 @@ describe('an AWS endpoint that accepts connections and never answers', () => {
     const config = loadConfig({ ENRICHMENT_BUDGET_MS: '400' });
     const pipeline = await createPipeline({
       config,
-      env: {},
       inventory: createEc2Inventory({ clientConfig: clientConfig(ec2Endpoint.url), sts: knownIdentity }),
       writeLine: (line) => lines.push(line),
     });

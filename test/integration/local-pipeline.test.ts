@@ -421,7 +421,6 @@ describe('LocalFirehose', () => {
       pipelineFor: (_format, reingester, onRecordError) =>
         createPipeline({
           config: loadConfig({ ENRICHMENT: 'off' }),
-          env: {},
           reingester,
           onRecordError,
           writeLine: () => {},

@@ -29,7 +29,6 @@ async function start(env: Record<string, string>, options: { now?: number; fetch
   const lines: Record<string, unknown>[] = [];
   const pipeline = await createPipeline({
     config: loadConfig({ ENRICHMENT: 'off', ...env }),
-    env,
     writeLine: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
     now: () => options.now ?? BUNDLED_CREATED + DAY,
     ...(options.fetch ? { fetch: options.fetch } : {}),

@@ -1,0 +1,1 @@
+export function generatedFor(format?: string): Promise<{ name: string; source: string }[]>;
