@@ -1,7 +1,7 @@
--- Protocol distribution (IANA numbers: 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, 47 GRE, 50 ESP).
-SELECT protocol, count(*) AS flows, sum(bytes) AS total_bytes
-FROM flow_logs
+-- Protocol distribution by IANA keyword (tcp, udp, icmp, ipv6-icmp, gre, esp, ...; the number where none).
+SELECT protocol_name, count(*) AS flows, sum(bytes) AS total_bytes
+FROM flow_logs_v
 WHERE dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
-  AND protocol IS NOT NULL
-GROUP BY protocol
+  AND protocol_name IS NOT NULL
+GROUP BY protocol_name
 ORDER BY flows DESC

@@ -1,2 +1,10 @@
+import type { Column } from '../src/columns.js';
 export function namedQueriesYaml(): string;
 export function syncedTemplate(template: string): string;
+export function viewSql(text: string): string;
+export const PRESTO_TYPES: Readonly<Record<string, string>>;
+export const VIEW_PARTITIONS: readonly { readonly name: string; readonly condition?: string }[];
+export const VIEW_DERIVED: readonly { readonly name: string; readonly glue: string }[];
+export function viewYaml(columns: readonly Column[], sqlText: string): string;
+export function syncedView(template: string, columns: readonly Column[], sqlText: string): string;
+export const VIEW_SQL_PATH: string;

@@ -6,6 +6,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { viewDefinitions } from '../../src/cli/query.js';
 import { main } from '../../src/cli.js';
 import { type FlowLogsDatabase, openFlowLogs } from '../../src/local/duckdb.js';
+import { LAYOUTS, loadTemplate, resolveIf, type Yaml } from '../helpers/template.js';
+import { decode, evaluate } from '../helpers/view.js';
+
+/** DuckDB's type of each value → the Presto type Athena gives the same expression. */
+const PRESTO_OF_DUCKDB: Record<string, string> = {
+  INTEGER: 'integer',
+  BIGINT: 'bigint',
+  VARCHAR: 'varchar',
+  'VARCHAR[]': 'array(varchar)',
+  'MAP(VARCHAR, VARCHAR)': 'map(varchar,varchar)',
+  'TIMESTAMP WITH TIME ZONE': 'timestamp(3) with time zone',
+};
 
 /** Emitted records as the pipeline writes them (fields without a value left out). */
 const RECORDS = [
@@ -231,6 +243,26 @@ describe('flow_logs_v (queries/views/flow_logs_v.sql)', () => {
       "SELECT typeof(start_time) AS t, date_format(start_time, '%Y-%m-%d %H:%i') AS d FROM flow_logs_v ORDER BY bytes LIMIT 1",
     );
     expect(rows).toStrictEqual([{ t: 'TIMESTAMP WITH TIME ZONE', d: '2014-12-14 04:06' }]);
+  });
+
+  it('has in Athena (template.yaml) the columns and types the same SQL yields here', async () => {
+    // Prepare: the local folders carry all four partition keys, as the default layout does.
+    const input = resolveIf(
+      loadTemplate().Resources.FlowLogsView?.Properties.TableInput,
+      new Set(LAYOUTS['account-region-day-hour']),
+    ) as Yaml;
+    const athena = decode(evaluate(input.ViewOriginalText, { GlueDatabase: 'flowlogs' })).columns;
+
+    // Act
+    const { rows } = await db.query('DESCRIBE SELECT * FROM flow_logs_v');
+
+    // Assess
+    expect(
+      rows.map((r) => ({
+        name: r.column_name,
+        type: PRESTO_OF_DUCKDB[String(r.column_type)] ?? r.column_type,
+      })),
+    ).toStrictEqual(athena);
   });
 
   it('is written in the SQL both engines run: no DuckDB-only syntax or functions', () => {

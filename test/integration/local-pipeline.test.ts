@@ -186,7 +186,9 @@ describe('flowlog-enrich run (end to end)', () => {
       sources: 1,
     });
     expect(rows['database-port-access']?.map((r) => r.srcaddr)).toContain(ATTACKERS.database_probe);
-    expect(rows['protocol-distribution']).toContainEqual(expect.objectContaining({ protocol: 47, flows: 1 }));
+    expect(rows['protocol-distribution']).toContainEqual(
+      expect.objectContaining({ protocol_name: 'gre', flows: 1 }),
+    );
     expect(rows['flagged-flows']?.[0]).toMatchObject({ severity: 'critical' });
     expect(rows['flagged-flows']?.map((r) => `${r.severity} ${r.srcaddr}`)).toEqual(
       expect.arrayContaining([
