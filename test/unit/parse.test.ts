@@ -392,6 +392,13 @@ describe('createLineParser', () => {
     },
     { name: 'too many fields', line: `${GOOD} extra`, reason: 'field_count', message: /found 15/ },
     {
+      // Node's isIP accepts them; flow logs never write them (issue: they were accepted as addresses).
+      name: 'an IPv6 address with a zone id',
+      line: withToken(4, 'fe80::1%eth0'),
+      reason: 'invalid_field',
+      message: /field srcaddr \(position 4\): "fe80::1%eth0"/,
+    },
+    {
       name: 'non-numeric port',
       line: withToken(7, '80x'),
       reason: 'invalid_field',
