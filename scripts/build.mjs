@@ -74,6 +74,9 @@ async function main() {
     target: 'node20',
     packages: 'external',
     sourcemap: true,
+    // Each command in its own chunk, loaded when it runs: `--help` does not load DuckDB or the AWS SDK.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     logLevel: 'warning',
   });
 }

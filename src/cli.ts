@@ -1,14 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AwsCallError } from './aws/timeouts.js';
 import { type CliContext, UsageError } from './cli/context.js';
-import { demo } from './cli/demo.js';
-import { generate } from './cli/generate.js';
-import { dumpInventory } from './cli/inventory.js';
-import { invoke } from './cli/invoke.js';
-import { query } from './cli/query.js';
-import { redrive } from './cli/redrive.js';
-import { run } from './cli/run.js';
 import { ConfigError } from './errors.js';
+
+// Each command's module is loaded when that command runs (DuckDB and the AWS SDK take a second to load):
+// `--help` and `--version` answer at once.
+const commands = {
+  invoke: () => import('./cli/invoke.js'),
+  run: () => import('./cli/run.js'),
+  query: () => import('./cli/query.js'),
+  redrive: () => import('./cli/redrive.js'),
+  inventory: () => import('./cli/inventory.js'),
+  generate: () => import('./cli/generate.js'),
+  demo: () => import('./cli/demo.js'),
+};
 
 const USAGE = `flowlog-enrich — enrich and flag AWS VPC Flow Logs (the Firehose transformation Lambda, run locally)
 
@@ -55,8 +61,9 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
           options: { ...COMMON, event: { type: 'string', short: 'e' }, 'reingest-file': { type: 'string' } },
           strict: true,
         });
-        if (values.help) return help(ctx);
+        if (values.help) return help(ctx, command);
         if (!values.event) throw new UsageError('invoke needs --event FILE');
+        const { invoke } = await commands.invoke();
         await invoke(
           {
             event: values.event,
@@ -82,7 +89,8 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
           allowPositionals: true,
           strict: true,
         });
-        if (values.help) return help(ctx);
+        if (values.help) return help(ctx, command);
+        const { run } = await commands.run();
         await run(
           {
             inputs: [...(values.input ?? [])],
@@ -110,9 +118,10 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
           allowPositionals: true,
           strict: true,
         });
-        if (values.help) return help(ctx);
+        if (values.help) return help(ctx, command);
         if (values.today && !/^\d{4}-\d{2}-\d{2}$/.test(values.today))
           throw new UsageError('--today must be YYYY-MM-DD');
+        const { query } = await commands.query();
         await query(
           {
             out: values.out,
@@ -140,8 +149,9 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
           },
           strict: true,
         });
-        if (values.help) return help(ctx);
+        if (values.help) return help(ctx, command);
         if (!values.bucket || !values.stream) throw new UsageError('redrive needs --bucket B and --stream S');
+        const { redrive } = await commands.redrive();
         const result = await redrive(
           {
             bucket: values.bucket,
@@ -166,8 +176,9 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
           },
           strict: true,
         });
-        if (values.help) return help(ctx);
+        if (values.help) return help(ctx, command);
         if (!values.out) throw new UsageError('inventory needs --out FILE');
+        const { dumpInventory } = await commands.inventory();
         await dumpInventory({ out: values.out, ...common(values) }, ctx);
         return 0;
       }
@@ -186,7 +197,8 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
           },
           strict: true,
         });
-        if (values.help) return help(ctx);
+        if (values.help) return help(ctx, command);
+        const { generate } = await commands.generate();
         generate(
           {
             minutes: positiveInt(values.minutes, '--minutes'),
@@ -207,21 +219,33 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
           options: { ...COMMON, out: { type: 'string', default: 'out' } },
           strict: true,
         });
-        if (values.help) return help(ctx);
+        if (values.help) return help(ctx, command);
+        const { demo } = await commands.demo();
         await demo({ ...common(values), out: values.out }, ctx);
         return 0;
       }
       case undefined:
-      case 'help':
       case '--help':
       case '-h':
         return help(ctx);
+      case 'help':
+        return help(ctx, rest[0]);
+      case '--version':
+      case '-v':
+        ctx.stdout(`flowlog-enrich ${version()}\n`);
+        return 0;
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError || isParseArgsError(error)) {
-      ctx.stderr(`flowlog-enrich: ${(error as Error).message}\n\n${USAGE}`);
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      // A usage error: the one line, then the usage of that command (all of them for an unknown one).
+      const usage = command && command in SECTIONS ? usageOf(command) : USAGE;
+      ctx.stderr(`flowlog-enrich: ${(error as Error).message}\n\n${usage}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      ctx.stderr(`flowlog-enrich: ${error.message}\n`);
       return 2;
     }
     if (error instanceof AwsCallError) {
@@ -262,9 +286,39 @@ function positiveInt(value: string, flag: string): number {
   return Number(value);
 }
 
-function help(ctx: CliContext): number {
-  ctx.stdout(USAGE);
+function help(ctx: CliContext, command?: string): number {
+  ctx.stdout(command && command in SECTIONS ? usageOf(command) : USAGE);
   return 0;
+}
+
+/** One command's lines of the usage, and an example. */
+function usageOf(command: string): string {
+  const lines = USAGE.split('\n');
+  const start = lines.findIndex((line) => line.startsWith(`  flowlog-enrich ${command}`));
+  let end = start + 1;
+  while (end < lines.length && lines[end]?.startsWith('   ') && !lines[end]?.startsWith('  flowlog-enrich'))
+    end++;
+  const example = SECTIONS[command as keyof typeof SECTIONS];
+  return `Usage:\n${lines.slice(start, end).join('\n')}\n\nExample:\n  ${example}\n`;
+}
+
+const SECTIONS = {
+  invoke: 'flowlog-enrich invoke --event events/direct-default-format.json --inventory events/inventory.json',
+  run: 'flowlog-enrich run --input ~/flowlogs/ --out out --inventory inventory.json',
+  query:
+    'flowlog-enrich query --sql "select srcaddr, dstport, count(*) from flow_logs_v group by 1, 2 limit 10"',
+  redrive:
+    'flowlog-enrich redrive --bucket my-flowlogs --prefix errors/processing-failed/ --stream flowlog-enrich',
+  inventory: 'flowlog-enrich inventory --out inventory.json --region us-east-1',
+  generate: 'flowlog-enrich generate --minutes 10 --out sample.log --inventory-out inventory.json',
+  demo: 'flowlog-enrich demo --out out',
+} as const;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
 }
 
 function isParseArgsError(error: unknown): boolean {
