@@ -20,8 +20,9 @@ const USAGE = `flowlog-enrich — enrich and flag AWS VPC Flow Logs (the Firehos
 
 Usage:
   flowlog-enrich invoke --event FILE [--format STR] [--inventory FILE] [--ip-ranges FILE]
-                        [--region R] [--endpoint-url URL] [--reingest-file FILE]
-      Run the real handler on a Firehose event (as sam local invoke -e would); the response goes to stdout.
+                        [--region R] [--endpoint-url URL] [--reingest-file FILE] [--decode]
+      Run the real handler on a Firehose event (as sam local invoke -e would); the response goes to stdout,
+      or with --decode the JSON lines of the Ok records, one per line (jq-ready).
   flowlog-enrich run --input PATH… [--out DIR] [--format STR] [--inventory FILE] [--ip-ranges FILE] [--parquet]
                      [--buffer-mb N] [--per-day GB] [--region R] [--endpoint-url URL]
       The whole pipeline locally: flow-log files (plain, .gz, S3 delivery files with their header, Parquet),
@@ -58,7 +59,12 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
       case 'invoke': {
         const { values } = parseArgs({
           args: rest,
-          options: { ...COMMON, event: { type: 'string', short: 'e' }, 'reingest-file': { type: 'string' } },
+          options: {
+            ...COMMON,
+            event: { type: 'string', short: 'e' },
+            'reingest-file': { type: 'string' },
+            decode: { type: 'boolean' },
+          },
           strict: true,
         });
         if (values.help) return help(ctx, command);
@@ -69,6 +75,7 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             event: values.event,
             ...common(values),
             ...(values['reingest-file'] ? { reingestFile: values['reingest-file'] } : {}),
+            ...(values.decode ? { decode: true } : {}),
           },
           ctx,
         );

@@ -115,6 +115,9 @@ export function errorName(error: unknown): string {
   const { name, code } = error as { name?: unknown; code?: unknown };
   if (typeof name === 'string' && name !== '' && name !== 'Error') return name;
   if (typeof code === 'string' && code !== '') return code;
+  // The SDK's configuration errors are plain Errors; the one people meet first deserves a name.
+  const message = (error as { message?: unknown }).message;
+  if (typeof message === 'string' && message.startsWith('Region is missing')) return 'RegionMissing';
   return 'Error';
 }
 

@@ -73,3 +73,41 @@ describe('flowlog-enrich help and version', () => {
     expect(seen.size).toBeGreaterThan(1);
   });
 });
+
+describe('flowlog-enrich invoke output', () => {
+  const sample = join(root, 'events', 'direct-default-format.json');
+
+  it('--decode prints the JSON lines of the Ok records, one per line', async () => {
+    // Act
+    const plain = await runCli(['invoke', '--event', sample]);
+    const decoded = await runCli(['invoke', '--event', sample, '--decode']);
+
+    // Assess: the same lines as decoding the response by hand.
+    const response = JSON.parse(plain.stdout) as { records: { result: string; data: string }[] };
+    const expected = response.records
+      .filter((r) => r.result === 'Ok')
+      .flatMap((r) => Buffer.from(r.data, 'base64').toString('utf8').split('\n').filter(Boolean));
+    expect(decoded.stdout.split('\n').filter(Boolean)).toStrictEqual(expected);
+    for (const line of decoded.stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it('says when interfaces could not be looked up, why, and what to do', async () => {
+    // Prepare: enrichment on, no inventory, no region and no credentials reachable.
+    const env = { ENRICHMENT: 'ec2', AWS_REGION: '', AWS_DEFAULT_REGION: '', AWS_ACCESS_KEY_ID: '' };
+
+    // Act
+    const { stderr } = await runCli(['invoke', '--event', sample], env);
+
+    // Assess
+    expect(stderr).toMatch(
+      /^enrichment: 0 enriched, 7 unavailable \(RegionMissing\), 0 not found, 0 skipped$/m,
+    );
+    expect(stderr).toContain('pass --inventory FILE');
+    expect(stderr).toContain('pass --region R or set AWS_REGION');
+  });
+
+  it('says nothing about enrichment that was switched off', async () => {
+    const { stderr } = await runCli(['invoke', '--event', sample]);
+    expect(stderr).not.toContain('enrichment:');
+  });
+});
