@@ -54,6 +54,10 @@ export interface RecordParserOptions extends DecodeOptions {
  * also words every error. Both build the same objects and validate them with the same schema. The byte
  * path also writes each flow's fields as JSON members into `fields`, as the writer would from the object.
  *
+ * Given several formats (their field counts all differ: configuration checks), each line is read with
+ * the one that has as many fields as the line, and `fields.format(i)` tells which read flow `i`; a line
+ * whose count no format has fails, naming the counts configured. One format counts nothing.
+ *
  * @throws DecodeError or ParseError (with its line number in a multi-line record); on a throw, `flows`
  *   may hold some of this record's flows: the caller truncates it.
  */
