@@ -5,7 +5,13 @@ import { parseCidr } from './net/ip.js';
 
 /** Everything the function reads from its environment, parsed and checked once at cold start. */
 export interface Config {
+  /** The first (primary) format of `FLOW_LOG_FORMAT`: `formats[0]`. */
   readonly format: FormatSpec;
+  /**
+   * Every configured format, in order (`FLOW_LOG_FORMAT` lists them separated by commas): each line is
+   * read with the one whose field count it has, so no two have the same count.
+   */
+  readonly formats: readonly FormatSpec[];
   readonly maxLineLength: number;
   readonly maxDecompressedBytes: number;
   /** Lambda responses are capped at 6 MB (errors quote 6,291,556 bytes); AWS's blueprints keep this margin. */
@@ -107,8 +113,10 @@ export const DEFAULT_INTERNAL_TIERS = [
  */
 export function loadConfig(env: Env): Config {
   const read = new Reader(env);
+  const formats = parseFormats(env.FLOW_LOG_FORMAT?.trim() ? env.FLOW_LOG_FORMAT : DEFAULT_FORMAT);
   const config: Config = {
-    format: parseFormat(env.FLOW_LOG_FORMAT?.trim() ? env.FLOW_LOG_FORMAT : DEFAULT_FORMAT),
+    format: formats[0] as FormatSpec,
+    formats,
     maxLineLength: read.int('MAX_LINE_LENGTH', 8192, 64, 1_000_000),
     maxDecompressedBytes: read.int('MAX_DECOMPRESSED_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     responseLimitBytes: read.int('RESPONSE_LIMIT_BYTES', 6_000_000, 10_000, 6_291_556),
@@ -161,6 +169,38 @@ export function loadConfig(env: Env): Config {
     },
   };
   return deepFreeze(config);
+}
+
+/**
+ * One or more log formats separated by commas (a format never holds one). A line is told apart by its
+ * field count alone, so two formats with the same count are refused here rather than misread later.
+ * @throws ConfigError naming FLOW_LOG_FORMAT
+ */
+export function parseFormats(source: string, variable = 'FLOW_LOG_FORMAT'): FormatSpec[] {
+  const sources = source.split(',');
+  if (sources.length === 1) return [parseFormat(source, variable)];
+  const formats = sources.map((text, index) => {
+    try {
+      return parseFormat(text, variable);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      const detail = error.message.slice(variable.length + 2);
+      throw new ConfigError(variable, `format ${index + 1}: ${detail}`, { cause: error });
+    }
+  });
+  const byCount = new Map<number, number>();
+  formats.forEach((format, index) => {
+    const count = format.fields.length;
+    const other = byCount.get(count);
+    if (other !== undefined) {
+      throw new ConfigError(
+        variable,
+        `formats ${other + 1} and ${index + 1} both have ${count} fields; a line could not tell them apart`,
+      );
+    }
+    byCount.set(count, index);
+  });
+  return formats;
 }
 
 class Reader {

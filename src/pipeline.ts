@@ -51,10 +51,11 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const now = options.now ?? Date.now;
   const log = (level: string, message: string, extra: Record<string, unknown> = {}) =>
     writeLine(JSON.stringify({ level, message, ...extra }));
-  if (config.format.unknown.length > 0) {
+  const unknown = [...new Set(config.formats.flatMap((format) => format.unknown))];
+  if (unknown.length > 0) {
     // A field AWS added after this release must never break a running pipeline: pass it through, say so once.
     log('WARN', 'log format has fields this version does not know; they pass through as strings', {
-      fields: config.format.unknown,
+      fields: unknown,
     });
   }
   const source = config.enrichment.ipRangesSource;
@@ -78,6 +79,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     ...(peers ? { peers } : {}),
     config: config.enrichment,
     format: config.format,
+    formats: config.formats,
     now,
   });
   if (options.warmUp && options.inventory && config.enrichment.warmUpPages > 0) {

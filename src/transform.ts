@@ -165,11 +165,17 @@ const WORK_BYTES_PER_INVOCATION = 32 * 1024 * 1024;
 export function createTransformer(deps: TransformDeps): Transform {
   const { config, enricher, detector, reingester, report } = deps;
   const now = deps.now ?? Date.now;
-  const parseRecord = createRecordParser(config.format, {
+  const parseRecord = createRecordParser(config.formats, {
     maxLineLength: config.maxLineLength,
     maxDecompressedBytes: config.maxDecompressedBytes,
   });
-  const writeFlow = deps.stages?.writeFlow ?? createFlowWriter(config.format, config.maxLineLength);
+  // One writer per format: a flow is written by its own format's (which of its fields it has and so which
+  // interface columns it leaves out); the record reader says which format read each flow.
+  const writers = config.formats.map(
+    (format) => deps.stages?.writeFlow ?? createFlowWriter(format, config.maxLineLength),
+  );
+  const writeFlow = writers[0] as FlowWriter;
+  const several = writers.length > 1;
   const keysOf = deps.stages?.partitionKeys ?? partitionKeys;
   const decodeOptions = { maxDecompressedBytes: config.maxDecompressedBytes };
   const limit = config.responseLimitBytes;
@@ -421,7 +427,7 @@ export function createTransformer(deps: TransformDeps): Transform {
         output.reserve(aligned - output.length);
         output.length = aligned;
         for (let i = from; i < to; i++) {
-          writeFlow(
+          (several ? (writers[fieldBytes.format(i)] as FlowWriter) : writeFlow)(
             output,
             flows[i] as Flow,
             enrichments[i],

@@ -13,6 +13,8 @@ export class FieldBytes {
   readonly out = new ByteWriter(1 << 16);
   // Slots start at -1 (no members): the writer then serializes the object.
   private spans = new Int32Array(2 * 1024).fill(-1);
+  // Which configured format read flow `i` (its index in `Config.formats`), set only when there are several.
+  private formats = new Uint8Array(1024);
 
   reset(): void {
     this.out.reset();
@@ -23,9 +25,22 @@ export class FieldBytes {
       const grown = new Int32Array(Math.max(2 * this.spans.length, 2 * index + 2)).fill(-1);
       grown.set(this.spans);
       this.spans = grown;
+      const formats = new Uint8Array(grown.length >> 1);
+      formats.set(this.formats);
+      this.formats = formats;
     }
     this.spans[2 * index] = start;
     this.spans[2 * index + 1] = end;
+  }
+
+  /** Records which format read flow `index` (after `set` for that index). */
+  setFormat(index: number, format: number): void {
+    this.formats[index] = format;
+  }
+
+  /** The index of the format that read flow `index`; 0 unless `setFormat` said otherwise. */
+  format(index: number): number {
+    return this.formats[index] as number;
   }
 
   start(index: number): number {

@@ -34,6 +34,8 @@ export interface EnricherDeps {
   readonly peers?: PeerDatabase;
   readonly config: EnrichmentConfig;
   readonly format: FormatSpec;
+  /** Every configured format (`format` first) when there are several: each flow has the fields of one. */
+  readonly formats?: readonly FormatSpec[];
   readonly now?: () => number;
 }
 
@@ -119,9 +121,15 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
   const generation = () => caches.reduce((sum, cache) => sum + cache.generation, 0);
   // Address facts do not change within a container; bounded so a flood of addresses cannot grow it forever.
   const addressFacts = new BoundedMap<string, AddressFacts>(200_000);
-  const hasDirection = format.indexOf.has('flow_direction');
-  const hasSrcService = format.indexOf.has('pkt_src_aws_service');
-  const hasDstService = format.indexOf.has('pkt_dst_aws_service');
+  // With several formats, whether a flow has a field is a question about that flow: a format without it
+  // leaves the key out of the flow (undefined), one with it has a value or null (`-`).
+  const formats = deps.formats ?? [format];
+  const inAll = (key: string) => formats.every((spec) => spec.indexOf.has(key));
+  const inSome = (key: string) => formats.some((spec) => spec.indexOf.has(key));
+  const directionInAll = inAll('flow_direction');
+  const directionInSome = inSome('flow_direction');
+  const hasSrcService = inSome('pkt_src_aws_service');
+  const hasDstService = inSome('pkt_dst_aws_service');
 
   function facts(address: string): AddressFacts {
     let known = addressFacts.get(address);
@@ -496,7 +504,10 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
       src_aws_region: remote === srcFacts ? remoteRegion : undefined,
       dst_aws_region: remote === dstFacts ? remoteRegion : undefined,
       peer,
-      flow_direction: inferred && !hasDirection ? inferred : undefined,
+      flow_direction:
+        inferred && !directionInAll && !(directionInSome && flow.flow_direction !== undefined)
+          ? inferred
+          : undefined,
       peer_scope: peerScope,
       direction,
     };

@@ -11,7 +11,7 @@ import {
 import type { Validator } from '../generated/validator.js';
 import { FLOW_FIELD_INTEGER_RANGES, FLOW_FIELD_VALIDATORS } from '../generated/validators.js';
 import { type FormatSpec, isHeaderLine } from './format.js';
-import { createLineParser, type Flow, type FlowRecord } from './parse.js';
+import { createLineParser, type Flow, type FlowRecord, type LineParser } from './parse.js';
 
 /** What one record held, besides the flows it added; filled in as far as the record was read. */
 export interface RecordSummary {
@@ -54,19 +54,61 @@ export interface RecordParserOptions extends DecodeOptions {
  * also words every error. Both build the same objects and validate them with the same schema. The byte
  * path also writes each flow's fields as JSON members into `fields`, as the writer would from the object.
  *
+ * Given several formats (their field counts all differ: configuration checks), each line is read with
+ * the one that has as many fields as the line, and `fields.format(i)` tells which read flow `i`; a line
+ * whose count no format has fails, naming the counts configured. One format counts nothing.
+ *
  * @throws DecodeError or ParseError (with its line number in a multi-line record); on a throw, `flows`
  *   may hold some of this record's flows: the caller truncates it.
  */
-export function createRecordParser(format: FormatSpec, options: RecordParserOptions): RecordParser {
-  const parseLine = createLineParser(format, { maxLineLength: options.maxLineLength });
-  const scanBytes = compileByteScanner(format);
+export function createRecordParser(
+  format: FormatSpec | readonly FormatSpec[],
+  options: RecordParserOptions,
+): RecordParser {
+  // Several formats (one stream fed by flow logs of different formats): a line is read with the one whose
+  // field count it has (configuration refuses two with the same count). One format is read as it always was.
+  const formats: readonly FormatSpec[] = isFormatList(format) ? format : [format];
+  const several = formats.length > 1;
+  const lineOptions = { maxLineLength: options.maxLineLength };
+  const parseLines = formats.map((spec) => createLineParser(spec, lineOptions));
+  const parseLine = parseLines[0] as LineParser;
+  const scanners = formats.map(compileByteScanner);
+  const scanBytes = scanners[0] as ByteScanner;
+  // Field count → index of the format with that many fields, or -1.
+  const byCount = new Int16Array(Math.max(...formats.map((spec) => spec.fields.length)) + 2).fill(-1);
+  formats.forEach((spec, index) => {
+    byCount[spec.fields.length] = index;
+  });
+  const counts = formats.map((spec) => spec.fields.length).join(' or ');
+  /** The reference path's choice: the format with as many fields as the line (runs of spaces count once). */
+  const formatOfLine = (line: string): number => {
+    // Too long to look at: the first parser says so.
+    if (line.length > options.maxLineLength) return 0;
+    let tokens = 0;
+    let inToken = false;
+    for (let i = 0; i < line.length; i++) {
+      const isSpace = line.charCodeAt(i) === 32;
+      if (!isSpace && !inToken) tokens++;
+      inToken = !isSpace;
+    }
+    const index = tokens < byCount.length ? (byCount[tokens] as number) : -1;
+    if (index < 0) {
+      throw new ParseError(
+        'field_count',
+        `found ${tokens} space-separated fields; the configured formats have ${counts}`,
+      );
+    }
+    return index;
+  };
   const decodeOptions = { maxDecompressedBytes: options.maxDecompressedBytes };
   let scratch = Buffer.allocUnsafe(1 << 16);
   let scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.length);
   // For callers that do not keep the JSON: written and forgotten, record by record.
   const discarded = new FieldBytes();
   // A line's members are at most its bytes plus, per field, its key, quotes and comma.
-  const memberRoom = format.fields.reduce((sum, field) => sum + field.key.length + 6, 8);
+  const memberRoom = Math.max(
+    ...formats.map((spec) => spec.fields.reduce((sum, field) => sum + field.key.length + 6, 8)),
+  );
 
   /**
    * The general path, from the record's first flow (`at`) and its first member byte (`written`): what the
@@ -108,7 +150,11 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
       }
       try {
         fields.set(flows.length, -1, -1);
-        flows.push(parseLine(line));
+        if (several) {
+          const index = formatOfLine(line);
+          fields.setFormat(flows.length, index);
+          flows.push((parseLines[index] as LineParser)(line));
+        } else flows.push(parseLine(line));
       } catch (error) {
         throw error instanceof ParseError && lines.length > 1 ? error.atLine(n + 1) : error;
       }
@@ -160,13 +206,24 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
         headers++;
         continue;
       }
+      let scan = scanBytes;
+      let index = 0;
+      if (several) {
+        let spaces = 0;
+        for (let i = from; i < to; i++) if (b[i] === 32) spaces++;
+        index = spaces + 1 < byCount.length ? (byCount[spaces + 1] as number) : -1;
+        // No format has this many fields: the general path words the error.
+        if (index < 0) return general(data, flows, summary, fields, at, written);
+        scan = scanners[index] as ByteScanner;
+      }
       out.reserve(to - from + memberRoom);
       const begin = out.length;
-      const record = scanBytes(b, scratchView, from, to, out);
+      const record = scan(b, scratchView, from, to, out);
       // Irregular or invalid lines are rare: the general path finds them again and words the error.
       if (record === undefined) return general(data, flows, summary, fields, at, written);
       // Members are written with a leading comma each: the first one's is not part of the object.
       fields.set(flows.length, out.length > begin ? begin + 1 : begin, out.length);
+      if (several) fields.setFormat(flows.length, index);
       flows.push(record as Flow);
     }
     summary.decoded = true;
@@ -181,6 +238,10 @@ export function createRecordParser(format: FormatSpec, options: RecordParserOpti
     return readDecoded(record, flows, summary, fields);
   };
   return Object.assign(parse, { decoded });
+}
+
+function isFormatList(format: FormatSpec | readonly FormatSpec[]): format is readonly FormatSpec[] {
+  return Array.isArray(format);
 }
 
 /** Records up to this size are decoded into the reused buffer; a 1 MiB Firehose record still fits. */

@@ -1,7 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
 import { runCli } from '../helpers/cli.js';
 import { decodeLines, firehoseEvent, firehoseRecord } from '../helpers/events.js';
 
@@ -136,5 +138,126 @@ describe('CLI errors a user can act on', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('--format with several formats', () => {
+  const V2_LINE =
+    '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+  // AWS's version 5 example values (flow-logs-records-examples.html), in the all-fields format's order.
+  const V5: Record<string, string> = {
+    version: '5',
+    'account-id': '123456789012',
+    'interface-id': 'eni-1235b8ca123456789',
+    srcaddr: '52.95.128.179',
+    dstaddr: '10.0.0.71',
+    srcport: '80',
+    dstport: '34210',
+    protocol: '6',
+    packets: '14',
+    bytes: '15044',
+    start: '1616729292',
+    end: '1616729349',
+    action: 'ACCEPT',
+    'log-status': 'OK',
+    'vpc-id': 'vpc-abcdefab012345678',
+    'tcp-flags': '19',
+    'flow-direction': 'ingress',
+  };
+  const ALL_FIELDS_LINE = ALL_FIELDS_FORMAT.split(' ')
+    .map((token) => V5[token.slice(2, -1)] ?? '-')
+    .join(' ');
+  const BOTH = `${DEFAULT_FORMAT},${ALL_FIELDS_FORMAT}`;
+  const fieldsOf = (line: Record<string, unknown>) => [
+    line.version,
+    line.srcaddr,
+    line.dstport,
+    line.tcp_flags,
+  ];
+
+  it('invoke reads lines of either format', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'flowlog-formats-'));
+    const file = join(dir, 'event.json');
+    writeFileSync(
+      file,
+      JSON.stringify(
+        firehoseEvent([
+          firehoseRecord(`${V2_LINE}\n${ALL_FIELDS_LINE}\n`),
+          firehoseRecord(`${ALL_FIELDS_LINE}\n`),
+        ]),
+      ),
+    );
+
+    // Act
+    const { code, stdout } = await runCli(['invoke', '--event', file, '--format', BOTH]);
+
+    // Assess
+    expect(code).toBe(0);
+    const records = (JSON.parse(stdout) as { records: { result: string; data: string }[] }).records;
+    expect(records.map((record) => record.result)).toStrictEqual(['Ok', 'Ok']);
+    expect(records.map((record) => decodeLines(record.data).map(fieldsOf))).toStrictEqual([
+      [
+        [2, '172.31.16.139', 22, undefined],
+        [5, '52.95.128.179', 34210, 19],
+      ],
+      [[5, '52.95.128.179', 34210, 19]],
+    ]);
+  });
+
+  it('run reads a file mixing both formats', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'flowlog-formats-'));
+    const input = join(dir, 'mixed.log');
+    const out = join(dir, 'out');
+    writeFileSync(input, `${V2_LINE}\n${ALL_FIELDS_LINE}\n${V2_LINE}\n`);
+
+    // Act
+    const { code, stderr } = await runCli([
+      'run',
+      '--input',
+      input,
+      '--format',
+      BOTH,
+      '--out',
+      out,
+      '--quiet',
+    ]);
+
+    // Assess
+    expect(code, stderr).toBe(0);
+    const lines = readdirSync(join(out, 'flowlogs'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.gz'))
+      .flatMap((entry) =>
+        gunzipSync(readFileSync(join(entry.parentPath, entry.name)))
+          .toString()
+          .trimEnd()
+          .split('\n'),
+      )
+      .map((line) => fieldsOf(JSON.parse(line) as Record<string, unknown>));
+    expect(lines.sort()).toStrictEqual(
+      [
+        [2, '172.31.16.139', 22, undefined],
+        [2, '172.31.16.139', 22, undefined],
+        [5, '52.95.128.179', 34210, 19],
+      ].sort(),
+    );
+  });
+
+  it('refuses two formats with the same field count, named as the flag', async () => {
+    // Act
+    const { code, stderr } = await runCli([
+      'invoke',
+      '--event',
+      event('direct-default-format.json'),
+      '--format',
+      `${DEFAULT_FORMAT},${DEFAULT_FORMAT.replace('${log-status}', '${flow-direction}')}`,
+    ]);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /^flowlog-enrich: --format: formats 1 and 2 both have 14 fields; a line could not tell them apart/,
+    );
   });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ADMIN_PORTS, loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
+import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
+
+const ALL_FIELDS_COUNT = ALL_FIELDS_FORMAT.split(' ').length;
 
 describe('loadConfig', () => {
   it('has working defaults and is frozen', () => {
@@ -47,7 +50,50 @@ describe('loadConfig', () => {
   });
 
   it.each([
+    { name: 'one format', source: DEFAULT_FORMAT, counts: [14] },
+    {
+      name: 'v2 and all fields',
+      source: `${DEFAULT_FORMAT},${ALL_FIELDS_FORMAT}`,
+      counts: [14, ALL_FIELDS_COUNT],
+    },
+    {
+      name: 'three, spaced around the commas',
+      source: ` ${ALL_FIELDS_FORMAT} , ${DEFAULT_FORMAT} ,\${srcaddr} \${dstaddr}`,
+      counts: [ALL_FIELDS_COUNT, 14, 2],
+    },
+  ])('reads FLOW_LOG_FORMAT with $name, the first as the primary format', ({ source, counts }) => {
+    // Act
+    const config = loadConfig({ FLOW_LOG_FORMAT: source });
+
+    // Assess
+    expect(config.formats.map((format) => format.fields.length)).toStrictEqual(counts);
+    expect(config.format).toBe(config.formats[0]);
+    expect(config.formats.map((format) => format.source)).toStrictEqual(
+      source.split(',').map((format) => format.trim()),
+    );
+  });
+
+  it.each([
     { env: { FLOW_LOG_FORMAT: '${srcaddr} dstaddr' }, message: /^FLOW_LOG_FORMAT: token 2/ },
+    {
+      env: { FLOW_LOG_FORMAT: `${DEFAULT_FORMAT},\${srcaddr} dstaddr` },
+      message: /^FLOW_LOG_FORMAT: format 2: token 2 "dstaddr"/,
+    },
+    {
+      env: { FLOW_LOG_FORMAT: `${DEFAULT_FORMAT},` },
+      message: /^FLOW_LOG_FORMAT: format 2: the log format is empty/,
+    },
+    // Same field count, different fields: a line could be read with either, so neither is guessed.
+    {
+      env: {
+        FLOW_LOG_FORMAT: `${DEFAULT_FORMAT},${DEFAULT_FORMAT.replace('${log-status}', '${flow-direction}')}`,
+      },
+      message: /^FLOW_LOG_FORMAT: formats 1 and 2 both have 14 fields; a line could not tell them apart$/,
+    },
+    {
+      env: { FLOW_LOG_FORMAT: `${ALL_FIELDS_FORMAT}, \${srcaddr} \${dstaddr}, \${dstaddr} \${srcaddr}` },
+      message: /^FLOW_LOG_FORMAT: formats 2 and 3 both have 2 fields/,
+    },
     { env: { MAX_LINE_LENGTH: 'many' }, message: /^MAX_LINE_LENGTH: "many" is not a whole number/ },
     { env: { RESPONSE_LIMIT_BYTES: '7000000' }, message: /^RESPONSE_LIMIT_BYTES: 7000000 is outside/ },
     { env: { ENRICHMENT: 'maybe' }, message: /^ENRICHMENT: "maybe" is not one of ec2, off/ },

@@ -5,22 +5,40 @@ import flowRecordSchema from '../../schemas/flow-record.json' with { type: 'json
 import { ByteWriter } from '../../src/bytes/byte-writer.js';
 import { FieldBytes } from '../../src/bytes/field-bytes.js';
 import { NO_FINDINGS } from '../../src/detect/types.js';
-import { toFlowlogError } from '../../src/errors.js';
+import { ParseError, toFlowlogError } from '../../src/errors.js';
 import { decodeRecord } from '../../src/firehose/decode.js';
 import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
 import { type FormatSpec, isHeaderLine, parseFormat } from '../../src/flowlog/format.js';
-import { createLineParser, type Flow } from '../../src/flowlog/parse.js';
+import { createLineParser, type Flow, type LineParser } from '../../src/flowlog/parse.js';
 import { ADDRESS_KEYS, createRecordParser } from '../../src/flowlog/record.js';
 import { FLOW_FIELD_INTEGER_RANGES, FLOW_FIELD_VALIDATORS } from '../../src/generated/validators.js';
-import { createFlowWriter } from '../../src/output/jsonl.js';
+import { createFlowWriter, type FlowWriter } from '../../src/output/jsonl.js';
 
 const OPTIONS = { maxLineLength: 512, maxDecompressedBytes: 1 << 20 };
 const CUSTOM_FORMAT =
   '${interface-id} ${srcaddr} ${dstaddr} ${action} ${bytes} ${flow-direction} ${ecs-service-name} ${pkt-dst-aws-service}';
 
-/** The general path on its own: what the record parser must answer for every input. */
-function reference(format: FormatSpec, data: string) {
-  const parseLine = createLineParser(format, { maxLineLength: OPTIONS.maxLineLength });
+/**
+ * The general path on its own: what the record parser must answer for every input. With several formats,
+ * a line is read by the one with as many fields as the line has (runs of spaces count once), and a line
+ * with a count no format has fails.
+ */
+function reference(format: FormatSpec | readonly FormatSpec[], data: string) {
+  const formats = Array.isArray(format) ? format : [format];
+  const parsers = formats.map((spec) => createLineParser(spec, { maxLineLength: OPTIONS.maxLineLength }));
+  const parseLine = (line: string) => {
+    if (parsers.length === 1 || line.length > OPTIONS.maxLineLength) return (parsers[0] as LineParser)(line);
+    const count = line.split(/ +/).filter((token) => token !== '').length;
+    const index = formats.findIndex((spec) => spec.fields.length === count);
+    if (index < 0) {
+      const counts = formats.map((spec) => spec.fields.length).join(' or ');
+      throw new ParseError(
+        'field_count',
+        `found ${count} space-separated fields; the configured formats have ${counts}`,
+      );
+    }
+    return (parsers[index] as LineParser)(line);
+  };
   try {
     const decoded = decodeRecord(data, OPTIONS);
     if (decoded.kind === 'cwl-control') return { flows: [], lines: 0, headers: 0, control: true };
@@ -44,23 +62,25 @@ function reference(format: FormatSpec, data: string) {
 }
 
 /**
- * Each flow's line as the writer makes it from the object, and as it makes it from the members the
- * reader wrote (undefined where it wrote none): the two must be equal.
+ * Each flow's line as the writer of its own format makes it from the object, and as it makes it from the
+ * members the reader wrote (undefined where it wrote none): the two must be equal.
  */
-function written(format: FormatSpec, flows: readonly Flow[], fields: FieldBytes) {
-  const writer = createFlowWriter(format, OPTIONS.maxLineLength);
-  const line = (flow: Flow, start?: number, end?: number) => {
+function written(format: FormatSpec | readonly FormatSpec[], flows: readonly Flow[], fields: FieldBytes) {
+  const formats = Array.isArray(format) ? format : [format];
+  const writers = formats.map((spec) => createFlowWriter(spec, OPTIONS.maxLineLength));
+  const line = (i: number, start?: number, end?: number) => {
     const out = new ByteWriter(64);
-    writer(out, flow, undefined, NO_FINDINGS, fields.out.buffer, start, end);
+    const writer = writers[formats.length > 1 ? fields.format(i) : 0] as FlowWriter;
+    writer(out, flows[i] as Flow, undefined, NO_FINDINGS, fields.out.buffer, start, end);
     return out.toString();
   };
-  return flows.map((flow, i) => ({
-    fromObject: line(flow),
-    fromMembers: fields.start(i) >= 0 ? line(flow, fields.start(i), fields.end(i)) : undefined,
+  return flows.map((_, i) => ({
+    fromObject: line(i),
+    fromMembers: fields.start(i) >= 0 ? line(i, fields.start(i), fields.end(i)) : undefined,
   }));
 }
 
-function actual(format: FormatSpec, data: string, fields = new FieldBytes()) {
+function actual(format: FormatSpec | readonly FormatSpec[], data: string, fields = new FieldBytes()) {
   const parse = createRecordParser(format, OPTIONS);
   const flows: Flow[] = [];
   try {
@@ -347,6 +367,62 @@ describe('createRecordParser', () => {
         return fields.start(0) >= 0;
       });
       expect(withMembers.length).toBeGreaterThan(valid.length / 2);
+    });
+  });
+
+  describe('two formats (v2 and all fields)', () => {
+    const formats = [parseFormat(DEFAULT_FORMAT), parseFormat(ALL_FIELDS_FORMAT)];
+    const anyLine = fc.oneof(...formats.map((format) => line(format.fields.length)));
+    const anyValidLine = fc.oneof(...formats.map((format) => validLine(format)));
+
+    test.prop([fc.array(anyLine, { minLength: 0, maxLength: 4 }), fc.constantFrom('\n', '\r\n')], {
+      numRuns: 300,
+    })('agrees with the general path on any mix of lines of either format', (lines, newline) => {
+      const data = b64(lines.join(newline));
+      expect(actual(formats, data)).toStrictEqual(reference(formats, data));
+    });
+
+    test.prop([fc.array(anyValidLine, { minLength: 1, maxLength: 4 })], { numRuns: 300 })(
+      'agrees with the general path on mostly valid lines of either format',
+      (lines) => {
+        const data = b64(`${lines.join('\n')}\n`);
+        expect(actual(formats, data)).toStrictEqual(reference(formats, data));
+      },
+    );
+
+    it('reads lines of both formats by the byte path, each with its own format', () => {
+      // Prepare
+      const fields = new FieldBytes();
+      const samples = formats.map((format) =>
+        fc.sample(validLine(format), { numRuns: 200, seed: 1 }).find((sample) => {
+          const probe = new FieldBytes();
+          return 'flows' in actual(format, b64(sample), probe) && probe.start(0) >= 0;
+        }),
+      );
+
+      // Act
+      const result = actual(formats, b64(`${samples.join('\n')}\n`), fields);
+
+      // Assess
+      expect(result).toStrictEqual(reference(formats, b64(`${samples.join('\n')}\n`)));
+      expect([fields.start(0) >= 0, fields.start(1) >= 0]).toStrictEqual([true, true]);
+      expect([fields.format(0), fields.format(1)]).toStrictEqual([0, 1]);
+    });
+
+    it.each([
+      { name: 'too few fields', line: AWS_V2.split(' ').slice(0, 13).join(' '), found: 13 },
+      { name: 'between the two counts', line: `${AWS_V2} ${AWS_V2}`, found: 28 },
+    ])('fails a line that matches no format ($name), naming the counts configured', ({ line, found }) => {
+      // Act
+      const result = actual(formats, b64(`${AWS_V2}\n${line}\n`));
+
+      // Assess
+      expect(result).toStrictEqual({
+        error: {
+          reason: 'field_count',
+          message: `line 2: found ${found} space-separated fields; the configured formats have 14 or ${formats[1]?.fields.length}`,
+        },
+      });
     });
   });
 });

@@ -159,10 +159,31 @@ describe('template.yaml: function', () => {
 
   it('feeds one LogFormat parameter to both the flow log and the function', () => {
     expect(resources.FlowLog?.Properties.LogFormat).toStrictEqual({ Ref: 'LogFormat' });
-    expect(fn?.Properties.Environment.Variables.FLOW_LOG_FORMAT).toStrictEqual({ Ref: 'LogFormat' });
+    expect(resolveIf(fn?.Properties.Environment.Variables.FLOW_LOG_FORMAT, new Set())).toStrictEqual({
+      Ref: 'LogFormat',
+    });
     expect(template.Parameters.LogFormat?.Default).toBe(DEFAULT_FORMAT);
     expect(resources.FlowLog?.Properties.LogDestinationType).toBe('kinesis-data-firehose');
     expect(resources.FlowLog?.Properties.DeliverLogsPermissionArn).toBeUndefined();
+  });
+
+  it("adds AdditionalLogFormats, when given, to the function's formats only", () => {
+    // Prepare
+    const variable = fn?.Properties.Environment.Variables.FLOW_LOG_FORMAT;
+
+    // Act
+    const withOthers = resolveIf(variable, new Set(['HasAdditionalLogFormats']));
+
+    // Assess
+    expect(template.Parameters.AdditionalLogFormats).toMatchObject({ Type: 'String', Default: '' });
+    expect(template.Conditions.HasAdditionalLogFormats).toStrictEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AdditionalLogFormats' }, ''] }],
+    });
+    expect(withOthers).toStrictEqual({
+      'Fn::Join': [',', [{ Ref: 'LogFormat' }, { Ref: 'AdditionalLogFormats' }]],
+    });
+    // The stack's own flow log keeps its one format.
+    expect(resources.FlowLog?.Properties.LogFormat).toStrictEqual({ Ref: 'LogFormat' });
   });
 });
 

@@ -6,7 +6,8 @@ import type { Enricher } from '../../src/enrich/types.js';
 import type { Reingester } from '../../src/firehose/reingest.js';
 import type { ResultRecord } from '../../src/firehose/result.js';
 import { responseSize } from '../../src/firehose/result.js';
-import { formatUpTo } from '../../src/flowlog/fields.js';
+import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT, formatUpTo } from '../../src/flowlog/fields.js';
+import { parseFormat } from '../../src/flowlog/format.js';
 import { validateEmittedRecord } from '../../src/generated/validators.js';
 import type { InvocationSummary } from '../../src/telemetry.js';
 import { createTransformer } from '../../src/transform.js';
@@ -494,3 +495,169 @@ describe('the record contract (properties)', () => {
     },
   );
 });
+
+describe('transform with several log formats', () => {
+  // The default v2 format, and a custom format with every field. The all-fields line carries the values
+  // of AWS's version 5 example (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-records-examples.html,
+  // "traffic through a NAT gateway"-style custom format), put in table order; the ECS fields are `-`.
+  const V5_EXAMPLE: Record<string, string> = {
+    version: '5',
+    'account-id': '123456789012',
+    'interface-id': 'eni-1235b8ca123456789',
+    srcaddr: '52.95.128.179',
+    dstaddr: '10.0.0.71',
+    srcport: '80',
+    dstport: '34210',
+    protocol: '6',
+    packets: '14',
+    bytes: '15044',
+    start: '1616729292',
+    end: '1616729349',
+    action: 'ACCEPT',
+    'log-status': 'OK',
+    'vpc-id': 'vpc-abcdefab012345678',
+    'subnet-id': 'subnet-aaaaaaaa012345678',
+    'instance-id': 'i-0c50d5961bcb2d47b',
+    'tcp-flags': '19',
+    type: 'IPv4',
+    'pkt-srcaddr': '52.95.128.179',
+    'pkt-dstaddr': '10.0.0.71',
+    region: 'ap-southeast-2',
+    'az-id': 'apse2-az3',
+    'pkt-src-aws-service': 'S3',
+    'flow-direction': 'ingress',
+  };
+  const allFields = parseFormat(ALL_FIELDS_FORMAT);
+  const ALL_FIELDS_LINE = allFields.fields.map((field) => V5_EXAMPLE[field.name] ?? '-').join(' ');
+  const ENV = { FLOW_LOG_FORMAT: `${DEFAULT_FORMAT},${ALL_FIELDS_FORMAT}` };
+  const V2_RECORD = {
+    version: 2,
+    account_id: '123456789010',
+    interface_id: 'eni-1235b8ca123456789',
+    srcaddr: '172.31.16.139',
+    dstaddr: '172.31.16.21',
+    srcport: 20641,
+    dstport: 22,
+    protocol: 6,
+    packets: 20,
+    bytes: 4249,
+    start: 1418530010,
+    end: 1418530070,
+    action: 'ACCEPT',
+    log_status: 'OK',
+    community_id: '1:78twGw5/iHs2/5/1899dIS6GfPc=',
+  };
+  const V5_RECORD = {
+    version: 5,
+    account_id: '123456789012',
+    interface_id: 'eni-1235b8ca123456789',
+    srcaddr: '52.95.128.179',
+    dstaddr: '10.0.0.71',
+    srcport: 80,
+    dstport: 34210,
+    protocol: 6,
+    packets: 14,
+    bytes: 15044,
+    start: 1616729292,
+    end: 1616729349,
+    action: 'ACCEPT',
+    log_status: 'OK',
+    vpc_id: 'vpc-abcdefab012345678',
+    subnet_id: 'subnet-aaaaaaaa012345678',
+    instance_id: 'i-0c50d5961bcb2d47b',
+    tcp_flags: 19,
+    type: 'IPv4',
+    pkt_srcaddr: '52.95.128.179',
+    pkt_dstaddr: '10.0.0.71',
+    region: 'ap-southeast-2',
+    az_id: 'apse2-az3',
+    pkt_src_aws_service: 'S3',
+    flow_direction: 'ingress',
+    // Computed independently: SHA-1 over seed 0, 10.0.0.71, 52.95.128.179, protocol 6, padding, 34210, 80.
+    community_id: '1:b331cOeX1JF5o9HeF19CO0WYIbw=',
+  };
+
+  it.each([
+    { name: 'v2 then all fields, in one record', records: [[LINE, ALL_FIELDS_LINE]] },
+    { name: 'all fields then v2, in one record', records: [[ALL_FIELDS_LINE, LINE]] },
+    { name: 'v2 and all fields, across records', records: [[LINE], [ALL_FIELDS_LINE]] },
+    {
+      name: 'a line the byte path hands over (doubled space), mixed',
+      records: [[LINE.replace(' 22 ', '  22 '), ALL_FIELDS_LINE]],
+    },
+    { name: 'a gzip CloudWatch Logs envelope, mixed', records: [[ALL_FIELDS_LINE, LINE]], envelope: true },
+  ])('reads $name, each line with its own format', async ({ records, envelope }) => {
+    // Prepare
+    const { transform } = setup(ENV);
+    const inputs = records.map((lines) =>
+      firehoseRecord(envelope ? cwlEnvelope(lines) : `${lines.join('\n')}\n`),
+    );
+
+    // Act
+    const response = await transform(firehoseEvent(inputs));
+
+    // Assess
+    expect(response.records.map((record) => record.result)).toStrictEqual(records.map(() => 'Ok'));
+    const decoded = (response.records as (ResultRecord & { result: 'Ok' })[]).map((record) =>
+      decodeLines(record.data).map(withoutEnrichment),
+    );
+    const expected = records.map((lines) =>
+      lines.map((line) => (line === ALL_FIELDS_LINE ? V5_RECORD : V2_RECORD)),
+    );
+    expect(decoded).toStrictEqual(expected);
+    for (const record of response.records as (ResultRecord & { result: 'Ok' })[]) {
+      for (const line of decodeLines(record.data)) expect(validateEmittedRecord(line)).toBe(true);
+    }
+  });
+
+  it('enriches each flow knowing its own format: direction inferred only where the format lacks it', async () => {
+    // Prepare
+    const { transform } = setup(ENV);
+
+    // Act
+    const response = await transform(firehoseEvent([firehoseRecord(`${LINE}\n${ALL_FIELDS_LINE}\n`)]));
+
+    // Assess
+    const [record] = response.records as [ResultRecord & { result: 'Ok' }];
+    const [v2, v5] = decodeLines(record.data);
+    // The v2 line's direction is inferred (both addresses internal, enrichment off: none); the v5 line's
+    // is the logged one, never written twice; the logged S3 service is kept.
+    expect(v2).not.toHaveProperty('pkt_src_aws_service');
+    expect(v5).toMatchObject({ flow_direction: 'ingress', pkt_src_aws_service: 'S3' });
+  });
+
+  it('fails a line that matches no configured format, naming the field counts', async () => {
+    // Prepare
+    const { transform } = setup(ENV);
+    const short = LINE.split(' ').slice(0, 10).join(' ');
+
+    // Act
+    const response = await transform(
+      firehoseEvent([firehoseRecord(`${LINE}\n${short}\n`), firehoseRecord(`${ALL_FIELDS_LINE}\n`)]),
+    );
+
+    // Assess
+    expect(response.records.map((record) => record.result)).toStrictEqual(['ProcessingFailed', 'Ok']);
+    const [failedRecord] = response.records;
+    expect(Buffer.from(failedRecord?.data ?? '', 'base64').toString()).toBe(`${LINE}\n${short}\n`);
+  });
+});
+
+/** The flow's own members and its Community ID: what the two formats must get right. */
+function withoutEnrichment(line: Record<string, unknown>): Record<string, unknown> {
+  const {
+    enrichment_status: _status,
+    peer_scope: _scope,
+    flags: _flags,
+    severity: _severity,
+    src_aws_service: _src,
+    dst_aws_service: _dst,
+    src_aws_region: _srcRegion,
+    dst_aws_region: _dstRegion,
+    peer_asn: _asn,
+    peer_as_org: _org,
+    peer_country: _country,
+    ...rest
+  } = line;
+  return rest;
+}
