@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type CliContext, UsageError } from './cli/context.js';
+import { type CliContext, CommandError, UsageError } from './cli/context.js';
 import { demo } from './cli/demo.js';
 import { generate } from './cli/generate.js';
 import { dumpInventory } from './cli/inventory.js';
@@ -219,6 +219,10 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (error) {
+    if (error instanceof CommandError) {
+      ctx.stderr(`flowlog-enrich: ${error.message}\n`);
+      return error.exitCode;
+    }
     if (error instanceof UsageError || error instanceof ConfigError || isParseArgsError(error)) {
       ctx.stderr(`flowlog-enrich: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
