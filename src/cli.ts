@@ -152,7 +152,7 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
           },
           ctx,
         );
-        return result.failed > 0 ? 1 : 0;
+        return result.failed > 0 || result.damaged > 0 ? 1 : 0;
       }
       case 'inventory': {
         const { values } = parseArgs({

@@ -2,9 +2,10 @@ import type { Env } from '../config.js';
 import type { ObjectSource } from '../local/inputs.js';
 import { awsClientConfig, type PipelineFlags } from './setup.js';
 
-/** An ObjectSource that can also delete (redrive --delete-sent). */
+/** An ObjectSource that can also delete and replace objects (redrive --delete-sent). */
 export interface S3Objects extends ObjectSource {
   delete(bucket: string, key: string): Promise<void>;
+  put(bucket: string, key: string, body: Buffer): Promise<void>;
 }
 
 /**
@@ -15,9 +16,8 @@ export async function s3Objects(
   flags: Pick<PipelineFlags, 'region' | 'endpointUrl'>,
   env: Env,
 ): Promise<S3Objects> {
-  const { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectCommand } = await import(
-    '@aws-sdk/client-s3'
-  );
+  const { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectCommand, PutObjectCommand } =
+    await import('@aws-sdk/client-s3');
   const client = new S3Client({ ...awsClientConfig(flags, env), forcePathStyle: Boolean(flags.endpointUrl) });
   return {
     async list(bucket, prefix) {
@@ -41,6 +41,9 @@ export async function s3Objects(
     },
     async delete(bucket, key) {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+    async put(bucket, key, body) {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     },
   };
 }
