@@ -65,6 +65,7 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
 
   const firehose = new LocalFirehose({
     outDir: stage,
+    spillDir: join(stage, '.spill'),
     // Unique per run (time plus the staging folder's random suffix), so merged objects never collide.
     runId: `${new Date()
       .toISOString()
@@ -84,9 +85,7 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
       }),
     ...(flags.parquet
       ? {
-          writeParquet: async (path: string, lines: readonly string[]) => {
-            const ndjson = join(scratch, `part-${tempCounter++}.json`);
-            writeFileSync(ndjson, `${lines.join('\n')}\n`);
+          writeParquet: async (path: string, ndjson: string) => {
             const { connection } = await getDuck();
             await ndjsonToParquet(connection, ndjson, path, schemaPath);
           },
