@@ -82,7 +82,7 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
           strict: true,
         });
         if (values.help) return help(ctx);
-        await run(
+        const result = await run(
           {
             inputs: [...(values.input ?? [])],
             out: values.out,
@@ -94,7 +94,8 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
           },
           ctx,
         );
-        return 0;
+        // Damaged inputs were read up to the damage and listed in the summary; the run did not see them whole.
+        return result.damaged.length > 0 ? 1 : 0;
       }
       case 'query': {
         const { values, positionals } = parseArgs({

@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { estimateMonthlyCost, PRICES } from '../local/cost.js';
 import { writeParquet as ndjsonToParquet } from '../local/duckdb.js';
-import { readInputs } from '../local/inputs.js';
+import { describeProblem, type InputProblem, readInputs } from '../local/inputs.js';
 import { LocalFirehose, type LocalRunStats } from '../local/local-firehose.js';
 import { createPipeline } from '../pipeline.js';
 import { type CliContext, UsageError } from './context.js';
@@ -36,8 +36,16 @@ export interface RunFlags extends PipelineFlags {
   readonly quiet?: boolean;
 }
 
+/** What `run` did: the local Firehose's counts, and the inputs it could not read whole or left out. */
+export interface RunResult extends LocalRunStats {
+  /** Inputs damaged part-way (read up to the damage) and lines of error-record files that are not records. */
+  readonly damaged: readonly InputProblem[];
+  /** Paths in input directories left out on purpose (broken links, links to what is read anyway). */
+  readonly skipped: readonly { path: string; reason: string }[];
+}
+
 /** `flowlog-enrich run`: the whole pipeline on one machine. */
-export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunStats> {
+export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> {
   if (flags.inputs.length === 0)
     throw new UsageError('run needs at least one --input PATH (a file, directory, s3://bucket/prefix or -)');
   for (const input of flags.inputs) {
@@ -52,6 +60,8 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
   const stage = mkdtempSync(join(flags.out, '.run-'));
   const schemaPath = join(projectRoot(), 'schemas', 'emitted-record.json');
   const scratch = mkdtempSync(join(tmpdir(), 'flowlog-enrich-'));
+  const damaged: InputProblem[] = [];
+  const skipped: { path: string; reason: string }[] = [];
   let duck: Awaited<ReturnType<typeof openDuck>> | undefined;
   const getDuck = async () => {
     duck ??= await openDuck();
@@ -112,6 +122,12 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
         writeFileSync(path, data);
         return path;
       },
+      // A damaged input is reported and the others are read on; the run exits non-zero at the end.
+      onDamaged: (problem) => {
+        damaged.push(problem);
+        if (!flags.quiet) ctx.stderr(`flowlog-enrich: ${describeProblem(problem)}\n`);
+      },
+      onSkipped: (path, reason) => skipped.push({ path, reason }),
     });
     for await (const record of inputs) await firehose.put(record);
     await firehose.close();
@@ -138,8 +154,9 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
     gzip: 0,
     parquet: 0,
   }));
-  summarize(firehose.stats, flags, ctx, (performance.now() - started) / 1000, ratios);
-  return firehose.stats;
+  const result: RunResult = Object.assign(firehose.stats, { damaged, skipped });
+  summarize(result, flags, ctx, (performance.now() - started) / 1000, ratios);
+  return result;
 }
 
 function isInside(path: string, folder: string): boolean {
@@ -211,7 +228,7 @@ async function compressionRatios(
 }
 
 function summarize(
-  stats: LocalRunStats,
+  stats: RunResult,
   flags: RunFlags,
   ctx: CliContext,
   seconds: number,
@@ -252,6 +269,19 @@ function summarize(
       (stats.errorObjects ? `; failed records under ${join(flags.out, 'errors')}/` : ''),
   );
   if (stats.linesIn > 0) out.push(...costSummary(stats, flags, ratios));
+  if (stats.skipped.length > 0) {
+    out.push(`skipped in input folders: ${stats.skipped.length}`);
+    for (const { path, reason } of stats.skipped.slice(0, 10)) out.push(`  - ${path}: ${reason}`);
+    if (stats.skipped.length > 10) out.push(`  … ${stats.skipped.length - 10} more`);
+  }
+  if (stats.damaged.length > 0) {
+    const sources = new Set(stats.damaged.map((problem) => problem.source));
+    out.push(
+      `damaged inputs: ${sources.size} (everything before the damage and around it was read; exit status 1):`,
+    );
+    for (const problem of stats.damaged.slice(0, 10)) out.push(`  ✗ ${describeProblem(problem)}`);
+    if (stats.damaged.length > 10) out.push(`  … ${stats.damaged.length - 10} more`);
+  }
   ctx.stdout(`${out.join('\n')}\n`);
 }
 
