@@ -44,6 +44,11 @@ export interface RunResult extends LocalRunStats {
   readonly skipped: readonly { path: string; reason: string }[];
 }
 
+/** The staging folder's prefix under `--out`; its name carries the pid of the run that owns it. */
+const STAGE_PREFIX = '.run-';
+/** The scratch folder's prefix under the system's temporary folder, also followed by the pid. */
+const SCRATCH_PREFIX = 'flowlog-enrich-run-';
+
 /** `flowlog-enrich run`: the whole pipeline on one machine. */
 export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> {
   if (flags.inputs.length === 0)
@@ -57,9 +62,30 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> 
   // Written into a staging folder and swapped in at the end: the output tree is then exactly what this run
   // wrote, an earlier tree survives a failed run, and replaying `<out>/errors` cannot delete its own input.
   mkdirSync(flags.out, { recursive: true });
-  const stage = mkdtempSync(join(flags.out, '.run-'));
+  // What a run that was killed (SIGKILL, a crash, power) left behind goes first.
+  removeAbandoned(flags.out, STAGE_PREFIX);
+  removeAbandoned(tmpdir(), SCRATCH_PREFIX);
+  const stage = mkdtempSync(join(flags.out, `${STAGE_PREFIX}${process.pid}-`));
   const schemaPath = join(projectRoot(), 'schemas', 'emitted-record.json');
-  const scratch = mkdtempSync(join(tmpdir(), 'flowlog-enrich-'));
+  const scratch = mkdtempSync(join(tmpdir(), `${SCRATCH_PREFIX}${process.pid}-`));
+  const removeTemporary = () => {
+    rmSync(stage, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  };
+  // Interrupted (Ctrl-C, SIGTERM): remove both folders, then die of the same signal as without us.
+  const interrupted = (signal: NodeJS.Signals) => {
+    stopWatching();
+    removeTemporary();
+    process.kill(process.pid, signal);
+  };
+  const stopWatching = () => {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    process.off('exit', removeTemporary);
+  };
+  process.on('SIGINT', interrupted);
+  process.on('SIGTERM', interrupted);
+  process.on('exit', removeTemporary);
   const damaged: InputProblem[] = [];
   const skipped: { path: string; reason: string }[] = [];
   let duck: Awaited<ReturnType<typeof openDuck>> | undefined;
@@ -72,15 +98,16 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> 
   const inventory =
     baseConfig.enrichment.mode === 'off' ? undefined : cliInventory(flags, baseConfig, ctx.env);
   let tempCounter = 0;
+  let ratios = { gzip: 0, parquet: 0 };
 
   const firehose = new LocalFirehose({
     outDir: stage,
     spillDir: join(stage, '.spill'),
-    // Unique per run (time plus the staging folder's random suffix), so merged objects never collide.
+    // Unique per run (time plus the staging folder's pid and random suffix), so merged objects never collide.
     runId: `${new Date()
       .toISOString()
       .replace(/[-:.TZ]/g, '')
-      .slice(0, 14)}-${basename(stage).slice('.run-'.length)}`,
+      .slice(0, 14)}-${basename(stage).slice(STAGE_PREFIX.length)}`,
     bufferBytes: Math.round((flags.bufferMb ?? DEFAULT_BUFFER_MB) * 1024 * 1024),
     region: flags.region ?? 'us-east-1',
     pipelineFor: (format, reingester, onRecordError) =>
@@ -142,21 +169,49 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> 
     }
     rmSync(join(flags.out, 'errors'), { recursive: true, force: true });
     if (existsSync(join(stage, 'errors'))) renameSync(join(stage, 'errors'), join(flags.out, 'errors'));
+    // Only for the cost estimate: a sample DuckDB cannot read must not fail a run whose output is written.
+    ratios = await compressionRatios(firehose.stats.sample, schemaPath, scratch).catch(() => ratios);
   } finally {
-    rmSync(stage, { recursive: true, force: true });
+    stopWatching();
     duck?.connection.closeSync();
     duck?.instance.closeSync();
-    rmSync(scratch, { recursive: true, force: true });
+    removeTemporary();
   }
   if (!flags.quiet && process.stderr.isTTY) ctx.stderr('\r\x1b[K');
-  // Only for the cost estimate: a sample DuckDB cannot read must not fail a run whose output is written.
-  const ratios = await compressionRatios(firehose.stats.sample, schemaPath).catch(() => ({
-    gzip: 0,
-    parquet: 0,
-  }));
   const result: RunResult = Object.assign(firehose.stats, { damaged, skipped });
   summarize(result, flags, ctx, (performance.now() - started) / 1000, ratios);
   return result;
+}
+
+/**
+ * Removes the folders `prefix<pid>-…` under `dir` whose run is no longer alive, and staging folders of the
+ * form `.run-XXXXXX` that older versions left (they carried no pid). A live run's folders are left alone.
+ */
+function removeAbandoned(dir: string, prefix: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = /^(\d+)-/.exec(name.slice(prefix.length))?.[1];
+    const legacy = prefix === STAGE_PREFIX && /^[A-Za-z0-9]{6}$/.test(name.slice(prefix.length));
+    if (legacy || (pid !== undefined && !isAlive(Number(pid))))
+      rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as { code?: string }).code === 'EPERM';
+  }
 }
 
 function isInside(path: string, folder: string): boolean {
@@ -204,11 +259,12 @@ const SEVERITIES = ['critical', 'warning', 'info'];
 async function compressionRatios(
   sample: readonly string[],
   schemaPath: string,
+  scratch: string,
 ): Promise<{ gzip: number; parquet: number }> {
   if (sample.length === 0) return { gzip: 0, parquet: 0 };
   const text = `${sample.join('\n')}\n`;
   const bytes = Buffer.byteLength(text);
-  const dir = mkdtempSync(join(tmpdir(), 'flowlog-ratio-'));
+  const dir = mkdtempSync(join(scratch, 'ratio-'));
   try {
     writeFileSync(join(dir, 'sample.json'), text);
     const { instance, connection } = await openDuck();
