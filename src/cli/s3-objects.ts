@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Env } from '../config.js';
 import type { ObjectSource } from '../local/inputs.js';
 import { awsClientConfig, type PipelineFlags } from './setup.js';
@@ -38,6 +39,10 @@ export async function s3Objects(
       return Buffer.from(
         await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
       );
+    },
+    async open(bucket, key) {
+      const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return object.Body as Readable;
     },
     async delete(bucket, key) {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));

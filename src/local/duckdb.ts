@@ -74,15 +74,20 @@ export function ndjsonColumns(schemaPath: string): string {
     .join(', ')}}`;
 }
 
-/** Writes JSON Lines of emitted records as one Parquet file (snappy), as Firehose's Parquet option does. */
+/**
+ * Writes JSON Lines of emitted records as one Parquet file (snappy), as Firehose's Parquet option does.
+ * `rowGroupSize` (rows) bounds what DuckDB buffers before it writes a row group.
+ */
 export async function writeParquet(
   connection: { run(sql: string): Promise<unknown> },
   ndjsonPath: string,
   parquetPath: string,
   schemaPath: string,
+  options: { rowGroupSize?: number } = {},
 ): Promise<void> {
+  const rowGroup = options.rowGroupSize ? `, ROW_GROUP_SIZE ${Math.trunc(options.rowGroupSize)}` : '';
   await connection.run(
-    `COPY (SELECT * FROM read_ndjson(${quote(ndjsonPath)}, columns = ${ndjsonColumns(schemaPath)})) TO ${quote(parquetPath)} (FORMAT parquet, COMPRESSION snappy)`,
+    `COPY (SELECT * FROM read_ndjson(${quote(ndjsonPath)}, columns = ${ndjsonColumns(schemaPath)})) TO ${quote(parquetPath)} (FORMAT parquet, COMPRESSION snappy${rowGroup})`,
   );
 }
 

@@ -1,7 +1,8 @@
-import { createReadStream, readdirSync, realpathSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { pipeline, Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { FIELDS } from '../flowlog/fields.js';
 import { formatFromHeader, isHeaderLine } from '../flowlog/format.js';
@@ -21,14 +22,23 @@ export interface InputRecord {
 export interface ObjectSource {
   list(bucket: string, prefix: string): Promise<string[]>;
   get(bucket: string, key: string): Promise<Buffer>;
+  /** The object's body as a stream: an input object is read as it arrives, never held whole. */
+  open(bucket: string, key: string): Promise<Readable>;
+}
+
+/** A Parquet file's column names, and its rows in batches (DuckDB reads it a chunk at a time). */
+export interface ParquetTable {
+  readonly columns: readonly string[];
+  readonly batches: AsyncIterable<readonly Record<string, unknown>[]>;
 }
 
 export interface InputOptions {
   readonly stdin?: Readable;
   readonly objects?: () => Promise<ObjectSource>;
   /** Reads a Parquet file's rows (DuckDB), as column name → value. */
-  readonly readParquet?: (path: string) => Promise<{ columns: string[]; rows: Record<string, unknown>[] }>;
-  readonly tempFile?: (data: Buffer, extension: string) => string;
+  readonly readParquet?: (path: string) => Promise<ParquetTable>;
+  /** A path for a temporary file with this extension (a Parquet object from S3 is read from a file). */
+  readonly tempFile?: (extension: string) => string;
   /**
    * Told of an input that could not be read to its end (a truncated `.gz`, an unreadable file: the lines
    * before the damage were read, the other inputs are read on) and of each line of an error-record file
@@ -164,13 +174,24 @@ async function* readS3(
   const bucket = slash === -1 ? rest : rest.slice(0, slash);
   const prefix = slash === -1 ? '' : rest.slice(slash + 1);
   for (const key of (await objects.list(bucket, prefix)).sort()) {
-    const body = await objects.get(bucket, key);
+    const body = await objects.open(bucket, key);
     const source = `s3://${bucket}/${key}`;
     if (key.endsWith('.parquet')) {
       if (!options.tempFile) throw new Error('Parquet from S3 needs a temporary file');
-      yield* readParquet(options.tempFile(body, '.parquet'), source, options, damaged);
+      const path = options.tempFile('.parquet');
+      try {
+        await pipelineAsync(body, createWriteStream(path));
+      } catch (error) {
+        damaged({ source, message: `cannot be read to its end (${(error as Error).message})` });
+        continue;
+      }
+      try {
+        yield* readParquet(path, source, options, damaged);
+      } finally {
+        rmSync(path, { force: true });
+      }
     } else {
-      yield* readText(Readable.from([body]), source, damaged, key.endsWith('.gz'));
+      yield* readText(body, source, damaged, key.endsWith('.gz'));
     }
   }
 }
@@ -257,23 +278,33 @@ async function* readParquet(
   damaged: (problem: InputProblem) => void,
 ): AsyncGenerator<InputRecord> {
   if (!options.readParquet) throw new Error('Parquet inputs need DuckDB');
-  let table: Awaited<ReturnType<NonNullable<InputOptions['readParquet']>>>;
+  let table: ParquetTable;
   try {
     table = await options.readParquet(path);
   } catch (error) {
     damaged({ source, message: `not a readable Parquet file (${(error as Error).message})` });
     return;
   }
-  const { columns, rows } = table;
+  const { columns } = table;
   const byKey = new Map([...FIELDS.values()].map((field) => [field.key, field.name]));
   const names = columns.map((column) => byKey.get(column) ?? column.replaceAll('_', '-'));
   const format = formatFromHeader(names.join(' '));
   let number = 0;
-  for (const row of rows) {
-    number++;
-    const line = columns
-      .map((column) => (row[column] === null || row[column] === undefined ? '-' : String(row[column])))
-      .join(' ');
-    yield { data: Buffer.from(`${line}\n`), source, line: number, format };
+  try {
+    for await (const rows of table.batches) {
+      for (const row of rows) {
+        number++;
+        const line = columns
+          .map((column) => (row[column] === null || row[column] === undefined ? '-' : String(row[column])))
+          .join(' ');
+        yield { data: Buffer.from(`${line}\n`), source, line: number, format };
+      }
+    }
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    damaged({
+      source,
+      message: `cannot be read to its end (${(error as Error).message}) ${number > 0 ? `after row ${number}; the rows before it were read` : 'before its first row'}`,
+    });
   }
 }

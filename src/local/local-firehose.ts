@@ -31,7 +31,7 @@ export interface LocalFirehoseOptions {
   readonly runId?: string;
   /**
    * Output held in memory across all partitions before the largest are spilled to files under `spillDir`
-   * (default 32 MiB): memory stays bounded however many hours the input spans.
+   * (default 16 MiB): memory stays bounded however many hours the input spans.
    */
   readonly memoryBytes?: number;
   /** Where spilled partitions wait for their object (default `<outDir>/.spill`). */
@@ -136,7 +136,7 @@ export class LocalFirehose {
     this.now = options.now ?? Date.now;
     this.objectBytes = options.objectBytes ?? 64 * 1024 * 1024;
     this.spillDir = options.spillDir ?? join(options.outDir, '.spill');
-    this.held = new SpillBuffer(this.spillDir, options.memoryBytes ?? 32 * 1024 * 1024);
+    this.held = new SpillBuffer(this.spillDir, options.memoryBytes ?? 16 * 1024 * 1024);
     this.runId =
       options.runId ??
       new Date()

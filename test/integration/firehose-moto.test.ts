@@ -557,8 +557,8 @@ describe.skipIf(!available && !required)('CLI commands against moto_server (Fire
     expect(calls).toStrictEqual([]);
   });
 
-  it('run reads plain and gzip flow-log objects from s3:// and writes every line under flowlogs/', async () => {
-    // Prepare: one S3-delivery text object with its header line, one gzip object without.
+  it('run reads plain, gzip and Parquet flow-log objects from s3:// and writes every line under flowlogs/', async () => {
+    // Prepare: one S3-delivery text object with its header line, one gzip object without, one Parquet object.
     const bucket = 'flowlog-source';
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const header =
@@ -577,6 +577,25 @@ describe.skipIf(!available && !required)('CLI commands against moto_server (Fire
         Bucket: bucket,
         Key: 'AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/01/b.log.gz',
         Body: gzipSync(zipped.join('')),
+      }),
+    );
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const parquet = join(scratch, 'flowlogs.parquet');
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    await connection.run(
+      `COPY (SELECT 2 AS version, '${MOTO_ACCOUNT}' AS account_id, 'eni-1235b8ca123456789' AS interface_id,
+         '198.51.100.23' AS srcaddr, '172.31.16.21' AS dstaddr, 63000 + i AS srcport, 443 AS dstport, 6 AS protocol,
+         20 AS packets, 4249 AS bytes, 1418530010 AS start, 1418530070 AS "end", 'ACCEPT' AS action, 'OK' AS log_status
+       FROM range(3) t(i)) TO '${parquet}' (FORMAT parquet)`,
+    );
+    connection.closeSync();
+    instance.closeSync();
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/01/c.parquet',
+        Body: readFileSync(parquet),
       }),
     );
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'elsewhere/c.log', Body: flowLine(62_000) }));
@@ -602,10 +621,13 @@ describe.skipIf(!available && !required)('CLI commands against moto_server (Fire
         .split('\n')
         .map((line) => JSON.parse(line) as Record<string, unknown>),
     );
-    expect(written.map((l) => l.srcport as number).sort((a, b) => a - b)).toStrictEqual(
-      [...plain, ...zipped].map(portOf),
-    );
-    expect(stdout).toContain('12 lines in');
-    expect(stdout).toMatch(/12 Ok, 0 Dropped, 0 ProcessingFailed/);
+    expect(written.map((l) => l.srcport as number).sort((a, b) => a - b)).toStrictEqual([
+      ...[...plain, ...zipped].map(portOf),
+      63_000,
+      63_001,
+      63_002,
+    ]);
+    expect(stdout).toContain('15 lines in');
+    expect(stdout).toMatch(/15 Ok, 0 Dropped, 0 ProcessingFailed/);
   });
 });

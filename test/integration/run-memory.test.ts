@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import { LocalFirehose } from '../../src/local/local-firehose.js';
 import { createPipeline } from '../../src/pipeline.js';
 import { buildCli } from '../helpers/built-cli.js';
+import { runCli } from '../helpers/cli.js';
 import { filesUnder, flowLine } from '../helpers/flow-lines.js';
 
 const base = mkdtempSync(join(tmpdir(), 'flowlog-run-memory-'));
@@ -118,4 +119,37 @@ describe('run holds a bounded amount of output in memory', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 300_000);
+
+  it('streams a Parquet input while it writes Parquet objects, and every row arrives', async () => {
+    // Prepare: 220,000 rows in one hour, so a 64 MiB object is written while the input is still being read
+    // (a query on the connection that streams the input used to end that stream early, silently).
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const dir = mkdtempSync(join(base, 'parquet-'));
+    const input = join(dir, 'flowlogs.parquet');
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    await connection.run(
+      `COPY (SELECT 2 AS version, '123456789012' AS account_id, 'eni-1235b8ca123456789' AS interface_id,
+         '10.0.' || (i % 7) || '.' || (i % 250) AS srcaddr, '52.94.1.1' AS dstaddr, 1024 + i % 60000 AS srcport,
+         443 AS dstport, 6 AS protocol, 1 + i % 50 AS packets, 40 + i AS bytes, 1795392000 + i % 3000 AS start,
+         1795392060 + i % 3000 AS "end", 'ACCEPT' AS action, 'OK' AS log_status
+       FROM range(220000) t(i)) TO '${input}' (FORMAT parquet)`,
+    );
+    const out = join(dir, 'out');
+
+    // Act
+    const result = await runCli(['run', '--input', input, '--out', out, '--parquet', '--quiet']);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('220,000 lines in');
+    const objects = filesUnder(join(out, 'flowlogs'));
+    expect(objects.length).toBeGreaterThan(1);
+    const reader = await connection.runAndReadAll(
+      `SELECT count(*)::INTEGER AS n, count(DISTINCT bytes)::INTEGER AS d FROM read_parquet('${join(out, 'flowlogs')}/**/*.parquet')`,
+    );
+    expect(reader.getRowObjectsJson()).toStrictEqual([{ n: 220_000, d: 220_000 }]);
+    connection.closeSync();
+    instance.closeSync();
+  }, 120_000);
 });

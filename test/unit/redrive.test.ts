@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   FirehoseClient,
@@ -38,6 +39,7 @@ function fakeS3(objects: Record<string, Buffer>): S3Objects & { readonly objects
     objects: store,
     list: async (_bucket, prefix) => [...store.keys()].filter((key) => key.startsWith(prefix)),
     get: async (_bucket, key) => store.get(key) as Buffer,
+    open: async (_bucket, key) => Readable.from([store.get(key) as Buffer]),
     delete: async (_bucket, key) => {
       store.delete(key);
     },
