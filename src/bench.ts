@@ -4,7 +4,18 @@
  * EC2 calls with a cold cache, cold start and bundle size. The last line is one JSON object.
  */
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
 import { createEc2Inventory } from './aws/ec2-inventory.js';
@@ -395,8 +406,112 @@ async function rssChild(which: string) {
   console.log(process.resourceUsage().maxRSS / 1024);
 }
 
+/**
+ * Input of the `run` measurement: ~1 GB of default-format lines over 2,500 hours (env overrides). It takes
+ * minutes; BENCH_RUN_MB=0 leaves it out.
+ */
+const RUN_INPUT_BYTES = Number(process.env.BENCH_RUN_MB ?? 1000) * 1e6;
+const RUN_HOURS = Number(process.env.BENCH_RUN_HOURS ?? 2500);
+
+/**
+ * Peak RSS of `flowlog-enrich run` (the built CLI, as a user runs it) on a large input spread over many
+ * hours, every hour's partition open at once: the lines take the hours in turn. Measured in a child whose
+ * own `process.resourceUsage().maxRSS` is written at exit by a preloaded module (what /usr/bin/time
+ * reports), so the benchmark's own memory does not count.
+ */
+function runPeakRss(): { inputMb: number; hours: number; lines: number; seconds: number; peakRssMb: number } {
+  const scratch = mkdtempSync(join(tmpdir(), 'flowlog-bench-run-'));
+  try {
+    const { inventory, flow } = fixture(3);
+    const spec = parseFormat(DEFAULT_FORMAT);
+    const input = join(scratch, 'spread.log');
+    const fd = openSync(input, 'w');
+    const firstHour = 1_795_420_800;
+    let bytes = 0;
+    let lines = 0;
+    let chunk: string[] = [];
+    let chunkBytes = 0;
+    while (bytes < RUN_INPUT_BYTES) {
+      const generated = flow(lines);
+      const start = firstHour + (lines % RUN_HOURS) * 3600 + (lines % 3000);
+      const line = `${renderLine({ fields: { ...generated.fields, start, end: start + 60 } }, spec)}\n`;
+      chunk.push(line);
+      chunkBytes += line.length;
+      bytes += line.length;
+      lines++;
+      if (chunkBytes >= 4 << 20) {
+        writeSync(fd, chunk.join(''));
+        chunk = [];
+        chunkBytes = 0;
+      }
+    }
+    writeSync(fd, chunk.join(''));
+    closeSync(fd);
+    writeFileSync(join(scratch, 'inventory.json'), JSON.stringify(inventory));
+    const rssFile = join(scratch, 'maxrss');
+    const preload = join(scratch, 'maxrss.mjs');
+    writeFileSync(
+      preload,
+      `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`,
+    );
+    const started = performance.now();
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        preload,
+        `${root}dist/cli.js`,
+        'run',
+        '--input',
+        input,
+        '--out',
+        join(scratch, 'out'),
+        '--inventory',
+        join(scratch, 'inventory.json'),
+        '--quiet',
+      ],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          AWS_EC2_METADATA_DISABLED: 'true',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      },
+    );
+    const seconds = (performance.now() - started) / 1000;
+    if (child.status !== 0) throw new Error(`run failed (${child.status ?? child.signal}): ${child.stderr}`);
+    return {
+      inputMb: bytes / 1e6,
+      hours: RUN_HOURS,
+      lines,
+      seconds,
+      peakRssMb: Number(readFileSync(rssFile, 'utf8')) / 1024,
+    };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function reportRun(run: ReturnType<typeof runPeakRss>): void {
+  console.error(
+    `run: ${run.inputMb.toFixed(0)} MB (${run.lines.toLocaleString()} lines) over ${run.hours} hours in ${run.seconds.toFixed(0)} s, peak RSS ${run.peakRssMb.toFixed(0)} MB`,
+  );
+}
+
 async function main() {
   console.error(`node ${process.version}, ${process.arch}, ${REPETITIONS} repetitions, medians`);
+  // BENCH_ONLY=run measures only the local run's peak RSS.
+  if (process.env.BENCH_ONLY === 'run') {
+    const run = runPeakRss();
+    reportRun(run);
+    console.log(
+      JSON.stringify({ run_peak_rss_mb: Math.round(run.peakRssMb), run_input_mb: Math.round(run.inputMb) }),
+    );
+    return;
+  }
   // BENCH_ONLY=default|all measures one format (for profiling).
   const only = process.env.BENCH_ONLY;
   const prepared = [];
@@ -428,6 +543,8 @@ async function main() {
   );
   const peakRssMb = Math.max(peakRss('default'), peakRss('all'));
   console.error(`peak RSS of a process transforming full 3 MB batches: ${peakRssMb.toFixed(0)} MB`);
+  const run = RUN_INPUT_BYTES > 0 ? runPeakRss() : undefined;
+  if (run) reportRun(run);
   // Throughput counts the lines actually transformed (returned Ok), not those re-ingested untouched.
   const lines = formats.reduce((s, f) => s + f.ok, 0);
   const batchMs = formats.reduce((s, f) => s + f.batchMs, 0);
@@ -454,6 +571,7 @@ async function main() {
     cold_start_ms: Math.round(cold.importMs),
     node_empty_ms: Math.round(cold.emptyMs),
     bundle_kb: Math.round(bundleKb),
+    ...(run ? { run_peak_rss_mb: Math.round(run.peakRssMb), run_input_mb: Math.round(run.inputMb) } : {}),
   };
   console.log(JSON.stringify(summary));
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AwsCallError } from './aws/timeouts.js';
-import { type CliContext, UsageError } from './cli/context.js';
+import { type CliContext, CommandError, UsageError } from './cli/context.js';
 import { ConfigError } from './errors.js';
 
 // Each command's module is loaded when that command runs (DuckDB and the AWS SDK take a second to load):
@@ -98,7 +98,7 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
         });
         if (values.help) return help(ctx, command);
         const { run } = await commands.run();
-        await run(
+        const result = await run(
           {
             inputs: [...(values.input ?? [])],
             out: values.out,
@@ -110,7 +110,8 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
           },
           ctx,
         );
-        return 0;
+        // Damaged inputs were read up to the damage and listed in the summary; the run did not see them whole.
+        return result.damaged.length > 0 ? 1 : 0;
       }
       case 'query': {
         const { values, positionals } = parseArgs({
@@ -170,7 +171,7 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
           },
           ctx,
         );
-        return result.failed > 0 ? 1 : 0;
+        return result.failed > 0 || result.damaged > 0 ? 1 : 0;
       }
       case 'inventory': {
         const { values } = parseArgs({
@@ -245,6 +246,10 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (error) {
+    if (error instanceof CommandError) {
+      ctx.stderr(`flowlog-enrich: ${error.message}\n`);
+      return error.exitCode;
+    }
     if (error instanceof UsageError || isParseArgsError(error)) {
       // A usage error: the one line, then the usage of that command (all of them for an unknown one).
       const usage = command && command in SECTIONS ? usageOf(command) : USAGE;

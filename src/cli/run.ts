@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { estimateMonthlyCost, PRICES } from '../local/cost.js';
 import { writeParquet as ndjsonToParquet } from '../local/duckdb.js';
-import { readInputs } from '../local/inputs.js';
+import { describeProblem, type InputProblem, readInputs } from '../local/inputs.js';
 import { LocalFirehose, type LocalRunStats } from '../local/local-firehose.js';
 import { createPipeline } from '../pipeline.js';
 import { type CliContext, UsageError } from './context.js';
@@ -36,8 +36,24 @@ export interface RunFlags extends PipelineFlags {
   readonly quiet?: boolean;
 }
 
+/** What `run` did: the local Firehose's counts, and the inputs it could not read whole or left out. */
+export interface RunResult extends LocalRunStats {
+  /** Inputs damaged part-way (read up to the damage) and lines of error-record files that are not records. */
+  readonly damaged: readonly InputProblem[];
+  /** Paths in input directories left out on purpose (broken links, links to what is read anyway). */
+  readonly skipped: readonly { path: string; reason: string }[];
+}
+
+/** Rows per row group of the Parquet objects `run --parquet` writes (DuckDB's default, 122,880, buffers more). */
+const PARQUET_ROW_GROUP = 20_000;
+
+/** The staging folder's prefix under `--out`; its name carries the pid of the run that owns it. */
+const STAGE_PREFIX = '.run-';
+/** The scratch folder's prefix under the system's temporary folder, also followed by the pid. */
+const SCRATCH_PREFIX = 'flowlog-enrich-run-';
+
 /** `flowlog-enrich run`: the whole pipeline on one machine. */
-export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunStats> {
+export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> {
   if (flags.inputs.length === 0)
     throw new UsageError('run needs at least one --input PATH (a file, directory, s3://bucket/prefix or -)');
   for (const input of flags.inputs) {
@@ -49,26 +65,51 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
   // Written into a staging folder and swapped in at the end: the output tree is then exactly what this run
   // wrote, an earlier tree survives a failed run, and replaying `<out>/errors` cannot delete its own input.
   mkdirSync(flags.out, { recursive: true });
-  const stage = mkdtempSync(join(flags.out, '.run-'));
+  // What a run that was killed (SIGKILL, a crash, power) left behind goes first.
+  removeAbandoned(flags.out, STAGE_PREFIX);
+  removeAbandoned(tmpdir(), SCRATCH_PREFIX);
+  const stage = mkdtempSync(join(flags.out, `${STAGE_PREFIX}${process.pid}-`));
   const schemaPath = join(projectRoot(), 'schemas', 'emitted-record.json');
-  const scratch = mkdtempSync(join(tmpdir(), 'flowlog-enrich-'));
+  const scratch = mkdtempSync(join(tmpdir(), `${SCRATCH_PREFIX}${process.pid}-`));
+  const removeTemporary = () => {
+    rmSync(stage, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  };
+  // Interrupted (Ctrl-C, SIGTERM): remove both folders, then die of the same signal as without us.
+  const interrupted = (signal: NodeJS.Signals) => {
+    stopWatching();
+    removeTemporary();
+    process.kill(process.pid, signal);
+  };
+  const stopWatching = () => {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    process.off('exit', removeTemporary);
+  };
+  process.on('SIGINT', interrupted);
+  process.on('SIGTERM', interrupted);
+  process.on('exit', removeTemporary);
+  const damaged: InputProblem[] = [];
+  const skipped: { path: string; reason: string }[] = [];
   let duck: Awaited<ReturnType<typeof openDuck>> | undefined;
   const getDuck = async () => {
-    duck ??= await openDuck();
+    duck ??= await openDuck(join(scratch, 'duckdb'));
     return duck;
   };
   const baseConfig = cliConfig(flags, ctx.env);
   const inventory =
     baseConfig.enrichment.mode === 'off' ? undefined : cliInventory(flags, baseConfig, ctx.env);
   let tempCounter = 0;
+  let ratios = { gzip: 0, parquet: 0 };
 
   const firehose = new LocalFirehose({
     outDir: stage,
-    // Unique per run (time plus the staging folder's random suffix), so merged objects never collide.
+    spillDir: join(stage, '.spill'),
+    // Unique per run (time plus the staging folder's pid and random suffix), so merged objects never collide.
     runId: `${new Date()
       .toISOString()
       .replace(/[-:.TZ]/g, '')
-      .slice(0, 14)}-${basename(stage).slice('.run-'.length)}`,
+      .slice(0, 14)}-${basename(stage).slice(STAGE_PREFIX.length)}`,
     bufferBytes: Math.round((flags.bufferMb ?? DEFAULT_BUFFER_MB) * 1024 * 1024),
     region: flags.region ?? 'us-east-1',
     pipelineFor: (format, reingester, onRecordError) =>
@@ -82,11 +123,9 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
       }),
     ...(flags.parquet
       ? {
-          writeParquet: async (path: string, lines: readonly string[]) => {
-            const ndjson = join(scratch, `part-${tempCounter++}.json`);
-            writeFileSync(ndjson, `${lines.join('\n')}\n`);
+          writeParquet: async (path: string, ndjson: string) => {
             const { connection } = await getDuck();
-            await ndjsonToParquet(connection, ndjson, path, schemaPath);
+            await ndjsonToParquet(connection, ndjson, path, schemaPath, { rowGroupSize: PARQUET_ROW_GROUP });
           },
         }
       : {}),
@@ -96,21 +135,28 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
   try {
     const inputs = readInputs(flags.inputs, {
       objects: () => s3Objects(flags, ctx.env),
+      // Streamed a chunk of rows at a time: a Parquet input of any size is never held whole.
       readParquet: async (path) => {
-        const { connection } = await getDuck();
-        const reader = await connection.runAndReadAll(
-          `SELECT * FROM read_parquet('${path.replaceAll("'", "''")}')`,
-        );
-        return {
-          columns: reader.columnNames(),
-          rows: reader.getRowObjectsJson() as Record<string, unknown>[],
-        };
+        // A connection of its own: a query on the connection that writes Parquet objects would end this
+        // stream early, silently.
+        const connection = await (await getDuck()).instance.connect();
+        const result = await connection.stream(`SELECT * FROM read_parquet('${path.replaceAll("'", "''")}')`);
+        async function* batches() {
+          try {
+            yield* result.yieldRowObjectJson() as AsyncIterable<Record<string, unknown>[]>;
+          } finally {
+            connection.closeSync();
+          }
+        }
+        return { columns: result.columnNames(), batches: batches() };
       },
-      tempFile: (data, extension) => {
-        const path = join(scratch, `object-${tempCounter++}${extension}`);
-        writeFileSync(path, data);
-        return path;
+      tempFile: (extension) => join(scratch, `object-${tempCounter++}${extension}`),
+      // A damaged input is reported and the others are read on; the run exits non-zero at the end.
+      onDamaged: (problem) => {
+        damaged.push(problem);
+        if (!flags.quiet) ctx.stderr(`flowlog-enrich: ${describeProblem(problem)}\n`);
       },
+      onSkipped: (path, reason) => skipped.push({ path, reason }),
     });
     for await (const record of inputs) await firehose.put(record);
     await firehose.close();
@@ -125,20 +171,49 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<LocalRunSta
     }
     rmSync(join(flags.out, 'errors'), { recursive: true, force: true });
     if (existsSync(join(stage, 'errors'))) renameSync(join(stage, 'errors'), join(flags.out, 'errors'));
+    // Only for the cost estimate: a sample DuckDB cannot read must not fail a run whose output is written.
+    ratios = await compressionRatios(firehose.stats.sample, schemaPath, scratch).catch(() => ratios);
   } finally {
-    rmSync(stage, { recursive: true, force: true });
+    stopWatching();
     duck?.connection.closeSync();
     duck?.instance.closeSync();
-    rmSync(scratch, { recursive: true, force: true });
+    removeTemporary();
   }
   if (!flags.quiet && process.stderr.isTTY) ctx.stderr('\r\x1b[K');
-  // Only for the cost estimate: a sample DuckDB cannot read must not fail a run whose output is written.
-  const ratios = await compressionRatios(firehose.stats.sample, schemaPath).catch(() => ({
-    gzip: 0,
-    parquet: 0,
-  }));
-  summarize(firehose.stats, flags, ctx, (performance.now() - started) / 1000, ratios);
-  return firehose.stats;
+  const result: RunResult = Object.assign(firehose.stats, { damaged, skipped });
+  summarize(result, flags, ctx, (performance.now() - started) / 1000, ratios);
+  return result;
+}
+
+/**
+ * Removes the folders `prefix<pid>-…` under `dir` whose run is no longer alive, and staging folders of the
+ * form `.run-XXXXXX` that older versions left (they carried no pid). A live run's folders are left alone.
+ */
+function removeAbandoned(dir: string, prefix: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = /^(\d+)-/.exec(name.slice(prefix.length))?.[1];
+    const legacy = prefix === STAGE_PREFIX && /^[A-Za-z0-9]{6}$/.test(name.slice(prefix.length));
+    if (legacy || (pid !== undefined && !isAlive(Number(pid))))
+      rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as { code?: string }).code === 'EPERM';
+  }
 }
 
 function isInside(path: string, folder: string): boolean {
@@ -158,8 +233,17 @@ function mergeTree(from: string, to: string): void {
   }
 }
 
-async function openDuck() {
-  const instance = await DuckDBInstance.create(':memory:');
+/**
+ * DuckDB for Parquet in and out. One thread, a memory limit (spilling to `tempDirectory`) and row groups of
+ * `PARQUET_ROW_GROUP` rows keep its share of the run's memory small: converting one 64 MiB object took
+ * ~250 MB with the defaults, ~90 MB so.
+ */
+async function openDuck(tempDirectory?: string) {
+  const instance = await DuckDBInstance.create(':memory:', {
+    threads: '1',
+    memory_limit: '128MB',
+    ...(tempDirectory ? { temp_directory: tempDirectory } : {}),
+  });
   const connection = await instance.connect();
   return { instance, connection };
 }
@@ -186,11 +270,12 @@ const SEVERITIES = ['critical', 'warning', 'info'];
 async function compressionRatios(
   sample: readonly string[],
   schemaPath: string,
+  scratch: string,
 ): Promise<{ gzip: number; parquet: number }> {
   if (sample.length === 0) return { gzip: 0, parquet: 0 };
   const text = `${sample.join('\n')}\n`;
   const bytes = Buffer.byteLength(text);
-  const dir = mkdtempSync(join(tmpdir(), 'flowlog-ratio-'));
+  const dir = mkdtempSync(join(scratch, 'ratio-'));
   try {
     writeFileSync(join(dir, 'sample.json'), text);
     const { instance, connection } = await openDuck();
@@ -210,7 +295,7 @@ async function compressionRatios(
 }
 
 function summarize(
-  stats: LocalRunStats,
+  stats: RunResult,
   flags: RunFlags,
   ctx: CliContext,
   seconds: number,
@@ -251,6 +336,19 @@ function summarize(
       (stats.errorObjects ? `; failed records under ${join(flags.out, 'errors')}/` : ''),
   );
   if (stats.linesIn > 0) out.push(...costSummary(stats, flags, ratios));
+  if (stats.skipped.length > 0) {
+    out.push(`skipped in input folders: ${stats.skipped.length}`);
+    for (const { path, reason } of stats.skipped.slice(0, 10)) out.push(`  - ${path}: ${reason}`);
+    if (stats.skipped.length > 10) out.push(`  … ${stats.skipped.length - 10} more`);
+  }
+  if (stats.damaged.length > 0) {
+    const sources = new Set(stats.damaged.map((problem) => problem.source));
+    out.push(
+      `damaged inputs: ${sources.size} (everything before the damage and around it was read; exit status 1):`,
+    );
+    for (const problem of stats.damaged.slice(0, 10)) out.push(`  ✗ ${describeProblem(problem)}`);
+    if (stats.damaged.length > 10) out.push(`  … ${stats.damaged.length - 10} more`);
+  }
   ctx.stdout(`${out.join('\n')}\n`);
 }
 

@@ -1,11 +1,13 @@
+import type { Readable } from 'node:stream';
 import { callAws } from '../aws/timeouts.js';
 import type { Env } from '../config.js';
 import type { ObjectSource } from '../local/inputs.js';
 import { awsClientConfig, type PipelineFlags } from './setup.js';
 
-/** An ObjectSource that can also delete (redrive --delete-sent). */
+/** An ObjectSource that can also delete and replace objects (redrive --delete-sent). */
 export interface S3Objects extends ObjectSource {
   delete(bucket: string, key: string): Promise<void>;
+  put(bucket: string, key: string, body: Buffer): Promise<void>;
 }
 
 /**
@@ -16,9 +18,8 @@ export async function s3Objects(
   flags: Pick<PipelineFlags, 'region' | 'endpointUrl'>,
   env: Env,
 ): Promise<S3Objects> {
-  const { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectCommand } = await import(
-    '@aws-sdk/client-s3'
-  );
+  const { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectCommand, PutObjectCommand } =
+    await import('@aws-sdk/client-s3');
   const client = new S3Client({ ...awsClientConfig(flags, env), forcePathStyle: Boolean(flags.endpointUrl) });
   return {
     async list(bucket, prefix) {
@@ -48,9 +49,16 @@ export async function s3Objects(
         await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
       );
     },
+    async open(bucket, key) {
+      const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return object.Body as Readable;
+    },
     async delete(bucket, key) {
       const command = new DeleteObjectCommand({ Bucket: bucket, Key: key });
       await callAws('S3 DeleteObject', command, (abortSignal) => client.send(command, { abortSignal }));
+    },
+    async put(bucket, key, body) {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     },
   };
 }

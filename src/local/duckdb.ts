@@ -63,16 +63,21 @@ export function ndjsonColumns(): string {
     .join(', ')}}`;
 }
 
-/** Writes JSON Lines of emitted records as one Parquet file (snappy), as Firehose's Parquet option does. */
+/**
+ * Writes JSON Lines of emitted records as one Parquet file (snappy), as Firehose's Parquet option does.
+ * `rowGroupSize` (rows) bounds what DuckDB buffers before it writes a row group.
+ */
 export async function writeParquet(
   connection: { run(sql: string): Promise<unknown> },
   ndjsonPath: string,
   parquetPath: string,
   // Kept for callers; the types come from the column table.
   _schemaPath?: string,
+  options: { rowGroupSize?: number } = {},
 ): Promise<void> {
+  const rowGroup = options.rowGroupSize ? `, ROW_GROUP_SIZE ${Math.trunc(options.rowGroupSize)}` : '';
   await connection.run(
-    `COPY (SELECT * FROM read_ndjson(${quote(ndjsonPath)}, columns = ${ndjsonColumns()})) TO ${quote(parquetPath)} (FORMAT parquet, COMPRESSION snappy)`,
+    `COPY (SELECT * FROM read_ndjson(${quote(ndjsonPath)}, columns = ${ndjsonColumns()})) TO ${quote(parquetPath)} (FORMAT parquet, COMPRESSION snappy${rowGroup})`,
   );
 }
 

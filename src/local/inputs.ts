@@ -1,7 +1,8 @@
-import { createReadStream, readdirSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { createReadStream, createWriteStream, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { FIELDS } from '../flowlog/fields.js';
 import { formatFromHeader, isHeaderLine } from '../flowlog/format.js';
@@ -21,14 +22,54 @@ export interface InputRecord {
 export interface ObjectSource {
   list(bucket: string, prefix: string): Promise<string[]>;
   get(bucket: string, key: string): Promise<Buffer>;
+  /** The object's body as a stream: an input object is read as it arrives, never held whole. */
+  open(bucket: string, key: string): Promise<Readable>;
+}
+
+/** A Parquet file's column names, and its rows in batches (DuckDB reads it a chunk at a time). */
+export interface ParquetTable {
+  readonly columns: readonly string[];
+  readonly batches: AsyncIterable<readonly Record<string, unknown>[]>;
 }
 
 export interface InputOptions {
   readonly stdin?: Readable;
   readonly objects?: () => Promise<ObjectSource>;
   /** Reads a Parquet file's rows (DuckDB), as column name → value. */
-  readonly readParquet?: (path: string) => Promise<{ columns: string[]; rows: Record<string, unknown>[] }>;
-  readonly tempFile?: (data: Buffer, extension: string) => string;
+  readonly readParquet?: (path: string) => Promise<ParquetTable>;
+  /** A path for a temporary file with this extension (a Parquet object from S3 is read from a file). */
+  readonly tempFile?: (extension: string) => string;
+  /**
+   * Told of an input that could not be read to its end (a truncated `.gz`, an unreadable file: the lines
+   * before the damage were read, the other inputs are read on) and of each line of an error-record file
+   * that is not one. Without it, the first such problem throws an InputError.
+   */
+  readonly onDamaged?: (problem: InputProblem) => void;
+  /** Told of each path in a directory left out on purpose (a broken link, a link to what is read anyway). */
+  readonly onSkipped?: (path: string, reason: string) => void;
+}
+
+/** Where an input is damaged (`line`: the line at fault, or the last line read before the damage). */
+export interface InputProblem {
+  readonly source: string;
+  readonly line?: number;
+  readonly message: string;
+}
+
+/** `file:line: message`, the way every problem is shown. */
+export function describeProblem(problem: InputProblem): string {
+  return `${problem.source}${problem.line === undefined ? '' : `:${problem.line}`}: ${problem.message}`;
+}
+
+/** An input that cannot be read, when no `onDamaged` is given. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+  constructor(
+    readonly problem: InputProblem,
+    options?: { cause?: unknown },
+  ) {
+    super(describeProblem(problem), options);
+  }
 }
 
 /**
@@ -40,40 +81,92 @@ export async function* readInputs(
   paths: readonly string[],
   options: InputOptions,
 ): AsyncGenerator<InputRecord> {
+  const damaged =
+    options.onDamaged ??
+    ((problem: InputProblem) => {
+      throw new InputError(problem);
+    });
   for (const path of paths) {
     if (path === '-') {
-      yield* readText(options.stdin ?? process.stdin, 'stdin');
+      yield* readText(options.stdin ?? process.stdin, 'stdin', damaged);
     } else if (path.startsWith('s3://')) {
-      yield* readS3(path, options);
+      yield* readS3(path, options, damaged);
     } else if (statSync(path).isDirectory()) {
-      // Hidden files and folders are skipped (a run's own staging folder among them).
-      const files = readdirSync(path, { recursive: true, withFileTypes: true })
-        .filter((entry) => entry.isFile())
-        .map((entry) => join(entry.parentPath, entry.name))
-        .filter(
-          (file) =>
-            !relative(path, file)
-              .split(sep)
-              .some((part) => part.startsWith('.')),
-        )
-        .sort();
-      for (const file of files) yield* readFile(file, options);
+      for (const file of listFiles(path, options.onSkipped ?? (() => {})))
+        yield* readFile(file, options, damaged);
     } else {
-      yield* readFile(path, options);
+      yield* readFile(path, options, damaged);
     }
   }
 }
 
-async function* readFile(path: string, options: InputOptions): AsyncGenerator<InputRecord> {
-  if (path.endsWith('.parquet')) {
-    yield* readParquet(path, path, options);
-    return;
+/**
+ * The files under a directory, sorted, each read once. Hidden files and folders are left out (a run's own
+ * staging folder among them). Symbolic links are followed, to files and folders alike; a link to a folder is
+ * followed only after the real tree, and never into a folder already read (a loop, or the same folder twice);
+ * a file reached twice is read once, by its real path when it has one in the tree. Every link left out is
+ * reported to `skipped`.
+ */
+export function listFiles(root: string, skipped: (path: string, reason: string) => void): string[] {
+  const found = new Map<string, string>();
+  const viaLink = new Map<string, string[]>();
+  const folders = new Set<string>();
+  const linkedFolders: string[] = [];
+  const walk = (dir: string) => {
+    folders.add(realpathSync(dir));
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) found.set(realpathSync(path), path);
+      else if (entry.isSymbolicLink()) {
+        let real: string;
+        let kind: ReturnType<typeof statSync>;
+        try {
+          real = realpathSync(path);
+          kind = statSync(real);
+        } catch {
+          skipped(path, 'a broken symbolic link');
+          continue;
+        }
+        if (kind.isDirectory()) linkedFolders.push(path);
+        else if (kind.isFile()) viaLink.set(real, [...(viaLink.get(real) ?? []), path]);
+        else skipped(path, 'a link to something that is neither a file nor a folder');
+      } else skipped(path, 'neither a file, a folder nor a link (a pipe, a socket, a device)');
+    }
+  };
+  walk(root);
+  for (let next = linkedFolders.shift(); next !== undefined; next = linkedFolders.shift()) {
+    const real = realpathSync(next);
+    if (folders.has(real)) skipped(next, `a link to the folder ${real}, which is read once`);
+    else walk(next);
   }
-  const stream = createReadStream(path);
-  yield* readText(path.endsWith('.gz') ? stream.pipe(createGunzip()) : stream, path);
+  for (const [real, links] of viaLink) {
+    const kept = found.get(real) ?? (links[0] as string);
+    found.set(real, kept);
+    for (const link of links)
+      if (link !== kept) skipped(link, `a link to ${real}, which is read once, as ${kept}`);
+  }
+  return [...found.values()].sort();
 }
 
-async function* readS3(url: string, options: InputOptions): AsyncGenerator<InputRecord> {
+async function* readFile(
+  path: string,
+  options: InputOptions,
+  damaged: (problem: InputProblem) => void,
+): AsyncGenerator<InputRecord> {
+  if (path.endsWith('.parquet')) {
+    yield* readParquet(path, path, options, damaged);
+    return;
+  }
+  yield* readText(createReadStream(path), path, damaged, path.endsWith('.gz'));
+}
+
+async function* readS3(
+  url: string,
+  options: InputOptions,
+  damaged: (problem: InputProblem) => void,
+): AsyncGenerator<InputRecord> {
   if (!options.objects) throw new Error('s3:// inputs need an S3 client');
   const objects = await options.objects();
   const rest = url.slice('s3://'.length);
@@ -81,44 +174,90 @@ async function* readS3(url: string, options: InputOptions): AsyncGenerator<Input
   const bucket = slash === -1 ? rest : rest.slice(0, slash);
   const prefix = slash === -1 ? '' : rest.slice(slash + 1);
   for (const key of (await objects.list(bucket, prefix)).sort()) {
-    const body = await objects.get(bucket, key);
+    const body = await objects.open(bucket, key);
     const source = `s3://${bucket}/${key}`;
     if (key.endsWith('.parquet')) {
       if (!options.tempFile) throw new Error('Parquet from S3 needs a temporary file');
-      yield* readParquet(options.tempFile(body, '.parquet'), source, options);
+      const path = options.tempFile('.parquet');
+      try {
+        await pipelineAsync(body, createWriteStream(path));
+      } catch (error) {
+        damaged({ source, message: `cannot be read to its end (${(error as Error).message})` });
+        continue;
+      }
+      try {
+        yield* readParquet(path, source, options, damaged);
+      } finally {
+        rmSync(path, { force: true });
+      }
     } else {
-      const { Readable } = await import('node:stream');
-      const stream = Readable.from([body]);
-      yield* readText(key.endsWith('.gz') ? stream.pipe(createGunzip()) : stream, source);
+      yield* readText(body, source, damaged, key.endsWith('.gz'));
     }
   }
 }
 
-/** Text: flow-log lines (one record each), or Firehose error records (one JSON object per line). */
-async function* readText(stream: Readable, source: string): AsyncGenerator<InputRecord> {
+/**
+ * Text: flow-log lines (one record each), or Firehose error records (one JSON object per line). A stream
+ * that fails part-way (a truncated gzip) is reported to `damaged` after the lines before the damage.
+ */
+async function* readText(
+  input: Readable,
+  source: string,
+  damaged: (problem: InputProblem) => void,
+  gzip = false,
+): AsyncGenerator<InputRecord> {
+  // pipeline, not pipe: an error of the file stream (unreadable, a folder) reaches the reader too.
+  const stream = gzip ? pipeline(input, createGunzip(), () => {}) : input;
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let format: string | undefined;
   let number = 0;
   let errorRecords: boolean | undefined;
-  for await (const line of lines) {
-    number++;
-    if (errorRecords === undefined && line.trim() !== '') {
-      errorRecords = isErrorRecord(line);
-      if (!errorRecords && isHeaderLine(line.trim())) {
-        // The header of an S3-delivered file is its format.
-        format = formatFromHeader(line);
+  try {
+    for await (const line of lines) {
+      number++;
+      if (errorRecords === undefined && line.trim() !== '') {
+        errorRecords = isErrorRecord(line);
+        if (!errorRecords && isHeaderLine(line.trim())) {
+          // The header of an S3-delivered file is its format.
+          format = formatFromHeader(line);
+          continue;
+        }
+      }
+      if (errorRecords) {
+        if (line.trim() === '') continue;
+        const data = errorRecordData(line);
+        if (typeof data === 'string') damaged({ source, line: number, message: data });
+        else yield { data, source, line: number, ...(format ? { format } : {}) };
         continue;
       }
+      yield { data: Buffer.from(`${line}\n`), source, line: number, ...(format ? { format } : {}) };
     }
-    if (errorRecords) {
-      if (line.trim() === '') continue;
-      const raw = (JSON.parse(line) as { rawData?: unknown }).rawData;
-      if (typeof raw !== 'string') throw new Error(`${source}:${number}: an error record without rawData`);
-      yield { data: Buffer.from(raw, 'base64'), source, line: number, ...(format ? { format } : {}) };
-      continue;
-    }
-    yield { data: Buffer.from(`${line}\n`), source, line: number, ...(format ? { format } : {}) };
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    lines.close();
+    input.destroy();
+    damaged({ source, message: streamProblem(error, gzip, number) });
   }
+}
+
+/** A line of an error-record file: its original data, or why it has none. */
+function errorRecordData(line: string): Buffer | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (error) {
+    return `not a Firehose error record (${(error as Error).message})`;
+  }
+  const raw = (parsed as { rawData?: unknown } | null)?.rawData;
+  if (typeof raw !== 'string') return 'a Firehose error record without rawData';
+  return Buffer.from(raw, 'base64');
+}
+
+function streamProblem(error: unknown, gzip: boolean, lines: number): string {
+  const code = (error as { code?: string }).code;
+  const what = gzip && code?.startsWith('Z_') ? 'damaged gzip' : 'cannot be read to its end';
+  const where = lines > 0 ? `after line ${lines}; the lines before it were read` : 'before its first line';
+  return `${what} (${(error as Error).message}) ${where}`;
 }
 
 function isErrorRecord(line: string): boolean {
@@ -136,18 +275,36 @@ async function* readParquet(
   path: string,
   source: string,
   options: InputOptions,
+  damaged: (problem: InputProblem) => void,
 ): AsyncGenerator<InputRecord> {
   if (!options.readParquet) throw new Error('Parquet inputs need DuckDB');
-  const { columns, rows } = await options.readParquet(path);
+  let table: ParquetTable;
+  try {
+    table = await options.readParquet(path);
+  } catch (error) {
+    damaged({ source, message: `not a readable Parquet file (${(error as Error).message})` });
+    return;
+  }
+  const { columns } = table;
   const byKey = new Map([...FIELDS.values()].map((field) => [field.key, field.name]));
   const names = columns.map((column) => byKey.get(column) ?? column.replaceAll('_', '-'));
   const format = formatFromHeader(names.join(' '));
   let number = 0;
-  for (const row of rows) {
-    number++;
-    const line = columns
-      .map((column) => (row[column] === null || row[column] === undefined ? '-' : String(row[column])))
-      .join(' ');
-    yield { data: Buffer.from(`${line}\n`), source, line: number, format };
+  try {
+    for await (const rows of table.batches) {
+      for (const row of rows) {
+        number++;
+        const line = columns
+          .map((column) => (row[column] === null || row[column] === undefined ? '-' : String(row[column])))
+          .join(' ');
+        yield { data: Buffer.from(`${line}\n`), source, line: number, format };
+      }
+    }
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    damaged({
+      source,
+      message: `cannot be read to its end (${(error as Error).message}) ${number > 0 ? `after row ${number}; the rows before it were read` : 'before its first row'}`,
+    });
   }
 }

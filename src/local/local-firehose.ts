@@ -1,12 +1,12 @@
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import type { FirehoseTransformationEventRecord } from 'aws-lambda';
 import type { FlowlogError } from '../errors.js';
 import type { Reingester } from '../firehose/reingest.js';
 import { type PartitionKeys, renderPrefix } from '../output/partition.js';
 import type { Pipeline } from '../pipeline.js';
 import type { InputRecord } from './inputs.js';
+import { release, SpillBuffer, writeGzip } from './spill-buffer.js';
 
 export const LOCAL_STREAM_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/flowlog-enrich-local';
 const LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:flowlog-enrich-local';
@@ -22,13 +22,20 @@ export interface LocalFirehoseOptions {
     reingester: Reingester,
     onRecordError: (index: number, error: FlowlogError) => void,
   ) => Promise<Pipeline>;
-  /** Writes a partition's records as Parquet instead of GZIP JSON Lines. */
-  readonly writeParquet?: (path: string, lines: readonly string[]) => Promise<void>;
+  /** Writes a partition's records (a file of JSON Lines) as Parquet instead of GZIP JSON Lines. */
+  readonly writeParquet?: (path: string, ndjsonFile: string) => Promise<void>;
   readonly onProgress?: (stats: LocalRunStats) => void;
   /** Uncompressed bytes per written object (Firehose's delivery buffer; default 64 MiB). */
   readonly objectBytes?: number;
   /** Names this run's objects. */
   readonly runId?: string;
+  /**
+   * Output held in memory across all partitions before the largest are spilled to files under `spillDir`
+   * (default 16 MiB): memory stays bounded however many hours the input spans.
+   */
+  readonly memoryBytes?: number;
+  /** Where spilled partitions wait for their object (default `<outDir>/.spill`). */
+  readonly spillDir?: string;
   readonly now?: () => number;
 }
 
@@ -46,6 +53,7 @@ export interface LocalRunStats {
   flowsOut: number;
   bySeverity: Record<string, number>;
   byFlag: Record<string, number>;
+  /** Flagged sources by flows, for the summary's top five; at most `FLAGGED_SOURCES_KEPT` are kept. */
   flaggedSources: Map<string, { flows: number; flags: Set<string>; severity: string }>;
   failures: { source: string; line: number; message: string }[];
   objectsWritten: number;
@@ -57,6 +65,9 @@ export interface LocalRunStats {
   storedBytes: number;
   partitions: number;
   errorObjects: number;
+  /** The most output characters held in memory at once, and how many waited in spill files instead. */
+  peakHeldBytes: number;
+  spilledBytes: number;
 }
 
 interface Pending {
@@ -95,15 +106,25 @@ export class LocalFirehose {
     storedBytes: 0,
     partitions: 0,
     errorObjects: 0,
+    peakHeldBytes: 0,
+    spilledBytes: 0,
   };
   private readonly queues = new Map<
     string,
     { pending: Pending[]; bytes: number; format: string | undefined }
   >();
-  /** Lines waiting per S3 prefix; written out as an object when they reach `objectBytes`, like Firehose's buffer. */
-  private readonly partitions = new Map<string, { lines: string[]; bytes: number; objects: number }>();
+  /**
+   * Bytes waiting per S3 prefix (the lines themselves wait in `held`); written out as an object when they
+   * reach `objectBytes`, like Firehose's buffer.
+   */
+  private readonly partitions = new Map<string, { bytes: number; objects: number }>();
   private readonly hours = new Set<string>();
-  private readonly errors = new Map<string, string[]>();
+  /** Error-prefix folders with records waiting (their lines wait in `held`). */
+  private readonly errors = new Set<string>();
+  /** Every line waiting for its object, data and errors alike, within one memory budget. */
+  private readonly held: SpillBuffer;
+  private readonly spillDir: string;
+  private objectFiles = 0;
   private readonly pipelines = new Map<string, Promise<Pipeline>>();
   private readonly now: () => number;
   private sequence = 0;
@@ -114,6 +135,8 @@ export class LocalFirehose {
   constructor(private readonly options: LocalFirehoseOptions) {
     this.now = options.now ?? Date.now;
     this.objectBytes = options.objectBytes ?? 64 * 1024 * 1024;
+    this.spillDir = options.spillDir ?? join(options.outDir, '.spill');
+    this.held = new SpillBuffer(this.spillDir, options.memoryBytes ?? 16 * 1024 * 1024);
     this.runId =
       options.runId ??
       new Date()
@@ -222,14 +245,16 @@ export class LocalFirehose {
     this.hours.add(`${keys.dt}T${keys.hour}`);
     let partition = this.partitions.get(prefix);
     if (!partition) {
-      partition = { lines: [], bytes: 0, objects: 0 };
+      partition = { bytes: 0, objects: 0 };
       this.partitions.set(prefix, partition);
     }
-    const lines = partition.lines;
     partition.bytes += text.length;
+    // The transform hands back '\n'-terminated lines; anything else is written as its non-empty lines.
+    const whole = text.length > 0 && text.endsWith('\n') && !text.startsWith('\n') && !text.includes('\n\n');
+    if (whole) this.held.add(prefix, text);
     for (const line of text.split('\n')) {
       if (line === '') continue;
-      lines.push(line);
+      if (!whole) this.held.add(prefix, `${line}\n`);
       if (this.stats.sample.length < 5000) this.stats.sample.push(line);
       this.stats.flowsOut++;
       this.stats.outputBytes += line.length + 1;
@@ -239,6 +264,8 @@ export class LocalFirehose {
       this.stats.bySeverity[severity] = (this.stats.bySeverity[severity] ?? 0) + 1;
       for (const flag of record.flags) this.stats.byFlag[flag] = (this.stats.byFlag[flag] ?? 0) + 1;
       const source = record.srcaddr ?? '-';
+      if (!this.stats.flaggedSources.has(source) && this.stats.flaggedSources.size >= FLAGGED_SOURCES_KEPT)
+        pruneSources(this.stats.flaggedSources);
       const entry = this.stats.flaggedSources.get(source) ?? {
         flows: 0,
         flags: new Set<string>(),
@@ -255,34 +282,42 @@ export class LocalFirehose {
   /** Writes a partition's waiting lines as one object (GZIP JSON Lines, or Parquet). */
   private async writePartition(prefix: string): Promise<void> {
     const partition = this.partitions.get(prefix);
-    if (!partition || partition.lines.length === 0) return;
+    const held = this.held.take(prefix);
+    if (!partition || held.bytes === 0) return;
     const base = join(this.options.outDir, prefix, `flowlog-enrich-local-${this.runId}-${partition.objects}`);
     mkdirSync(dirname(`${base}.x`), { recursive: true });
-    if (this.options.writeParquet) {
-      await this.options.writeParquet(`${base}.parquet`, partition.lines);
-      this.stats.storedBytes += statSync(`${base}.parquet`).size;
-    } else {
-      const body = gzipSync(`${partition.lines.join('\n')}\n`);
-      writeFileSync(`${base}.gz`, body);
-      this.stats.storedBytes += body.length;
+    try {
+      if (this.options.writeParquet) {
+        // DuckDB reads a file: the spill file with the rest appended, or a file of its own.
+        const file = held.file ?? join(this.spillDir, `object-${this.objectFiles++}.json`);
+        mkdirSync(dirname(file), { recursive: true });
+        appendFileSync(file, held.chunks.join(''));
+        try {
+          await this.options.writeParquet(`${base}.parquet`, file);
+        } finally {
+          rmSync(file, { force: true });
+        }
+        this.stats.storedBytes += statSync(`${base}.parquet`).size;
+      } else {
+        await writeGzip(`${base}.gz`, held);
+        this.stats.storedBytes += statSync(`${base}.gz`).size;
+      }
+    } finally {
+      release(held);
     }
     this.stats.objectsWritten++;
     partition.objects++;
-    partition.lines = [];
     partition.bytes = 0;
   }
 
   private acceptFailed(input: Pending, message: string): void {
     const dt = new Date(input.arrival).toISOString().slice(0, 10);
     const prefix = `errors/processing-failed/dt=${dt}/`;
-    let lines = this.errors.get(prefix);
-    if (!lines) {
-      lines = [];
-      this.errors.set(prefix, lines);
-    }
+    this.errors.add(prefix);
     // Firehose's own error-record shape, with the original data; our reason in errorMessage.
-    lines.push(
-      JSON.stringify({
+    this.held.add(
+      prefix,
+      `${JSON.stringify({
         attemptsMade: 1,
         arrivalTimestamp: input.arrival,
         errorCode: 'Lambda.ProcessingFailed',
@@ -290,7 +325,7 @@ export class LocalFirehose {
         attemptEndingTimestamp: this.now(),
         rawData: input.data.toString('base64'),
         lambdaArn: LAMBDA_ARN,
-      }),
+      })}\n`,
     );
   }
 
@@ -304,15 +339,34 @@ export class LocalFirehose {
     for (const prefix of this.partitions.keys()) await this.writePartition(prefix);
     this.stats.partitions = this.partitions.size;
     this.stats.hours = this.hours.size;
-    for (const [prefix, lines] of this.errors) {
+    for (const prefix of this.errors) {
       const path = join(this.options.outDir, prefix, `flowlog-enrich-local-${this.runId}.gz`);
       mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, gzipSync(`${lines.join('\n')}\n`));
+      const held = this.held.take(prefix);
+      try {
+        await writeGzip(path, held);
+      } finally {
+        release(held);
+      }
       this.stats.errorObjects++;
     }
+    this.stats.peakHeldBytes = this.held.peakInMemory;
+    this.stats.spilledBytes = this.held.spilledBytes;
+    rmSync(this.spillDir, { recursive: true, force: true });
   }
 }
 
 function rank(severity: string): number {
   return ['none', 'info', 'warning', 'critical'].indexOf(severity);
+}
+
+/** Flagged sources tracked for the summary: one entry per address would grow with the input (a scan's many sources). */
+export const FLAGGED_SOURCES_KEPT = 50_000;
+
+/** Keeps the half of the sources that rank highest (severity, then flows), as the summary ranks them. */
+function pruneSources(sources: LocalRunStats['flaggedSources']): void {
+  const ranked = [...sources].sort(
+    (a, b) => rank(b[1].severity) - rank(a[1].severity) || b[1].flows - a[1].flows,
+  );
+  for (const [source] of ranked.slice(Math.floor(FLAGGED_SOURCES_KEPT / 2))) sources.delete(source);
 }

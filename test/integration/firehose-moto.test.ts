@@ -14,7 +14,12 @@ import {
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
+import {
+  CreateDeliveryStreamCommand,
+  FirehoseClient,
+  type PutRecordBatchCommandInput,
+  type PutRecordBatchCommandOutput,
+} from '@aws-sdk/client-firehose';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -23,6 +28,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { redrive } from '../../src/cli/redrive.js';
 import { runCli } from '../helpers/cli.js';
 import { decodeLines, firehoseEvent, firehoseRecord, STREAM_ARN } from '../helpers/events.js';
 import { MOTO_ACCOUNT, MOTO_CREDENTIALS, MOTO_REGION, type Moto, motoGate, startMoto } from './moto.js';
@@ -55,6 +61,48 @@ describe.skipIf(!available && !required)('CLI commands against moto_server (Fire
   let ec2: EC2Client;
   const endpoint = () => (moto as Moto).endpoint;
   const awsFlags = () => ['--endpoint-url', endpoint(), '--region', MOTO_REGION];
+  const motoFlags = () => ({ endpointUrl: endpoint(), region: MOTO_REGION });
+
+  /**
+   * A Firehose client on moto that fails the record `failing()` names in every PutRecordBatch, as Firehose
+   * reports a partial failure: the record is not sent, its entry carries an ErrorCode, FailedPutCount counts it.
+   */
+  function withFailingRecord(failing: () => string | undefined): FirehoseClient {
+    const client = new FirehoseClient({
+      region: MOTO_REGION,
+      endpoint: endpoint(),
+      credentials: MOTO_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as PutRecordBatchCommandInput;
+        const records = input.Records ?? [];
+        const fails = records.map((r) => Buffer.from(r.Data as Uint8Array).toString() === failing());
+        if (!fails.includes(true)) return next(args);
+        const result = await next({
+          ...args,
+          input: { ...input, Records: records.filter((_, i) => !fails[i]) },
+        });
+        const output = result.output as PutRecordBatchCommandOutput;
+        const answers = [...(output.RequestResponses ?? [])];
+        return {
+          ...result,
+          output: {
+            ...output,
+            FailedPutCount: (output.FailedPutCount ?? 0) + fails.filter(Boolean).length,
+            RequestResponses: fails.map((fail) =>
+              fail
+                ? { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' }
+                : answers.shift(),
+            ),
+          },
+        };
+      },
+      { step: 'initialize', name: 'failOneRecord' },
+    );
+    return client;
+  }
 
   /** A bucket, and a delivery stream writing what it receives into it (one object per call). */
   async function streamInto(stream: string, bucket: string): Promise<void> {
@@ -267,7 +315,7 @@ describe.skipIf(!available && !required)('CLI commands against moto_server (Fire
       expect(await objects(bucket)).toStrictEqual([]);
     });
 
-    it('with --delete-sent removes each object once all its records were accepted, so a rerun sends nothing twice', async () => {
+    it('with --delete-sent removes each object once all its records were accepted and keeps only the unsent ones, so a rerun sends nothing twice', async () => {
       // Prepare: a copy of the error tree in its own bucket.
       const errors = 'firehose-errors-delete';
       await s3.send(new CreateBucketCommand({ Bucket: errors }));
@@ -308,15 +356,90 @@ describe.skipIf(!available && !required)('CLI commands against moto_server (Fire
       // Assess
       expect(first.code, first.stderr).toBe(0);
       expect(first.stdout).toContain('3 sent to redrive-delete, 0 failed, 1 skipped');
-      expect(first.stdout).toContain('1 objects deleted after all their records were accepted');
-      // The second run sees only the object that kept its unsendable record, and sends its good one again.
+      expect(first.stdout).toContain(
+        '1 objects deleted after all their records were accepted, 1 rewritten with only the records not sent',
+      );
+      // The second run sees only the object that kept its unsendable record, and sends nothing.
       expect(second.stdout).toContain(
-        '1 error objects, 2 error records: 1 sent to redrive-delete, 0 failed, 1 skipped',
+        '1 error objects, 1 error records: 0 sent to redrive-delete, 0 failed, 1 skipped',
       );
-      expect(second.stdout).toContain('0 objects deleted');
       expect((await deliveredLines(bucket)).sort()).toStrictEqual(
-        [errorLines[0], errorLines[1], errorLines[2], errorLines[2]].sort(),
+        [errorLines[0], errorLines[1], errorLines[2]].sort(),
       );
+      const kept = await objects(errors);
+      expect(kept.map((o) => o.key)).toStrictEqual(['errors/processing-failed/b.gz']);
+      expect(gunzipSync(kept[0]?.body as Buffer).toString()).toBe(`${errorRecord(undefined, 3)}\n`);
+    });
+
+    it('with --delete-sent after a partial failure, a rerun sends only what failed (600 records, 1 failed)', async () => {
+      // Prepare: one error object of 600 records, as Firehose writes them.
+      const errors = 'firehose-errors-partial';
+      await s3.send(new CreateBucketCommand({ Bucket: errors }));
+      const lines = Array.from({ length: 600 }, (_, i) => flowLine(50_000 + i));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: errors,
+          Key: 'errors/processing-failed/2024/05/01/12/big.gz',
+          Body: gzipSync(`${lines.map((line, i) => errorRecord(line, i)).join('\n')}\n`),
+        }),
+      );
+      const stream = 'redrive-partial';
+      const bucket = 'redriven-partial';
+      await streamInto(stream, bucket);
+      // moto never fails an entry: a client whose every PutRecordBatch fails record 137 (it is not sent),
+      // as Firehose reports a partial failure, on every attempt of the first run.
+      let failing = lines[137];
+      const client = withFailingRecord(() => failing);
+      const flags = { bucket: errors, prefix: 'errors/', stream, deleteSent: true, ...motoFlags() };
+      const out = { stdout: '', stderr: '' };
+      const ctx = {
+        env: AWS_ENV,
+        stdout: (text: string) => {
+          out.stdout += text;
+        },
+        stderr: (text: string) => {
+          out.stderr += text;
+        },
+      };
+
+      // Act
+      const first = await redrive(flags, ctx, { firehose: client, sleep: async () => {} });
+      failing = undefined;
+      const second = await redrive(flags, ctx, { firehose: client, sleep: async () => {} });
+      const third = await redrive(flags, ctx, { firehose: client, sleep: async () => {} });
+
+      // Assess: 600 records delivered, each once; the object is gone after the second run.
+      expect(first).toMatchObject({ found: 600, sent: 599, failed: 1, deleted: 0, rewritten: 1 });
+      expect(out.stdout).toContain('599 sent to redrive-partial, 1 failed (1× ServiceUnavailableException');
+      expect(second).toMatchObject({ objects: 1, found: 1, sent: 1, failed: 0, deleted: 1 });
+      expect(third).toMatchObject({ objects: 0, sent: 0 });
+      const delivered = await deliveredLines(bucket);
+      expect(delivered).toHaveLength(600);
+      expect([...delivered].sort()).toStrictEqual([...lines].sort());
+      expect(await objects(errors)).toStrictEqual([]);
+      client.destroy();
+    });
+
+    it('stops at once on a mistyped stream, naming ResourceNotFoundException in one line (exit 1)', async () => {
+      // Prepare
+      const started = Date.now();
+      await moto?.startRecording();
+
+      // Act
+      const { code, stdout, stderr } = await runCli(
+        ['redrive', '--bucket', source, '--prefix', 'errors/', '--stream', 'redrive-typo', ...awsFlags()],
+        AWS_ENV,
+      );
+      const calls = (await moto?.stopRecording()) ?? [];
+
+      // Assess
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(
+        /^flowlog-enrich: redrive stopped at s3:\/\/firehose-errors\/errors\/processing-failed\/\S+: PutRecordBatch to stream redrive-typo: ResourceNotFoundException: Firehose redrive-typo under account 123456789012 not found\. \(cannot pass on a retry\); 0 records sent in all\n$/,
+      );
+      expect(calls.filter((call) => call.action === 'PutRecordBatch')).toHaveLength(1);
+      expect(Date.now() - started).toBeLessThan(10_000);
     });
   });
 
@@ -434,8 +557,8 @@ describe.skipIf(!available && !required)('CLI commands against moto_server (Fire
     expect(calls).toStrictEqual([]);
   });
 
-  it('run reads plain and gzip flow-log objects from s3:// and writes every line under flowlogs/', async () => {
-    // Prepare: one S3-delivery text object with its header line, one gzip object without.
+  it('run reads plain, gzip and Parquet flow-log objects from s3:// and writes every line under flowlogs/', async () => {
+    // Prepare: one S3-delivery text object with its header line, one gzip object without, one Parquet object.
     const bucket = 'flowlog-source';
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const header =
@@ -454,6 +577,25 @@ describe.skipIf(!available && !required)('CLI commands against moto_server (Fire
         Bucket: bucket,
         Key: 'AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/01/b.log.gz',
         Body: gzipSync(zipped.join('')),
+      }),
+    );
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const parquet = join(scratch, 'flowlogs.parquet');
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    await connection.run(
+      `COPY (SELECT 2 AS version, '${MOTO_ACCOUNT}' AS account_id, 'eni-1235b8ca123456789' AS interface_id,
+         '198.51.100.23' AS srcaddr, '172.31.16.21' AS dstaddr, 63000 + i AS srcport, 443 AS dstport, 6 AS protocol,
+         20 AS packets, 4249 AS bytes, 1418530010 AS start, 1418530070 AS "end", 'ACCEPT' AS action, 'OK' AS log_status
+       FROM range(3) t(i)) TO '${parquet}' (FORMAT parquet)`,
+    );
+    connection.closeSync();
+    instance.closeSync();
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/01/c.parquet',
+        Body: readFileSync(parquet),
       }),
     );
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'elsewhere/c.log', Body: flowLine(62_000) }));
@@ -479,10 +621,13 @@ describe.skipIf(!available && !required)('CLI commands against moto_server (Fire
         .split('\n')
         .map((line) => JSON.parse(line) as Record<string, unknown>),
     );
-    expect(written.map((l) => l.srcport as number).sort((a, b) => a - b)).toStrictEqual(
-      [...plain, ...zipped].map(portOf),
-    );
-    expect(stdout).toContain('12 lines in');
-    expect(stdout).toMatch(/12 Ok, 0 Dropped, 0 ProcessingFailed/);
+    expect(written.map((l) => l.srcport as number).sort((a, b) => a - b)).toStrictEqual([
+      ...[...plain, ...zipped].map(portOf),
+      63_000,
+      63_001,
+      63_002,
+    ]);
+    expect(stdout).toContain('15 lines in');
+    expect(stdout).toMatch(/15 Ok, 0 Dropped, 0 ProcessingFailed/);
   });
 });

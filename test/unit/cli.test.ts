@@ -124,6 +124,40 @@ describe('flowlog-enrich invoke', () => {
 describe('CLI errors a user can act on', () => {
   it.each([
     {
+      name: 'in a folder that does not exist',
+      file: '/nonexistent/x.jsonl',
+      reason: 'the folder /nonexistent does not exist',
+    },
+    { name: 'that is a folder', file: tmpdir(), reason: 'is a folder, not a file' },
+  ])(
+    '--reingest-file $name: refused before any record is transformed, in one line (exit 2)',
+    async ({ file, reason }) => {
+      // Prepare: 60 records against a 10 kB response, so that most would be re-ingested.
+      const line = (i: number) =>
+        `2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 ${20000 + i} 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n`;
+      const eventFile = join(tmpdir(), `event-missing-${process.pid}-${Date.now()}.json`);
+      writeFileSync(
+        eventFile,
+        JSON.stringify(firehoseEvent(Array.from({ length: 60 }, (_, i) => firehoseRecord(line(i))))),
+      );
+
+      // Act
+      const { code, stdout, stderr } = await runCli(
+        ['invoke', '--event', eventFile, '--reingest-file', file],
+        {
+          RESPONSE_LIMIT_BYTES: '10000',
+        },
+      );
+
+      // Assess
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(`flowlog-enrich: --reingest-file ${file}: ${reason}\n`);
+    },
+  );
+
+  it.each([
+    {
       name: 'a missing --ip-ranges file',
       argv: ['invoke', '--event', 'events/direct-default-format.json', '--ip-ranges', '/nonexistent.json'],
       message: /--ip-ranges \/nonexistent.json does not exist/,
