@@ -111,7 +111,7 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
           ctx,
         );
         // Damaged inputs were read up to the damage and listed in the summary; the run did not see them whole.
-        return result.damaged.length > 0 ? 1 : 0;
+        return result.damaged.length > 0 || result.unreadable ? 1 : 0;
       }
       case 'query': {
         const { values, positionals } = parseArgs({

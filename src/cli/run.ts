@@ -42,6 +42,8 @@ export interface RunResult extends LocalRunStats {
   readonly damaged: readonly InputProblem[];
   /** Paths in input directories left out on purpose (broken links, links to what is read anyway). */
   readonly skipped: readonly { path: string; reason: string }[];
+  /** Nothing, or almost nothing, could be read (a wrong format, most likely): the run failed. */
+  readonly unreadable: boolean;
 }
 
 /** Rows per row group of the Parquet objects `run --parquet` writes (DuckDB's default, 122,880, buffers more). */
@@ -180,8 +182,11 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> 
     removeTemporary();
   }
   if (!flags.quiet && process.stderr.isTTY) ctx.stderr('\r\x1b[K');
-  const result: RunResult = Object.assign(firehose.stats, { damaged, skipped });
-  summarize(result, flags, ctx, (performance.now() - started) / 1000, ratios);
+  const stats = firehose.stats;
+  // Nine lines in ten failing is not a few bad lines: it is the wrong format (or not flow logs at all).
+  const unreadable = stats.failed > 0 && stats.ok <= stats.failed / 9;
+  const result: RunResult = Object.assign(stats, { damaged, skipped, unreadable });
+  summarize(result, flags, ctx, (performance.now() - started) / 1000, ratios, baseConfig.format.fields.length);
   return result;
 }
 
@@ -300,6 +305,7 @@ function summarize(
   ctx: CliContext,
   seconds: number,
   ratios: { gzip: number; parquet: number },
+  formatFields: number,
 ): void {
   const out: string[] = [];
   out.push(
@@ -335,7 +341,8 @@ function summarize(
     `output: ${stats.objectsWritten} ${flags.parquet ? 'Parquet' : 'GZIP JSON Lines'} objects in ${stats.partitions} partitions under ${join(flags.out, 'flowlogs')}/` +
       (stats.errorObjects ? `; failed records under ${join(flags.out, 'errors')}/` : ''),
   );
-  if (stats.linesIn > 0) out.push(...costSummary(stats, flags, ratios));
+  if (stats.unreadable) out.push(...unreadableHint(stats, formatFields));
+  else if (stats.linesIn > 0) out.push(...costSummary(stats, flags, ratios));
   if (stats.skipped.length > 0) {
     out.push(`skipped in input folders: ${stats.skipped.length}`);
     for (const { path, reason } of stats.skipped.slice(0, 10)) out.push(`  - ${path}: ${reason}`);
@@ -350,6 +357,27 @@ function summarize(
     if (stats.damaged.length > 10) out.push(`  … ${stats.damaged.length - 10} more`);
   }
   ctx.stdout(`${out.join('\n')}\n`);
+}
+
+/** What to do when (almost) nothing could be read, from what the failures say. */
+function unreadableHint(stats: RunResult, formatFields: number): string[] {
+  const found = new Map<number, number>();
+  for (const failure of stats.failures) {
+    const count = /found (\d+)/.exec(failure.message)?.[1];
+    if (count) found.set(Number(count), (found.get(Number(count)) ?? 0) + 1);
+  }
+  const common = [...found].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const out = [
+    `nothing could be read: ${stats.failed.toLocaleString('en-US')} of ${stats.records.toLocaleString('en-US')} records failed (exit status 1; no cost estimate).`,
+  ];
+  if (common !== undefined && common !== formatFields) {
+    out.push(
+      `  lines have ${common} fields, the format has ${formatFields}: pass --format (the flow log's LogFormat) or use a file with its header line`,
+    );
+  } else {
+    out.push('  check --format (the flow log\'s LogFormat) against the lines, or read the failures above');
+  }
+  return out;
 }
 
 function costSummary(

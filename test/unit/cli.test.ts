@@ -295,3 +295,25 @@ describe('--format with several formats', () => {
     );
   });
 });
+
+describe('flowlog-enrich run with the wrong format', () => {
+  it('exits 1 without a cost estimate, and says what the lines have and what to pass', async () => {
+    // Prepare: 18-field lines (a custom format) without their header, read with the default format.
+    const dir = mkdtempSync(join(tmpdir(), 'flowlog-wrong-format-'));
+    const input = join(dir, 'noheader.log');
+    const line =
+      '3 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK vpc-0a1b2c3d subnet-0a1b2c3d i-0a1b2c3d4e5f60718 2';
+    writeFileSync(input, `${Array(50).fill(line).join('\n')}\n`);
+
+    // Act
+    const { code, stdout } = await runCli(['run', '--input', input, '--out', join(dir, 'out')]);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stdout).toContain('nothing could be read: 50 of 50 records failed');
+    expect(stdout).toContain(
+      "lines have 18 fields, the format has 14: pass --format (the flow log's LogFormat) or use a file with its header line",
+    );
+    expect(stdout).not.toContain('total per month');
+  });
+});
