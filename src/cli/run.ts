@@ -186,7 +186,14 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> 
   // Nine lines in ten failing is not a few bad lines: it is the wrong format (or not flow logs at all).
   const unreadable = stats.failed > 0 && stats.ok <= stats.failed / 9;
   const result: RunResult = Object.assign(stats, { damaged, skipped, unreadable });
-  summarize(result, flags, ctx, (performance.now() - started) / 1000, ratios, baseConfig.format.fields.length);
+  summarize(
+    result,
+    flags,
+    ctx,
+    (performance.now() - started) / 1000,
+    ratios,
+    baseConfig.format.fields.length,
+  );
   return result;
 }
 
@@ -375,7 +382,7 @@ function unreadableHint(stats: RunResult, formatFields: number): string[] {
       `  lines have ${common} fields, the format has ${formatFields}: pass --format (the flow log's LogFormat) or use a file with its header line`,
     );
   } else {
-    out.push('  check --format (the flow log\'s LogFormat) against the lines, or read the failures above');
+    out.push("  check --format (the flow log's LogFormat) against the lines, or read the failures above");
   }
   return out;
 }
