@@ -95,55 +95,56 @@ type Phase = 'enrich' | 'detect' | 'commit' | 'reingest';
  * carries, so that redriving it sends nothing twice.
  */
 class ReingestList {
-  readonly indexes: number[] = [];
+  /** Each entry's record index, and where its pieces end in `parts` (an entry per record at most). */
+  readonly indexes: Int32Array;
+  readonly ends: Int32Array;
   readonly parts: Uint8Array[] = [];
-  /** Where each entry's pieces end in `parts`. */
-  readonly ends: number[] = [];
   readonly unsent = new Map<number, (accepted: readonly boolean[]) => string>();
+  length = 0;
   /** Whether entries were added in record order (the writer adds late ones after admission's). */
   private ordered = true;
 
-  get length(): number {
-    return this.indexes.length;
+  constructor(records: number) {
+    this.indexes = new Int32Array(records);
+    this.ends = new Int32Array(records);
   }
 
   add(index: number, part: Uint8Array): void {
-    this.push(index);
+    const k = this.length++;
+    if (k > 0 && index < (this.indexes[k - 1] as number)) this.ordered = false;
+    this.indexes[k] = index;
     this.parts.push(part);
-    this.ends.push(this.parts.length);
+    this.ends[k] = this.parts.length;
   }
 
   addPieces(index: number, pieces: Pieces): void {
-    this.push(index);
+    const k = this.length++;
+    if (k > 0 && index < (this.indexes[k - 1] as number)) this.ordered = false;
+    this.indexes[k] = index;
     for (let i = 0; i < pieces.parts.length; i++) this.parts.push(pieces.parts[i] as Uint8Array);
-    this.ends.push(this.parts.length);
+    this.ends[k] = this.parts.length;
     this.unsent.set(index, pieces.unsent);
   }
 
   /** The entries in record order, so the stream receives them in the order they came. */
   inOrder(): ReingestList {
     if (this.ordered) return this;
-    const order = this.indexes
-      .map((_, k) => k)
-      .sort((a, b) => (this.indexes[a] as number) - (this.indexes[b] as number));
-    const sorted = new ReingestList();
+    const order = Array.from({ length: this.length }, (_, k) => k).sort(
+      (a, b) => (this.indexes[a] as number) - (this.indexes[b] as number),
+    );
+    const sorted = new ReingestList(this.indexes.length);
     for (const k of order) {
       const from = k === 0 ? 0 : (this.ends[k - 1] as number);
       const to = this.ends[k] as number;
-      sorted.push(this.indexes[k] as number);
+      const at = sorted.length++;
+      sorted.indexes[at] = this.indexes[k] as number;
       for (let i = from; i < to; i++) sorted.parts.push(this.parts[i] as Uint8Array);
-      sorted.ends.push(sorted.parts.length);
+      sorted.ends[at] = sorted.parts.length;
     }
     this.unsent.forEach((rebuild, index) => {
       sorted.unsent.set(index, rebuild);
     });
     return sorted;
-  }
-
-  private push(index: number): void {
-    const last = this.indexes[this.indexes.length - 1];
-    if (last !== undefined && index < last) this.ordered = false;
-    this.indexes.push(index);
   }
 }
 
@@ -214,7 +215,7 @@ export function createTransformer(deps: TransformDeps): Transform {
     const first = new Int32Array(n);
     const count = new Int32Array(n);
     const errors = new Map<number, FlowlogError>();
-    const reingestList = new ReingestList();
+    const reingestList = new ReingestList(n);
     const flows: Flow[] = [];
     const read: RecordSummary = { decoded: false, lines: 0, headers: 0, control: false };
     // What the answers admitted so far will take, as estimated; the answers of the records after each
