@@ -283,7 +283,10 @@ export function createTransformer(deps: TransformDeps): Transform {
       const estimate = 160 + idLength + Math.ceil(size * expansion);
       if (estimate > limit - RESPONSE_OVERHEAD - minimalSize(idLength)) {
         // It could never fit one response: split it into pieces that each will, and re-ingest those.
-        const pieces = trySplit(decoded ?? tryDecode(data), Math.ceil(estimate / SPLIT_TARGET));
+        const pieces = trySplit(
+          decoded ?? tryDecode(data, decodeOptions),
+          Math.ceil(estimate / SPLIT_TARGET),
+        );
         if (pieces) {
           estimated += minimalSize(idLength);
           reingestList.addPieces(index, pieces);
@@ -472,7 +475,7 @@ export function createTransformer(deps: TransformDeps): Transform {
       // Its output does not fit what is left: re-ingest the original bytes (split when it never could).
       try {
         if (RESPONSE_OVERHEAD + size > limit) {
-          const pieces = trySplit(tryDecode(batch.datas[index] as string), 2);
+          const pieces = trySplit(tryDecode(batch.datas[index] as string, decodeOptions), 2);
           if (!pieces) throw tooLarge(batch.ids[index] as string);
           reingestList.addPieces(index, pieces);
         } else {
@@ -541,7 +544,13 @@ export function createTransformer(deps: TransformDeps): Transform {
       }
       // Some pieces went in: the failure carries only the others, so a redrive sends nothing twice.
       const rebuild = sent > 0 ? toReingest.unsent.get(index) : undefined;
-      const data = rebuild ? rebuild(Array.from(accepted.subarray(from, to), (a) => a === 1)) : '';
+      let data = '';
+      try {
+        if (rebuild) data = rebuild(Array.from(accepted.subarray(from, to), (a) => a === 1));
+      } catch {
+        // Re-encoding the unsent pieces failed: the record fails without data (Firehose keeps the original).
+        phaseError('reingest');
+      }
       const idLength = batch.idLengths[index] as number;
       const withData = { recordId: batch.ids[index] as string, result: 'ProcessingFailed', data } as const;
       const fits = data !== '' && committed - minimalSize(idLength) + resultSize(withData, idLength) <= limit;
@@ -729,9 +738,9 @@ function decodedSize(decoded: DecodedRecord): number {
   return size;
 }
 
-function tryDecode(data: string): DecodedRecord | undefined {
+function tryDecode(data: string, options: { maxDecompressedBytes: number }): DecodedRecord | undefined {
   try {
-    return decodeRecord(data, { maxDecompressedBytes: Number.MAX_SAFE_INTEGER });
+    return decodeRecord(data, options);
   } catch {
     return undefined;
   }
@@ -813,6 +822,15 @@ interface Pieces {
  * own gzip envelope; plain lines, each part lines. A single line cannot be split: undefined.
  */
 function trySplit(decoded: DecodedRecord | undefined, count: number): Pieces | undefined {
+  try {
+    return split(decoded, count);
+  } catch {
+    // Could not be re-encoded: the caller reads the record instead, and the writer decides.
+    return undefined;
+  }
+}
+
+function split(decoded: DecodedRecord | undefined, count: number): Pieces | undefined {
   if (!decoded || decoded.kind === 'cwl-control') return undefined;
   if (decoded.kind === 'cwl-data') {
     const events = decoded.envelope.logEvents;
