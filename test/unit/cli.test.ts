@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
+import { ALL_FIELDS_LINE } from '../fixtures/aws-v5-example.js';
 import { runCli } from '../helpers/cli.js';
 import { decodeLines, firehoseEvent, firehoseRecord } from '../helpers/events.js';
 
@@ -178,29 +179,6 @@ describe('CLI errors a user can act on', () => {
 describe('--format with several formats', () => {
   const V2_LINE =
     '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
-  // AWS's version 5 example values (flow-logs-records-examples.html), in the all-fields format's order.
-  const V5: Record<string, string> = {
-    version: '5',
-    'account-id': '123456789012',
-    'interface-id': 'eni-1235b8ca123456789',
-    srcaddr: '52.95.128.179',
-    dstaddr: '10.0.0.71',
-    srcport: '80',
-    dstport: '34210',
-    protocol: '6',
-    packets: '14',
-    bytes: '15044',
-    start: '1616729292',
-    end: '1616729349',
-    action: 'ACCEPT',
-    'log-status': 'OK',
-    'vpc-id': 'vpc-abcdefab012345678',
-    'tcp-flags': '19',
-    'flow-direction': 'ingress',
-  };
-  const ALL_FIELDS_LINE = ALL_FIELDS_FORMAT.split(' ')
-    .map((token) => V5[token.slice(2, -1)] ?? '-')
-    .join(' ');
   const BOTH = `${DEFAULT_FORMAT},${ALL_FIELDS_FORMAT}`;
   const fieldsOf = (line: Record<string, unknown>) => [
     line.version,

@@ -11,6 +11,7 @@ import { parseFormat } from '../../src/flowlog/format.js';
 import { validateEmittedRecord } from '../../src/generated/validators.js';
 import type { InvocationSummary } from '../../src/telemetry.js';
 import { createTransformer } from '../../src/transform.js';
+import { ALL_FIELDS_LINE } from '../fixtures/aws-v5-example.js';
 import { cwlEnvelope, decodeLines, firehoseEvent, firehoseRecord } from '../helpers/events.js';
 
 const LINE =
@@ -497,38 +498,8 @@ describe('the record contract (properties)', () => {
 });
 
 describe('transform with several log formats', () => {
-  // The default v2 format, and a custom format with every field. The all-fields line carries the values
-  // of AWS's version 5 example (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-records-examples.html,
-  // "traffic through a NAT gateway"-style custom format), put in table order; the ECS fields are `-`.
-  const V5_EXAMPLE: Record<string, string> = {
-    version: '5',
-    'account-id': '123456789012',
-    'interface-id': 'eni-1235b8ca123456789',
-    srcaddr: '52.95.128.179',
-    dstaddr: '10.0.0.71',
-    srcport: '80',
-    dstport: '34210',
-    protocol: '6',
-    packets: '14',
-    bytes: '15044',
-    start: '1616729292',
-    end: '1616729349',
-    action: 'ACCEPT',
-    'log-status': 'OK',
-    'vpc-id': 'vpc-abcdefab012345678',
-    'subnet-id': 'subnet-aaaaaaaa012345678',
-    'instance-id': 'i-0c50d5961bcb2d47b',
-    'tcp-flags': '19',
-    type: 'IPv4',
-    'pkt-srcaddr': '52.95.128.179',
-    'pkt-dstaddr': '10.0.0.71',
-    region: 'ap-southeast-2',
-    'az-id': 'apse2-az3',
-    'pkt-src-aws-service': 'S3',
-    'flow-direction': 'ingress',
-  };
-  const allFields = parseFormat(ALL_FIELDS_FORMAT);
-  const ALL_FIELDS_LINE = allFields.fields.map((field) => V5_EXAMPLE[field.name] ?? '-').join(' ');
+  // The default v2 format, and a custom format with every field: the all-fields line carries the values
+  // of AWS's version 5 example (test/fixtures/aws-v5-example.ts) in table order; the ECS fields are `-`.
   const ENV = { FLOW_LOG_FORMAT: `${DEFAULT_FORMAT},${ALL_FIELDS_FORMAT}` };
   const V2_RECORD = {
     version: 2,
