@@ -23,11 +23,12 @@ Usage:
                         [--region R] [--endpoint-url URL] [--reingest-file FILE] [--decode]
       Run the real handler on a Firehose event (as sam local invoke -e would); the response goes to stdout,
       or with --decode the JSON lines of the Ok records, one per line (jq-ready).
-  flowlog-enrich run --input PATH… [--out DIR] [--format STR] [--inventory FILE] [--ip-ranges FILE] [--parquet]
-                     [--buffer-mb N] [--per-day GB] [--region R] [--endpoint-url URL]
+  flowlog-enrich run --input PATH… [--out DIR] [--append] [--format STR] [--inventory FILE] [--ip-ranges FILE]
+                     [--parquet] [--buffer-mb N] [--per-day GB] [--region R] [--endpoint-url URL]
       The whole pipeline locally: flow-log files (plain, .gz, S3 delivery files with their header, Parquet),
       directories, s3://bucket/prefix, - for stdin, or a tree of Firehose error records to replay; writes
-      partitioned GZIP JSON Lines (or Parquet) like Firehose, failed records under errors/.
+      partitioned GZIP JSON Lines (or Parquet) like Firehose, failed records under errors/. Replaces what
+      an earlier run wrote under --out (--append adds to it instead).
   flowlog-enrich query [NAME | --sql SQL] [--out DIR] [--today YYYY-MM-DD] [--json]
       Run a named Athena query (or SQL) with DuckDB over what run wrote; without NAME, list the queries.
   flowlog-enrich redrive --bucket B --prefix P --stream S [--dry-run] [--delete-sent] [--region R] [--endpoint-url URL]
@@ -37,8 +38,9 @@ Usage:
   flowlog-enrich generate [--minutes N] [--seed S] [--format STR] [--out FILE] [--inventory-out FILE]
                           [--event-out FILE] [--rate N]
       Deterministic synthetic traffic for a three-tier VPC with injected attacks, and its inventory file.
-  flowlog-enrich demo [--out DIR]
+  flowlog-enrich demo [--out DIR] [--append]
       What npm start runs: generate an hour of sample traffic, run the local pipeline, answer three queries.
+      Replaces what an earlier run wrote under --out (--append adds to it instead).
 
 Configuration comes from the same environment variables as the Lambda (FLOW_LOG_FORMAT, …; see README).
 `;
@@ -92,6 +94,7 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             'buffer-mb': { type: 'string' },
             'per-day': { type: 'string' },
             quiet: { type: 'boolean', short: 'q' },
+            append: { type: 'boolean' },
           },
           allowPositionals: true,
           strict: true,
@@ -107,6 +110,7 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             ...(values['buffer-mb'] ? { bufferMb: positiveNumber(values['buffer-mb'], '--buffer-mb') } : {}),
             ...(values['per-day'] ? { perDayGb: positiveNumber(values['per-day'], '--per-day') } : {}),
             ...(values.quiet ? { quiet: true } : {}),
+            ...(values.append ? { append: true } : {}),
           },
           ctx,
         );
@@ -224,12 +228,12 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
       case 'demo': {
         const { values } = parseArgs({
           args: rest,
-          options: { ...COMMON, out: { type: 'string', default: 'out' } },
+          options: { ...COMMON, out: { type: 'string', default: 'out' }, append: { type: 'boolean' } },
           strict: true,
         });
         if (values.help) return help(ctx, command);
         const { demo } = await commands.demo();
-        await demo({ ...common(values), out: values.out }, ctx);
+        await demo({ ...common(values), out: values.out, ...(values.append ? { append: true } : {}) }, ctx);
         return 0;
       }
       case undefined:

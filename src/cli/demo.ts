@@ -10,7 +10,10 @@ import type { PipelineFlags } from './setup.js';
  * `flowlog-enrich demo` (what `npm start` runs): generates an hour of three-tier traffic with attacks and
  * its inventory, runs the whole local pipeline over it, and answers three of the stack's named queries.
  */
-export async function demo(flags: PipelineFlags & { out?: string }, ctx: CliContext): Promise<void> {
+export async function demo(
+  flags: PipelineFlags & { out?: string; append?: boolean },
+  ctx: CliContext,
+): Promise<void> {
   const out = flags.out ?? 'out';
   const sampleDir = join(out, 'sample');
   mkdirSync(sampleDir, { recursive: true });

@@ -34,7 +34,15 @@ export interface RunFlags extends PipelineFlags {
   readonly perDayGb?: number;
   readonly memoryMb?: number;
   readonly quiet?: boolean;
+  /** Add to what earlier runs wrote under `out` instead of replacing it. */
+  readonly append?: boolean;
 }
+
+/**
+ * What became of the output an earlier run left under `--out`: nothing was there (`new`), this run's output
+ * took its place (`replaced`), or was added to it (`appended`, also when replaying `<out>/errors`).
+ */
+export type OutputMode = 'new' | 'replaced' | 'appended';
 
 /** What `run` did: the local Firehose's counts, and the inputs it could not read whole or left out. */
 export interface RunResult extends LocalRunStats {
@@ -44,6 +52,7 @@ export interface RunResult extends LocalRunStats {
   readonly skipped: readonly { path: string; reason: string }[];
   /** Nothing, or almost nothing, could be read (a wrong format, most likely): the run failed. */
   readonly unreadable: boolean;
+  readonly outputMode: OutputMode;
 }
 
 /** Rows per row group of the Parquet objects `run --parquet` writes (DuckDB's default, 122,880, buffers more). */
@@ -103,6 +112,7 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> 
     baseConfig.enrichment.mode === 'off' ? undefined : cliInventory(flags, baseConfig, ctx.env);
   let tempCounter = 0;
   let ratios = { gzip: 0, parquet: 0 };
+  let outputMode: OutputMode = 'new';
 
   const firehose = new LocalFirehose({
     outDir: stage,
@@ -163,16 +173,14 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> 
     for await (const record of inputs) await firehose.put(record);
     await firehose.close();
     // Replaying `<out>/errors` adds the repaired records to the output already there (object names are unique
-    // per run) and leaves only what still fails in errors/; any other run replaces the tree.
-    const replaying = flags.inputs.some((input) => isInside(resolve(input), resolve(flags.out)));
-    if (replaying) mergeTree(join(stage, 'flowlogs'), join(flags.out, 'flowlogs'));
-    else {
-      rmSync(join(flags.out, 'flowlogs'), { recursive: true, force: true });
-      if (existsSync(join(stage, 'flowlogs')))
-        renameSync(join(stage, 'flowlogs'), join(flags.out, 'flowlogs'));
-    }
-    rmSync(join(flags.out, 'errors'), { recursive: true, force: true });
-    if (existsSync(join(stage, 'errors'))) renameSync(join(stage, 'errors'), join(flags.out, 'errors'));
+    // per run) and leaves only what still fails in errors/; `--append` adds both trees to what is there; any
+    // other run replaces them. Only `<out>/errors` counts as a replay: `demo` keeps its sample input under
+    // `--out` too, and merging it made every re-run double the counts.
+    const replaying = flags.inputs.some((input) => isInside(resolve(input), resolve(flags.out, 'errors')));
+    const previous = ['flowlogs', 'errors'].some((tree) => existsSync(join(flags.out, tree)));
+    outputMode = !previous ? 'new' : flags.append || replaying ? 'appended' : 'replaced';
+    swapIn(stage, flags.out, 'flowlogs', flags.append || replaying ? 'merge' : 'replace');
+    swapIn(stage, flags.out, 'errors', flags.append ? 'merge' : 'replace');
     // Only for the cost estimate: a sample DuckDB cannot read must not fail a run whose output is written.
     ratios = await compressionRatios(firehose.stats.sample, schemaPath, scratch).catch(() => ratios);
   } finally {
@@ -185,7 +193,7 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> 
   const stats = firehose.stats;
   // Nine lines in ten failing is not a few bad lines: it is the wrong format (or not flow logs at all).
   const unreadable = stats.failed > 0 && stats.ok <= stats.failed / 9;
-  const result: RunResult = Object.assign(stats, { damaged, skipped, unreadable });
+  const result: RunResult = Object.assign(stats, { damaged, skipped, unreadable, outputMode });
   summarize(
     result,
     flags,
@@ -231,6 +239,16 @@ function isAlive(pid: number): boolean {
 function isInside(path: string, folder: string): boolean {
   const rel = relative(folder, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** Puts the staged `tree` in place under `out`: merged into what is there, or instead of it. */
+function swapIn(stage: string, out: string, tree: string, how: 'merge' | 'replace'): void {
+  if (how === 'merge') {
+    mergeTree(join(stage, tree), join(out, tree));
+    return;
+  }
+  rmSync(join(out, tree), { recursive: true, force: true });
+  if (existsSync(join(stage, tree))) renameSync(join(stage, tree), join(out, tree));
 }
 
 /** Moves every file of `from` into the same place under `to`. */
@@ -306,6 +324,12 @@ async function compressionRatios(
   }
 }
 
+const OUTPUT_MODE: Record<OutputMode, (dir: string) => string> = {
+  new: (dir) => `new in ${dir}`,
+  replaced: (dir) => `replaced previous output in ${dir} (--append adds to it instead)`,
+  appended: (dir) => `appended to ${dir}`,
+};
+
 function summarize(
   stats: RunResult,
   flags: RunFlags,
@@ -348,6 +372,7 @@ function summarize(
     `output: ${stats.objectsWritten} ${flags.parquet ? 'Parquet' : 'GZIP JSON Lines'} objects in ${stats.partitions} partitions under ${join(flags.out, 'flowlogs')}/` +
       (stats.errorObjects ? `; failed records under ${join(flags.out, 'errors')}/` : ''),
   );
+  out.push(`output: ${OUTPUT_MODE[stats.outputMode](flags.out)}`);
   if (stats.unreadable) out.push(...unreadableHint(stats, formatFields));
   else if (stats.linesIn > 0) out.push(...costSummary(stats, flags, ratios));
   if (stats.skipped.length > 0) {

@@ -1,0 +1,103 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+/** The flagged-flows query's flows per severity and source, as `query --json` prints them. */
+async function flaggedFlows(out: string): Promise<Record<string, number>> {
+  const { code, stdout } = await runCli(['query', 'flagged-flows', '--out', out, '--json']);
+  expect(code).toBe(0);
+  const rows = JSON.parse(stdout) as { severity: string; srcaddr: string; flows: number | string }[];
+  return Object.fromEntries(rows.map((row) => [`${row.severity} ${row.srcaddr}`, Number(row.flows)]));
+}
+
+function doubled(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([key, n]) => [key, n * 2]));
+}
+
+describe('run and demo over an --out written before', () => {
+  it('run replaces the previous output by default, and says so', async () => {
+    // Prepare: ten minutes of sample traffic with attacks, its inventory, and a first run.
+    const dir = mkdtempSync(join(tmpdir(), 'flowlog-rerun-'));
+    const input = join(dir, 'sample.log.gz');
+    const inventory = join(dir, 'inventory.json');
+    const out = join(dir, 'out');
+    expect(
+      (await runCli(['generate', '--minutes', '10', '--out', input, '--inventory-out', inventory])).code,
+    ).toBe(0);
+    const first = await runCli(['run', '--input', input, '--inventory', inventory, '--out', out, '-q']);
+    expect(first.code).toBe(0);
+    const once = await flaggedFlows(out);
+    expect(Object.keys(once).length).toBeGreaterThan(0);
+
+    // Act
+    const second = await runCli(['run', '--input', input, '--inventory', inventory, '--out', out, '-q']);
+
+    // Assess
+    expect(second.code).toBe(0);
+    expect(first.stdout).toContain(`output: new in ${out}`);
+    expect(second.stdout).toContain(`output: replaced previous output in ${out}`);
+    expect(await flaggedFlows(out)).toStrictEqual(once);
+  });
+
+  it('run --append adds to the previous output, and says so', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'flowlog-append-'));
+    const input = join(dir, 'sample.log.gz');
+    const inventory = join(dir, 'inventory.json');
+    const out = join(dir, 'out');
+    await runCli(['generate', '--minutes', '10', '--out', input, '--inventory-out', inventory]);
+    await runCli(['run', '--input', input, '--inventory', inventory, '--out', out, '-q']);
+    const once = await flaggedFlows(out);
+
+    // Act
+    const second = await runCli([
+      'run',
+      '--input',
+      input,
+      '--inventory',
+      inventory,
+      '--out',
+      out,
+      '-q',
+      '--append',
+    ]);
+
+    // Assess
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`output: appended to ${out}`);
+    expect(await flaggedFlows(out)).toStrictEqual(doubled(once));
+  });
+
+  it('demo twice shows the same counts as once (its sample lives under --out)', async () => {
+    // Prepare
+    const out = join(mkdtempSync(join(tmpdir(), 'flowlog-demo-twice-')), 'out');
+    expect((await runCli(['demo', '--out', out])).code).toBe(0);
+    const once = await flaggedFlows(out);
+    expect(Object.keys(once).length).toBeGreaterThan(0);
+
+    // Act
+    const second = await runCli(['demo', '--out', out]);
+
+    // Assess
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`replaced previous output in ${out}`);
+    expect(await flaggedFlows(out)).toStrictEqual(once);
+  });
+
+  it('demo --append adds a second copy of the sample to the previous output', async () => {
+    // Prepare
+    const out = join(mkdtempSync(join(tmpdir(), 'flowlog-demo-append-')), 'out');
+    await runCli(['demo', '--out', out]);
+    const once = await flaggedFlows(out);
+
+    // Act
+    const second = await runCli(['demo', '--out', out, '--append']);
+
+    // Assess
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`appended to ${out}`);
+    expect(await flaggedFlows(out)).toStrictEqual(doubled(once));
+  });
+});
