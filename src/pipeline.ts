@@ -6,6 +6,7 @@ import { createEnricher } from './enrich/enricher.js';
 import {
   createServiceIndex,
   IP_RANGES_MAX_AGE_DAYS,
+  ipRangesProblem,
   isCompactIpRanges,
   isIpRangesDocument,
   type ServiceIndex,
@@ -156,9 +157,15 @@ async function loadIpRanges(
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
     throw new ConfigError('IP_RANGES_SOURCE', `${source}: only https URLs are fetched`);
   }
-  const document: unknown = JSON.parse(readFileSync(source, 'utf8'));
-  if (!isIpRangesDocument(document) && !isCompactIpRanges(document)) {
-    throw new ConfigError('IP_RANGES_SOURCE', `${source} is neither an ip-ranges.json nor its compact form`);
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(source, 'utf8'));
+  } catch (error) {
+    throw new ConfigError('IP_RANGES_SOURCE', `${source}: ${(error as Error).message}`, { cause: error });
+  }
+  const problem = ipRangesProblem(document);
+  if (problem || (!isIpRangesDocument(document) && !isCompactIpRanges(document))) {
+    throw new ConfigError('IP_RANGES_SOURCE', `${source}: ${problem ?? 'not an AWS ip-ranges file'}`);
   }
   return createServiceIndex(document);
 }

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
 import type { TransformResponse } from '../firehose/result.js';
-import { type CliContext, UsageError } from './context.js';
+import type { CliContext } from './context.js';
 import { createFileReingester } from './file-reingester.js';
+import { InputFileError, readJsonFile } from './input-files.js';
 import { buildPipeline, type PipelineFlags } from './setup.js';
 
 export interface InvokeFlags extends PipelineFlags {
@@ -118,24 +118,26 @@ export function enrichmentLine(
 }
 
 function readEvent(path: string): FirehoseTransformationEvent {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read event file ${path}: ${(error as Error).message}`);
-  }
-  let event: unknown;
-  try {
-    event = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`event file ${path} is not JSON: ${(error as Error).message}`);
-  }
-  if (
-    typeof event !== 'object' ||
-    event === null ||
-    !Array.isArray((event as { records?: unknown }).records)
-  ) {
-    throw new UsageError(`event file ${path} is not a Firehose transformation event (no "records" array)`);
-  }
+  const event = readJsonFile('--event', path);
+  const problem = eventProblem(event);
+  if (problem) throw new InputFileError('--event', path, problem);
   return event as FirehoseTransformationEvent;
+}
+
+/**
+ * What keeps a parsed file from being a Firehose transformation event, or undefined: an object with a
+ * `records` array of `{ recordId, data }` strings (data that is not base64 fails its record, as in Lambda).
+ *
+ * @example eventProblem({ Records: [] }) // 'not a Firehose transformation event (no records array)'
+ */
+export function eventProblem(value: unknown): string | undefined {
+  const records = (value as { records?: unknown } | null)?.records;
+  if (typeof value !== 'object' || value === null || !Array.isArray(records))
+    return 'not a Firehose transformation event (no records array)';
+  for (const [index, record] of records.entries()) {
+    const { recordId, data } = (record ?? {}) as { recordId?: unknown; data?: unknown };
+    if (typeof recordId !== 'string') return `records[${index}] has no recordId string`;
+    if (typeof data !== 'string') return `records[${index}] (${recordId}) has no data string`;
+  }
+  return undefined;
 }

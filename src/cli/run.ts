@@ -18,9 +18,10 @@ import { describeProblem, type InputProblem, readInputs } from '../local/inputs.
 import { LocalFirehose, type LocalRunStats } from '../local/local-firehose.js';
 import { createPipeline } from '../pipeline.js';
 import { type CliContext, UsageError } from './context.js';
+import { checkInputFile } from './input-files.js';
 import { projectRoot } from './project-root.js';
 import { s3Objects } from './s3-objects.js';
-import { cliConfig, cliInventory, type PipelineFlags } from './setup.js';
+import { checkFlagFiles, cliConfig, cliInventory, type PipelineFlags } from './setup.js';
 
 /** The template's default ProcessorBufferSizeMB: input per invocation. */
 export const DEFAULT_BUFFER_MB = 0.5;
@@ -72,6 +73,13 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> 
       throw new UsageError(`input ${input} does not exist`);
     }
   }
+  // A file that is not flow logs at all (package.json, a picture) is named before anything is written.
+  for (const input of flags.inputs) checkInputFile(input);
+  // Configuration and the files the flags name are checked before anything is written under --out.
+  const baseConfig = cliConfig(flags, ctx.env);
+  checkFlagFiles(flags);
+  const inventory =
+    baseConfig.enrichment.mode === 'off' ? undefined : cliInventory(flags, baseConfig, ctx.env);
   const started = performance.now();
   // Written into a staging folder and swapped in at the end: the output tree is then exactly what this run
   // wrote, an earlier tree survives a failed run, and replaying `<out>/errors` cannot delete its own input.
@@ -107,9 +115,6 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> 
     duck ??= await openDuck(join(scratch, 'duckdb'));
     return duck;
   };
-  const baseConfig = cliConfig(flags, ctx.env);
-  const inventory =
-    baseConfig.enrichment.mode === 'off' ? undefined : cliInventory(flags, baseConfig, ctx.env);
   let tempCounter = 0;
   let ratios = { gzip: 0, parquet: 0 };
   let outputMode: OutputMode = 'new';

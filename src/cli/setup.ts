@@ -1,16 +1,17 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { createEc2Inventory } from '../aws/ec2-inventory.js';
 import { createFirehoseReingester } from '../aws/firehose-reingester.js';
 import { AWS_REQUEST_HANDLER } from '../aws/timeouts.js';
 import { type Config, type Env, loadConfig } from '../config.js';
-import type { Inventory } from '../enrich/ports.js';
-import { createStaticInventory, parseInventoryDocument } from '../enrich/static-inventory.js';
+import type { Inventory, InventoryDocument } from '../enrich/ports.js';
+import { createStaticInventory } from '../enrich/static-inventory.js';
 import { ConfigError } from '../errors.js';
 import type { Reingester } from '../firehose/reingest.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from '../pipeline.js';
 import { type CliContext, UsageError } from './context.js';
+import { checkInventoryFile, checkIpRangesFile } from './input-files.js';
 import { projectRoot } from './project-root.js';
 
 /** Flags shared by every command that runs the transform. */
@@ -29,6 +30,15 @@ export function cliEnv(flags: PipelineFlags, env: Env): Env {
     ...(flags.format ? { FLOW_LOG_FORMAT: flags.format } : {}),
     ...(flags.ipRanges ? { IP_RANGES_SOURCE: flags.ipRanges } : {}),
   };
+}
+
+/**
+ * The files the flags name, checked for their shape once before any work (cliConfig runs once per format);
+ * the inventory is read when the transform is built.
+ */
+export function checkFlagFiles(flags: PipelineFlags): void {
+  if (flags.ipRanges && (flags.ipRanges.startsWith('https://') || existsSync(flags.ipRanges)))
+    checkIpRangesFile(flags.ipRanges);
 }
 
 export function cliConfig(flags: PipelineFlags, env: Env): Config {
@@ -90,6 +100,7 @@ export async function buildPipeline(
   } = {},
 ): Promise<Pipeline> {
   const config = cliConfig(flags, ctx.env);
+  checkFlagFiles(flags);
   const reingester =
     extras.reingester ?? createFirehoseReingester(new FirehoseClient({ ...awsClientConfig(flags, ctx.env) }));
   const inventory = config.enrichment.mode === 'off' ? undefined : cliInventory(flags, config, ctx.env);
@@ -109,19 +120,7 @@ export async function buildPipeline(
 const PEER_DATA = join(projectRoot(), 'dist', 'peer-data.bin');
 
 export function cliInventory(flags: PipelineFlags, config: Config, env: Env = {}): Inventory {
-  if (flags.inventory) {
-    let text: string;
-    try {
-      text = readFileSync(flags.inventory, 'utf8');
-    } catch (error) {
-      throw new UsageError(`cannot read inventory file ${flags.inventory}: ${(error as Error).message}`);
-    }
-    try {
-      return createStaticInventory(parseInventoryDocument(text, flags.inventory));
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-  }
+  if (flags.inventory) return createStaticInventory(checkInventoryFile(flags.inventory) as InventoryDocument);
   return createEc2Inventory({
     clientConfig: awsClientConfig(flags, env),
     roles: config.enrichment.crossAccountRoles,

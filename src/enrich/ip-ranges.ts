@@ -159,6 +159,36 @@ export function isCompactIpRanges(value: unknown): value is CompactIpRanges {
   );
 }
 
+/**
+ * What is wrong with a parsed ip-ranges file, in words a user can act on, or undefined when it is AWS's
+ * ip-ranges.json shape (or the compact form): `{ "prefixes": [{ "ip_prefix", "service", … }], … }`.
+ *
+ * @example ipRangesProblem({ name: 'flowlog-enrich' }) // 'not an AWS ip-ranges file (no prefixes array)'
+ */
+export function ipRangesProblem(value: unknown): string | undefined {
+  if (isCompactIpRanges(value)) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return `not an AWS ip-ranges file (${Array.isArray(value) ? 'an array' : typeof value}, not an object with a prefixes array)`;
+  const document = value as Record<string, unknown>;
+  if (document.prefixes === undefined && document.ipv6_prefixes === undefined)
+    return 'not an AWS ip-ranges file (no prefixes array)';
+  for (const [list, key] of [
+    ['prefixes', 'ip_prefix'],
+    ['ipv6_prefixes', 'ipv6_prefix'],
+  ] as const) {
+    const entries = document[list];
+    if (entries === undefined) continue;
+    if (!Array.isArray(entries)) return `${list} is not an array`;
+    const bad = entries.findIndex(
+      (entry) =>
+        typeof (entry as Record<string, unknown> | null)?.[key] !== 'string' ||
+        typeof (entry as Record<string, unknown>).service !== 'string',
+    );
+    if (bad !== -1) return `${list}[${bad}] has no ${key} and service strings`;
+  }
+  return undefined;
+}
+
 /** An ip-ranges document in AWS's format: a `prefixes` or `ipv6_prefixes` list (AWS's file has both). */
 export function isIpRangesDocument(value: unknown): value is IpRangesDocument {
   if (typeof value !== 'object' || value === null || isCompactIpRanges(value)) return false;

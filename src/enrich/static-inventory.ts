@@ -38,22 +38,39 @@ export function createStaticInventory(document: InventoryDocument): Inventory {
   };
 }
 
-/** Checks the shape of an inventory file enough to give a clear error instead of silently empty answers. */
-export function parseInventoryDocument(text: string, source: string): InventoryDocument {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${source} is not JSON: ${(error as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error(
-      `${source} is not an inventory object ({NetworkInterfaces, Subnets, Vpcs, RouteTables, Reservations})`,
+const INVENTORY_LISTS = {
+  NetworkInterfaces: 'NetworkInterfaceId',
+  Subnets: 'SubnetId',
+  Vpcs: 'VpcId',
+  RouteTables: undefined,
+  Reservations: undefined,
+} as const;
+
+/**
+ * What is wrong with a parsed inventory file, or undefined when it has the shape `flowlog-enrich inventory`
+ * writes: an object whose `NetworkInterfaces` (required: the lookup needs it) and optional `Subnets`, `Vpcs`,
+ * `RouteTables`, `Reservations` are arrays of objects carrying their ids.
+ *
+ * @example inventoryProblem({ name: 'x' }) // 'not an inventory file (no NetworkInterfaces array; …)'
+ */
+export function inventoryProblem(value: unknown): string | undefined {
+  const what = 'an object with NetworkInterfaces, Subnets, Vpcs, RouteTables and Reservations arrays';
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return `not an inventory file (${Array.isArray(value) ? 'an array' : typeof value}, not ${what})`;
+  const document = value as Record<string, unknown>;
+  if (document.NetworkInterfaces === undefined)
+    return 'not an inventory file (no NetworkInterfaces array; `flowlog-enrich inventory --out FILE` writes one)';
+  for (const [list, id] of Object.entries(INVENTORY_LISTS)) {
+    const entries = document[list];
+    if (entries === undefined) continue;
+    if (!Array.isArray(entries)) return `${list} is not an array`;
+    const bad = entries.findIndex(
+      (entry) =>
+        typeof entry !== 'object' ||
+        entry === null ||
+        (id !== undefined && typeof (entry as Record<string, unknown>)[id] !== 'string'),
     );
+    if (bad !== -1) return `${list}[${bad}] is not an object${id ? ` with a ${id} string` : ''}`;
   }
-  for (const key of ['NetworkInterfaces', 'Subnets', 'Vpcs', 'RouteTables', 'Reservations']) {
-    const value = (parsed as Record<string, unknown>)[key];
-    if (value !== undefined && !Array.isArray(value)) throw new Error(`${source}: ${key} must be an array`);
-  }
-  return parsed as InventoryDocument;
+  return undefined;
 }

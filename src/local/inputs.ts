@@ -1,9 +1,19 @@
-import { createReadStream, createWriteStream, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline, type Readable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { constants, createGunzip, gunzipSync } from 'node:zlib';
 import { FIELDS } from '../flowlog/fields.js';
 import { formatFromHeader, isHeaderLine } from '../flowlog/format.js';
 
@@ -159,7 +169,104 @@ async function* readFile(
     yield* readParquet(path, path, options, damaged);
     return;
   }
-  yield* readText(createReadStream(path), path, damaged, path.endsWith('.gz'));
+  yield* readText(createReadStream(path), path, damaged, path.endsWith('.gz') || isGzip(readHead(path, 2)));
+}
+
+/** The first `bytes` bytes of a file (fewer for a shorter one; none for one that cannot be read). */
+export function readHead(path: string, bytes: number): Buffer {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(bytes);
+    return head.subarray(0, readSync(fd, head, 0, bytes, 0));
+  } catch {
+    return Buffer.alloc(0);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function isGzip(head: Buffer): boolean {
+  return head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/** How many bytes of a file `inputProblem` looks at. */
+export const INPUT_HEAD_BYTES = 64 * 1024;
+
+/**
+ * What makes a file something `run` cannot read as flow logs, judged from its first bytes (`head`, up to
+ * INPUT_HEAD_BYTES), or undefined when it looks like flow-log text (with or without the S3 header line),
+ * gzip of it, Parquet, Firehose error records or CloudWatch Logs envelopes. A wrong format is not judged
+ * here: the run itself says what the lines have.
+ *
+ * @example inputProblem(Buffer.from('{"name": "flowlog-enrich"}'), 'package.json')
+ *   // 'not flow-log text: the first line is JSON, neither flow-log fields nor Firehose error records'
+ */
+export function inputProblem(head: Buffer, name: string): string | undefined {
+  if (head.length === 0) return undefined;
+  if (head.subarray(0, 4).toString('latin1') === 'PAR1')
+    return name.endsWith('.parquet')
+      ? undefined
+      : 'Parquet data in a file whose name does not end in .parquet (rename it)';
+  if (isGzip(head)) {
+    let text: Buffer;
+    try {
+      // The head of a larger file is a cut gzip stream: inflate what there is.
+      text = gunzipSync(head, { finishFlush: constants.Z_SYNC_FLUSH });
+    } catch (error) {
+      return `damaged gzip (${(error as Error).message})`;
+    }
+    const inner = inputProblem(text.subarray(0, INPUT_HEAD_BYTES), name.replace(/\.gz$/, ''));
+    return inner && `gzip of ${inner.replace(/^not flow-log text/, 'something else')}`;
+  }
+  if (name.endsWith('.gz')) return 'named .gz but not gzip data';
+  if (head.includes(0) || !isUtf8(head.subarray(0, lastLineEnd(head))))
+    return `not flow-log text, gzip or Parquet (binary data starting ${head
+      .subarray(0, 8)
+      .toString('hex')
+      .replace(/(..)(?=.)/g, '$1 ')})`;
+  const first = head
+    .toString('utf8')
+    .split('\n')
+    .find((line) => line.trim() !== '');
+  return first === undefined ? undefined : lineProblem(first.trim());
+}
+
+/** Why the first line of a text input is not flow-log text, or undefined when it may be. */
+function lineProblem(line: string): string | undefined {
+  if (isHeaderLine(line)) return undefined;
+  if (line.startsWith('{') || line.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      // A JSON line longer than the head, or not JSON at all: judged as JSON by its first character.
+      return 'not flow-log text: the first line is JSON, neither flow-log fields nor Firehose error records';
+    }
+    const object = parsed as { rawData?: unknown; messageType?: unknown } | null;
+    if (typeof object?.rawData === 'string' || typeof object?.messageType === 'string') return undefined;
+    return 'not flow-log text: the first line is JSON, neither flow-log fields nor Firehose error records';
+  }
+  if (line.startsWith('<')) return 'not flow-log text: the first line is HTML or XML';
+  // Flow-log values are numbers, ids, addresses, words and ARNs: printable ASCII, separated by spaces.
+  if (!/^[!#-+\--~]+(?: [!#-+\--~]+)+$/.test(line))
+    return `not flow-log text: the first line is not flow-log fields separated by spaces (${JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line)})`;
+  return undefined;
+}
+
+/** Up to the last complete line (a head cut mid-character is still text). */
+function lastLineEnd(head: Buffer): number {
+  const end = head.lastIndexOf(0x0a);
+  return end === -1 ? head.length : end;
+}
+
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function* readS3(
@@ -221,6 +328,14 @@ async function* readText(
           // The header of an S3-delivered file is its format.
           format = formatFromHeader(line);
           continue;
+        }
+        const problem = errorRecords ? undefined : lineProblem(line.trim());
+        if (problem) {
+          // Not flow logs at all (a README, a manifest beside the logs): named once, not a failure per line.
+          lines.close();
+          input.destroy();
+          damaged({ source, line: number, message: problem });
+          return;
         }
       }
       if (errorRecords) {

@@ -105,7 +105,7 @@ describe('flowlog-enrich invoke', () => {
     {
       name: 'a missing file',
       argv: ['invoke', '--event', '/nonexistent.json'],
-      message: /cannot read event file/,
+      message: /^flowlog-enrich: --event \/nonexistent.json: does not exist\n$/,
     },
     { name: 'an unknown flag', argv: ['invoke', '--bogus'], message: /Unknown option '--bogus'/ },
     { name: 'an unknown command', argv: ['frobnicate'], message: /unknown command "frobnicate"/ },

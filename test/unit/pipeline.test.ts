@@ -117,7 +117,11 @@ describe('IP_RANGES_SOURCE', () => {
   });
 
   it.each([
-    { name: 'JSON that is no ip-ranges', source: () => file('other.json', '{"a":1}'), message: /is neither/ },
+    {
+      name: 'JSON that is no ip-ranges',
+      source: () => file('other.json', '{"a":1}'),
+      message: /other.json: not an AWS ip-ranges file \(no prefixes array\)/,
+    },
     { name: 'a plain http URL', source: () => 'http://ip-ranges.example/x.json', message: /only https URLs/ },
   ])('fails the cold start on $name', async ({ source, message }) => {
     await expect(start({ IP_RANGES_SOURCE: source() })).rejects.toThrow(message);
