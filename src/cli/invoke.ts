@@ -6,6 +6,7 @@ import type { CliContext } from './context.js';
 import { createFileReingester } from './file-reingester.js';
 import { InputFileError, readJsonFile } from './input-files.js';
 import { buildPipeline, type PipelineFlags } from './setup.js';
+import { formatNumber } from './table.js';
 
 export interface InvokeFlags extends PipelineFlags {
   readonly event: string;
@@ -105,7 +106,7 @@ export function enrichmentLine(
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
   }
   if (lines.length === 0 || (statuses.size === 1 && statuses.has('none'))) return '';
-  const n = (status: string) => (statuses.get(status) ?? 0).toLocaleString('en-US');
+  const n = (status: string) => formatNumber(statuses.get(status) ?? 0);
   const reasons = Object.keys(awsErrors);
   const why = reasons.length > 0 ? ` (${reasons.join(', ')})` : '';
   let text = `enrichment: ${n('ok')} enriched, ${n('unavailable')} unavailable${why}, ${n('not_found')} not found, ${n('skipped')} skipped\n`;

@@ -1,14 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  formatTable,
-  newestDay,
-  openFlowLogs,
-  type QueryResult,
-  type ViewDefinition,
-} from '../local/duckdb.js';
+import { newestDay, openFlowLogs, type QueryResult, type ViewDefinition } from '../local/duckdb.js';
 import { type CliContext, UsageError } from './context.js';
 import { projectRoot } from './project-root.js';
+import { formatTable } from './table.js';
+
+/** Rows a query prints as a table; `--json` prints them all. */
+const TABLE_ROWS = 20;
 
 export interface QueryFlags {
   readonly name?: string;
@@ -61,7 +59,13 @@ export async function query(flags: QueryFlags, ctx: CliContext): Promise<QueryRe
   const queries = namedQueries();
   if (!flags.name && !flags.sql) {
     ctx.stdout('named queries (flowlog-enrich query NAME --out DIR):\n');
-    for (const q of queries) ctx.stdout(`  ${q.name.padEnd(32)} ${q.description}\n`);
+    ctx.stdout(
+      formatTable(
+        ['name', 'description'],
+        queries.map((q) => [q.name, q.description]),
+        { header: false, footer: false, indent: '  ', maxWidth: 100 },
+      ),
+    );
     return undefined;
   }
   let sql = flags.sql;
@@ -89,7 +93,15 @@ export async function query(flags: QueryFlags, ctx: CliContext): Promise<QueryRe
       // A mistake in the SQL is the user's to fix: say what DuckDB said, without a stack trace.
       throw new UsageError(`query failed: ${(error as Error).message}`);
     }
-    ctx.stdout(flags.json ? `${JSON.stringify(result.rows)}\n` : formatTable(result));
+    ctx.stdout(
+      flags.json
+        ? `${JSON.stringify(result.rows)}\n`
+        : formatTable(
+            result.columns,
+            result.rows.map((row) => result.columns.map((column) => row[column])),
+            { maxRows: TABLE_ROWS },
+          ),
+    );
     return result;
   } finally {
     db.close();

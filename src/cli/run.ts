@@ -22,6 +22,7 @@ import { checkInputFile } from './input-files.js';
 import { projectRoot } from './project-root.js';
 import { s3Objects } from './s3-objects.js';
 import { checkFlagFiles, cliConfig, cliInventory, type PipelineFlags } from './setup.js';
+import { count, formatTable, formatNumber as n } from './table.js';
 
 /** The template's default ProcessorBufferSizeMB: input per invocation. */
 export const DEFAULT_BUFFER_MB = 0.5;
@@ -294,7 +295,7 @@ function progress(ctx: CliContext, quiet: boolean) {
     last = now;
     const rate = stats.linesIn / ((now - start) / 1000);
     ctx.stderr(
-      `\r\x1b[K  ${stats.linesIn.toLocaleString()} lines read, ${stats.records.toLocaleString()} records done, ${Math.round(rate).toLocaleString()} lines/s`,
+      `\r\x1b[K  ${n(stats.linesIn)} lines read, ${n(stats.records)} records done, ${n(Math.round(rate))} lines/s`,
     );
   };
 }
@@ -345,17 +346,17 @@ function summarize(
 ): void {
   const out: string[] = [];
   out.push(
-    `${stats.linesIn.toLocaleString()} lines in (${(stats.inputBytes / 1024 / 1024).toFixed(2)} MB) → ` +
-      `${stats.records.toLocaleString()} records: ${stats.ok} Ok, ${stats.dropped - stats.reingested} Dropped, ` +
-      `${stats.failed} ProcessingFailed${stats.reingested ? `, ${stats.reingested} re-ingested and processed again` : ''} ` +
-      `in ${stats.invocations} invocations, ${seconds.toFixed(1)} s`,
+    `${n(stats.linesIn)} lines in (${(stats.inputBytes / 1024 / 1024).toFixed(2)} MB) → ` +
+      `${n(stats.records)} records: ${n(stats.ok)} Ok, ${n(stats.dropped - stats.reingested)} Dropped, ` +
+      `${n(stats.failed)} ProcessingFailed${stats.reingested ? `, ${n(stats.reingested)} re-ingested and processed again` : ''} ` +
+      `in ${n(stats.invocations)} invocations, ${seconds.toFixed(1)} s`,
   );
-  const flagged = SEVERITIES.map((s) => `${stats.bySeverity[s] ?? 0} ${s}`).join(', ');
+  const flagged = SEVERITIES.map((s) => `${n(stats.bySeverity[s] ?? 0)} ${s}`).join(', ');
   out.push(
     `flagged flows: ${flagged}${
       Object.keys(stats.byFlag).length
         ? ` (${Object.entries(stats.byFlag)
-            .map(([f, n]) => `${f} ${n}`)
+            .map(([flag, flows]) => `${flag} ${n(flows)}`)
             .join(', ')})`
         : ''
     }`,
@@ -365,16 +366,19 @@ function summarize(
     .slice(0, 5);
   if (top.length) {
     out.push('top flagged sources:');
-    for (const [source, entry] of top)
-      out.push(
-        `  ${source.padEnd(40)} ${entry.severity.padEnd(8)} ${String(entry.flows).padStart(6)} flows  ${[...entry.flags].join(', ')}`,
-      );
+    out.push(
+      formatTable(
+        ['source', 'severity', 'flows', 'flags'],
+        top.map(([source, entry]) => [source, entry.severity, entry.flows, [...entry.flags].join(', ')]),
+        { indent: '  ', footer: false, maxWidth: 80 },
+      ).trimEnd(),
+    );
   }
   for (const failure of stats.failures.slice(0, 10))
     out.push(`  ✗ ${failure.source}:${failure.line}: ${failure.message}`);
-  if (stats.failures.length > 10) out.push(`  … ${stats.failed - 10} more failed records`);
+  if (stats.failures.length > 10) out.push(`  … ${n(stats.failed - 10)} more failed records`);
   out.push(
-    `output: ${stats.objectsWritten} ${flags.parquet ? 'Parquet' : 'GZIP JSON Lines'} objects in ${stats.partitions} partitions under ${join(flags.out, 'flowlogs')}/` +
+    `output: ${count(stats.objectsWritten, `${flags.parquet ? 'Parquet' : 'GZIP JSON Lines'} object`)} in ${count(stats.partitions, 'partition')} under ${join(flags.out, 'flowlogs')}/` +
       (stats.errorObjects ? `; failed records under ${join(flags.out, 'errors')}/` : ''),
   );
   out.push(`output: ${OUTPUT_MODE[stats.outputMode](flags.out)}`);
@@ -405,7 +409,7 @@ function unreadableHint(stats: RunResult, formatFields: number): string[] {
   }
   const common = [...found].sort((a, b) => b[1] - a[1])[0]?.[0];
   const out = [
-    `nothing could be read: ${stats.failed.toLocaleString('en-US')} of ${stats.records.toLocaleString('en-US')} records failed (exit status 1; no cost estimate).`,
+    `nothing could be read: ${n(stats.failed)} of ${n(stats.records)} records failed (exit status 1; no cost estimate).`,
   ];
   if (common !== undefined && common !== formatFields) {
     out.push(
@@ -443,9 +447,18 @@ function costSummary(
   const out = [
     `cost per month on AWS if ${flags.perDayGb ? `${flags.perDayGb} GB` : 'this input'} were a day's traffic (${PRICES.region} prices as of ${PRICES.asOf}, sources in README):`,
   ];
-  for (const cost of costs)
-    out.push(`  ${cost.item.padEnd(42)} $${cost.monthlyUsd.toFixed(2).padStart(10)}   ${cost.basis}`);
-  out.push(`  ${'total per month, first month of storage'.padEnd(42)} $${total.toFixed(2).padStart(10)}`);
+  const usd = (value: number) =>
+    `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  out.push(
+    formatTable(
+      ['item', 'per month', 'basis'],
+      [
+        ...costs.map((cost) => [cost.item, usd(cost.monthlyUsd), cost.basis]),
+        ['total per month, first month of storage', usd(total), ''],
+      ],
+      { indent: '  ', header: false, footer: false, maxWidth: 120, align: ['left', 'right', 'left'] },
+    ).trimEnd(),
+  );
   return out;
 }
 

@@ -158,22 +158,3 @@ export async function newestDay(db: FlowLogsDatabase): Promise<string | undefine
   const dt = rows[0]?.dt;
   return typeof dt === 'string' ? dt : undefined;
 }
-
-/** Renders rows as an aligned text table for the terminal. */
-export function formatTable(result: QueryResult, maxRows = 20): string {
-  const rows = result.rows.slice(0, maxRows).map((row) => result.columns.map((c) => cell(row[c])));
-  const widths = result.columns.map((c, i) =>
-    Math.min(40, Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length))),
-  );
-  const line = (values: string[]) => values.map((v, i) => v.slice(0, 40).padEnd(widths[i] ?? 0)).join('  ');
-  const out = [line(result.columns), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
-  if (result.rows.length > maxRows) out.push(`… ${result.rows.length - maxRows} more rows`);
-  if (result.rows.length === 0) out.push('(no rows)');
-  return `${out.join('\n')}\n`;
-}
-
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
-}

@@ -101,3 +101,29 @@ describe('run and demo over an --out written before', () => {
     expect(await flaggedFlows(out)).toStrictEqual(doubled(once));
   });
 });
+
+describe('query prints a table', () => {
+  it('with numbers in one format, and says how many rows were left out and how to see them', async () => {
+    // Prepare: a run's output to query.
+    const dir = mkdtempSync(join(tmpdir(), 'flowlog-query-table-'));
+    const input = join(dir, 'sample.log.gz');
+    await runCli(['generate', '--minutes', '5', '--out', input]);
+    await runCli(['run', '--input', input, '--out', join(dir, 'out'), '-q']);
+
+    // Act
+    const { code, stdout } = await runCli([
+      'query',
+      '--out',
+      join(dir, 'out'),
+      '--sql',
+      'SELECT i AS n, i * 1000 AS bytes FROM range(25) t(i)',
+    ]);
+
+    // Assess
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines.slice(0, 3)).toStrictEqual([' n   bytes', '--  ------', ' 0       0']);
+    expect(lines[21]).toBe('19  19,000');
+    expect(lines.at(-1)).toBe('… 5 more rows (20 of 25 shown; --json for all rows)');
+  });
+});
