@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { estimateMonthlyCost, PRICES } from '../local/cost.js';
+import { estimateMonthlyCost, PRICES, steadyMsPerLine } from '../local/cost.js';
 import { writeParquet as ndjsonToParquet } from '../local/duckdb.js';
 import { describeProblem, type InputProblem, readInputs } from '../local/inputs.js';
 import { LocalFirehose, type LocalRunStats } from '../local/local-firehose.js';
@@ -436,10 +436,13 @@ function costSummary(
     format: flags.parquet ? 'parquet' : 'json',
     jsonGzipRatio: ratios.gzip,
     parquetRatio: ratios.parquet,
-    msPerLine: stats.records ? stats.transformMs / stats.records : 0,
+    msPerLine: steadyMsPerLine(stats.invocationTimes),
     memoryMb: flags.memoryMb ?? 1024,
     processorBufferMb: flags.bufferMb ?? DEFAULT_BUFFER_MB,
-    partitionsPerHour: Math.max(1, stats.partitions / Math.max(1, stats.hours)),
+    // The template's defaults (ProcessorBufferIntervalSeconds, DeliveryBufferSizeMB and …IntervalSeconds).
+    processorIntervalSeconds: 60,
+    activePartitions: Math.max(1, Math.round(stats.partitions / Math.max(1, stats.hours))),
+    deliveryBufferMb: 128,
     deliveryIntervalSeconds: 300,
     lifecycle: [30, 90, 365, 2555],
   });

@@ -48,6 +48,11 @@ export interface LocalRunStats {
   reingested: number;
   invocations: number;
   transformMs: number;
+  /**
+   * Each invocation's transform time and record count, in order (the first `INVOCATION_TIMES_KEPT`): the cost
+   * estimate takes a steady time per line from them (`steadyMsPerLine`), not the total's noisy average.
+   */
+  invocationTimes: { ms: number; records: number }[];
   inputBytes: number;
   outputBytes: number;
   flowsOut: number;
@@ -69,6 +74,9 @@ export interface LocalRunStats {
   peakHeldBytes: number;
   spilledBytes: number;
 }
+
+/** Invocation times kept for the cost estimate: enough for a steady median, bounded for any input. */
+const INVOCATION_TIMES_KEPT = 1000;
 
 interface Pending {
   readonly data: Buffer;
@@ -93,6 +101,7 @@ export class LocalFirehose {
     reingested: 0,
     invocations: 0,
     transformMs: 0,
+    invocationTimes: [],
     inputBytes: 0,
     outputBytes: 0,
     flowsOut: 0,
@@ -200,7 +209,10 @@ export class LocalFirehose {
       region: this.options.region,
       records,
     });
-    this.stats.transformMs += performance.now() - started;
+    const ms = performance.now() - started;
+    this.stats.transformMs += ms;
+    if (this.stats.invocationTimes.length < INVOCATION_TIMES_KEPT)
+      this.stats.invocationTimes.push({ ms, records: records.length });
     this.stats.invocations++;
     this.stats.records += records.length;
     for (const [index, result] of response.records.entries()) {
