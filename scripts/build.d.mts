@@ -1,3 +1,5 @@
+/** The handler bundle's esbuild target: HANDLER_TARGET (`nodeNN`) or `node20`. */
+export function handlerTarget(env?: Record<string, string | undefined>): string;
 export const HANDLER_OPTIONS: {
   entryPoints: string[];
   format: string;

@@ -1,6 +1,7 @@
 // Bundles the Lambda handler and the CLI with esbuild.
-// The handler's options are the ones template.yaml's `Metadata: BuildMethod: esbuild` block gives
-// `sam build` (test/unit/template.test.ts checks they agree).
+// `sam build` runs it too: template.yaml's `BuildMethod: makefile` runs the Makefile, whose `npm ci` runs
+// `prepare` (this script) with HANDLER_TARGET set to the function's runtime (test/unit/template.test.ts
+// checks the Makefile against the template's Runtime).
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,12 +14,23 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const REQUIRE_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
+/**
+ * The handler bundle's esbuild target: HANDLER_TARGET (`nodeNN`) when given — the Makefile gives the Lambda
+ * runtime's, `node22` for `nodejs22.x` — else `node20`, so that the local bundle runs on this machine's Node.
+ */
+export function handlerTarget(env = process.env) {
+  const target = env.HANDLER_TARGET ?? 'node20';
+  if (!/^node\d+$/.test(target))
+    throw new Error(`HANDLER_TARGET must be nodeNN (node22), not ${JSON.stringify(target)}`);
+  return target;
+}
+
 export const HANDLER_OPTIONS = {
   entryPoints: ['src/handler.ts'],
   bundle: true,
   platform: 'node',
   format: 'esm',
-  target: 'node20',
+  target: handlerTarget(),
   minify: true,
   sourcemap: true,
   // module-first resolution roughly halves the SDK's import time.

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HANDLER_OPTIONS, PEER_DATA_FILE } from '../../scripts/build.mjs';
+import { HANDLER_OPTIONS, handlerTarget, PEER_DATA_FILE } from '../../scripts/build.mjs';
 import { syncedTemplate } from '../../scripts/sync-queries.mjs';
 import { COLUMNS } from '../../src/columns.js';
 import { FLAG_IDS } from '../../src/detect/rules/index.js';
@@ -87,7 +87,7 @@ describe('template.yaml: function', () => {
     expect(fn?.Metadata.BuildMethod).toBe('makefile');
     const makefile = readFileSync(new URL('../../Makefile', import.meta.url), 'utf8');
     const target = makefile.split(/\n(?=\S)/).find((block) => block.startsWith('build-TransformFunction:'));
-    expect(target).toMatch(/\n\tnpm ci\b/);
+    expect(target).toMatch(/\n\t(?:HANDLER_TARGET=node\d+ )?npm ci\b/);
     const copied = /\n\tcp ([^\n]+) "\$\(ARTIFACTS_DIR\)\/"/.exec(target ?? '')?.[1]?.split(' ');
     expect(copied).toStrictEqual([
       'dist/handler.mjs',
@@ -100,6 +100,55 @@ describe('template.yaml: function', () => {
     expect(fn?.Properties.Handler).toBe('handler.handler');
     expect(fn?.Properties.Runtime).toMatch(/^nodejs2[24]\.x$/);
     expect(fn?.Properties.Architectures).toStrictEqual(['arm64']);
+  });
+
+  it("bundles for its runtime with npm ci, as SAM's esbuild builder would with UseNpmCi and Target", () => {
+    // Prepare
+    const makefile = readFileSync(new URL('../../Makefile', import.meta.url), 'utf8');
+    const runtime = /^nodejs(\d+)\.x$/.exec(fn?.Properties.Runtime)?.[1];
+
+    // Assess: the Makefile's npm ci (the lock file, exactly) builds the handler for the runtime's Node.
+    expect(runtime).toBeDefined();
+    expect(makefile).toMatch(new RegExp(`\\n\\tHANDLER_TARGET=node${runtime} npm ci\\b`));
+    expect(handlerTarget({ HANDLER_TARGET: `node${runtime}` })).toBe(`node${runtime}`);
+    // The local bundle runs on the Node of this machine (20) as well.
+    expect(handlerTarget({})).toBe('node20');
+    expect(() => handlerTarget({ HANDLER_TARGET: '22' })).toThrow(/HANDLER_TARGET must be nodeNN/);
+  });
+
+  it("deploys with samconfig.toml's defaults and the template's, no question needing an answer", () => {
+    // Prepare: the deploy section of samconfig.toml, key = value.
+    const toml = readFileSync(new URL('../../samconfig.toml', import.meta.url), 'utf8');
+    const section = (name: string) =>
+      Object.fromEntries(
+        [...(toml.split(`[${name}]`)[1]?.split(/\n\[/)[0] ?? '').matchAll(/^(\w+) = (.+)$/gm)].map((m) => [
+          m[1],
+          m[2],
+        ]),
+      );
+    const deploy = section('default.deploy.parameters');
+    const overrides = Object.fromEntries(
+      [...JSON.parse(deploy.parameter_overrides ?? '""').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [
+        m[1],
+        m[2],
+      ]),
+    );
+    const parameters = template.Parameters as Record<
+      string,
+      { Default?: unknown; AllowedValues?: unknown[] }
+    >;
+
+    // Assess: every parameter has a default; the overrides name real parameters with allowed values.
+    expect(Object.entries(parameters).filter(([, p]) => p.Default === undefined)).toStrictEqual([]);
+    for (const [name, value] of Object.entries(overrides)) {
+      expect(parameters[name], name).toBeDefined();
+      if (parameters[name]?.AllowedValues) expect(parameters[name]?.AllowedValues).toContain(value);
+    }
+    expect(section('default.global.parameters').stack_name).toBe('"flowlog-enrich"');
+    expect(deploy.resolve_s3).toBe('true');
+    // CAPABILITY_IAM is enough: no role is named (NAMED_IAM), no nested application or macro (AUTO_EXPAND).
+    expect(deploy.capabilities).toBe('"CAPABILITY_IAM"');
+    expect(JSON.stringify(resources)).not.toMatch(/"RoleName"|AWS::Serverless::Application|AWS::Include/);
   });
 
   it('may do exactly what it needs, on the narrowest resources', () => {
