@@ -114,7 +114,9 @@ describe('estimateMonthlyCost', () => {
     );
 
     // Assess: 500 GB × 6.7 a day through 128 MiB buffers is 26,800 objects a day.
-    expect(small?.basis).toMatch(/^8,640 objects: 1 partition × the more of one per 300 s and one per 128 MB$/);
+    expect(small?.basis).toMatch(
+      /^8,640 objects: 1 partition × the more of one per 300 s and one per 128 MB$/,
+    );
     expect(large?.basis).toMatch(/^804,000 objects/);
     expect(large?.monthlyUsd).toBeCloseTo(804 * 0.005, 6);
     expect(line({ ...base, inputBytesPerDay: 500 * GB }, 'Firehose dynamic partitioning')?.basis).toContain(
