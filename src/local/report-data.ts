@@ -119,9 +119,12 @@ export async function coverWholePeriod(db: FlowLogsDatabase): Promise<void> {
 
 /** The bin width that keeps the period within `REPORT_LIMITS.bins` bins. */
 export function binWidth(first: number, last: number): number {
-  const span = Math.max(0, last - first);
-  for (const width of BIN_WIDTHS) if (Math.floor(span / width) + 1 <= REPORT_LIMITS.bins) return width;
-  return 86_400 * Math.ceil((span / 86_400 + 1) / REPORT_LIMITS.bins);
+  // Bins start at multiples of their width, so the first one may begin before `first`: count aligned bins.
+  const bins = (width: number) => Math.floor(Math.max(first, last) / width) - Math.floor(first / width) + 1;
+  for (const width of BIN_WIDTHS) if (bins(width) <= REPORT_LIMITS.bins) return width;
+  let days = Math.ceil((Math.max(0, last - first) / 86_400 + 1) / REPORT_LIMITS.bins);
+  while (bins(86_400 * days) > REPORT_LIMITS.bins) days++;
+  return 86_400 * days;
 }
 
 const num = (value: unknown): number => (typeof value === 'number' ? value : Number(value ?? 0));

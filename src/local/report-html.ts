@@ -56,7 +56,8 @@ const ESCAPES: Readonly<Record<string, string>> = {
 
 /** Text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+  // `://` as an entity: a URL in the data (an error message, a tag) shows as itself but names no address.
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string).replaceAll('://', ':&#47;&#47;');
 }
 
 /**
@@ -68,6 +69,7 @@ export function scriptJson(value: unknown): string {
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')
+    .replaceAll('://', ':\\/\\/')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
 }
