@@ -6,7 +6,12 @@ import { escapeHtml, formatTime, inlineScript, scriptJson } from '../../src/loca
 describe('report page escaping', () => {
   it('embedded JSON cannot close its script element, and reads back as the same value', () => {
     // Prepare
-    const value = { tag: '</script><script>alert(1)</script>', amp: 'a&b', sep: 'x\u2028y', url: 'http://x.test/' };
+    const value = {
+      tag: '</script><script>alert(1)</script>',
+      amp: 'a&b',
+      sep: 'x\u2028y',
+      url: 'http://x.test/',
+    };
 
     // Act
     const text = scriptJson(value);
