@@ -152,8 +152,14 @@ describe('a Transit Gateway line through the transform', () => {
 });
 
 describe('rules on Transit Gateway lines (no action)', () => {
-  it.each([
+  const cases: { name: string; overrides: Record<string, number>; flags: string[] }[] = [
     { name: 'a large transfer', overrides: { bytes: 50_000_000 }, flags: ['large_transfer'] },
+    {
+      name: 'blackhole drops beyond the threshold (10)',
+      overrides: { 'packets-lost-blackhole': 11 },
+      flags: ['tgw_blackhole_drops'],
+    },
+    { name: 'blackhole drops at the threshold', overrides: { 'packets-lost-blackhole': 10 }, flags: [] },
     {
       name: 'GRE',
       overrides: { protocol: 47, srcport: 0, dstport: 0, 'tcp-flags': 0 },
@@ -161,13 +167,28 @@ describe('rules on Transit Gateway lines (no action)', () => {
     },
     // Rules that read `action` are not evaluated: a rejected-looking SSH attempt is not flagged.
     { name: 'SSH (needs action)', overrides: { dstport: 22 }, flags: [] },
-  ])('flags $name with $flags', async ({ overrides, flags }) => {
+  ];
+  it.each(cases)('flags $name with $flags', async ({ overrides, flags }) => {
     // Act
     const { records } = await transformLines(TGW_DEFAULT_FORMAT, [tgwLine(TGW_DEFAULT_FORMAT, overrides)]);
 
     // Assess
     const [emitted] = decodeLines(records[0]?.data ?? '');
     expect(emitted?.flags).toStrictEqual(flags);
+  });
+
+  it('follows TGW_BLACKHOLE_PACKETS_THRESHOLD', async () => {
+    // Act
+    const line = tgwLine(TGW_DEFAULT_FORMAT, { 'packets-lost-blackhole': 3 });
+    const { records } = await transformLines(TGW_DEFAULT_FORMAT, [line], {
+      TGW_BLACKHOLE_PACKETS_THRESHOLD: '2',
+    });
+
+    // Assess
+    expect(decodeLines(records[0]?.data ?? '')[0]).toMatchObject({
+      flags: ['tgw_blackhole_drops'],
+      severity: 'warning',
+    });
   });
 
   it('flags a port scan across the transit gateway', async () => {
