@@ -203,3 +203,36 @@ describe('rules on Transit Gateway lines (no action)', () => {
     expect(flags.every((f) => JSON.stringify(f) === '["port_scan"]')).toBe(true);
   });
 });
+
+describe('the sample Transit Gateway event (events/tgw-hub-and-spoke.json)', () => {
+  it('comes back all Ok through invoke, every record enriched on both sides from events/tgw-inventory.json', async () => {
+    // Prepare
+    const { main } = await import('../../src/cli.js');
+    let stdout = '';
+
+    // Act
+    const code = await main(
+      ['invoke', '--event', 'events/tgw-hub-and-spoke.json', '--inventory', 'events/tgw-inventory.json'],
+      {
+        env: {},
+        stdout: (text) => {
+          stdout += text;
+        },
+        stderr: () => {},
+      },
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    const response = JSON.parse(stdout) as { records: (ResultRecord & { data: string })[] };
+    expect(response.records.length).toBeGreaterThan(50);
+    expect(new Set(response.records.map((r) => r.result))).toStrictEqual(new Set(['Ok']));
+    const emitted = response.records.flatMap((r) => decodeLines(r.data));
+    expect(new Set(emitted.map((e) => e.enrichment_status))).toStrictEqual(new Set(['ok']));
+    expect(emitted.every((e) => validateEmittedRecord(e))).toBe(true);
+    expect(new Set(emitted.map((e) => e.src_vpc_name ?? 'on-premises'))).toStrictEqual(
+      new Set(['shared-services', 'prod', 'dev', 'on-premises']),
+    );
+    expect(emitted.some((e) => (e.flags as string[]).includes('tgw_blackhole_drops'))).toBe(true);
+  });
+});
