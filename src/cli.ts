@@ -40,8 +40,9 @@ Usage:
   flowlog-enrich inventory --out FILE [--region R] [--endpoint-url URL]
       Dump the account's interfaces, subnets, VPCs, route tables and instances for --inventory (offline runs).
   flowlog-enrich generate [--minutes N] [--seed S] [--format STR] [--out FILE] [--inventory-out FILE]
-                          [--event-out FILE] [--rate N]
-      Deterministic synthetic traffic for a three-tier VPC with injected attacks, and its inventory file.
+                          [--event-out FILE] [--rate N] [--scenario three-tier|tgw]
+      Deterministic synthetic traffic for a three-tier VPC with injected attacks (or, with --scenario tgw,
+      Transit Gateway flow logs of a hub-and-spoke network), and its inventory file.
   flowlog-enrich demo [--out DIR]
       What npm start runs: generate an hour of sample traffic, run the local pipeline, answer three queries,
       write the report (its path is the last line).
@@ -232,11 +233,17 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             'inventory-out': { type: 'string' },
             'event-out': { type: 'string' },
             rate: { type: 'string' },
+            scenario: { type: 'string', default: 'three-tier' },
             help: { type: 'boolean', short: 'h' },
           },
           strict: true,
         });
         if (values.help) return help(ctx, command);
+        if (values.scenario !== 'three-tier' && values.scenario !== 'tgw') {
+          throw new UsageError(
+            `--scenario must be three-tier or tgw, not ${JSON.stringify(values.scenario)}`,
+          );
+        }
         const { generate } = await commands.generate();
         generate(
           {
@@ -247,6 +254,7 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             ...(values['inventory-out'] ? { inventoryOut: values['inventory-out'] } : {}),
             ...(values['event-out'] ? { eventOut: values['event-out'] } : {}),
             ...(values.rate ? { requestsPerMinute: positiveInt(values.rate, '--rate') } : {}),
+            scenario: values.scenario,
           },
           ctx,
         );
