@@ -1,14 +1,8 @@
 /** The handler bundle's esbuild target: HANDLER_TARGET (`nodeNN`) or `node20`. */
 export function handlerTarget(env?: Record<string, string | undefined>): string;
-export const HANDLER_OPTIONS: {
+export const HANDLER_OPTIONS: import('esbuild').BuildOptions & {
   entryPoints: string[];
-  format: string;
-  target: string;
-  minify: boolean;
-  sourcemap: boolean;
-  mainFields: string[];
   outExtension: Record<string, string>;
-  banner: { js: string };
 };
 /** Where the build writes the peer data, relative to the project root. */
 export const PEER_DATA_FILE: string;
