@@ -28,7 +28,7 @@ Usage:
       The whole pipeline locally: flow-log files (plain, .gz, S3 delivery files with their header, Parquet),
       directories, s3://bucket/prefix, - for stdin, or a tree of Firehose error records to replay; writes
       partitioned GZIP JSON Lines (or Parquet) like Firehose, failed records under errors/.
-  flowlog-enrich query [NAME | --sql SQL] [--out DIR] [--today YYYY-MM-DD] [--json]
+  flowlog-enrich query [NAME | --sql SQL] [--out DIR] [--today YYYY-MM-DD] [--since 15m [--until ISO]] [--json]
       Run a named Athena query (or SQL) with DuckDB over what run wrote; without NAME, list the queries.
   flowlog-enrich redrive --bucket B --prefix P --stream S [--dry-run] [--delete-sent] [--region R] [--endpoint-url URL]
       Put the original data of Firehose error records (s3://B/P…) back into stream S (after fixing the format).
@@ -121,6 +121,8 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             out: { type: 'string', default: 'out' },
             today: { type: 'string' },
             json: { type: 'boolean' },
+            since: { type: 'string' },
+            until: { type: 'string' },
             help: { type: 'boolean', short: 'h' },
           },
           allowPositionals: true,
@@ -136,6 +138,8 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             ...(positionals[0] ? { name: positionals[0] } : {}),
             ...(values.sql ? { sql: values.sql } : {}),
             ...(values.today ? { today: values.today } : {}),
+            ...(values.since ? { since: values.since } : {}),
+            ...(values.until ? { until: values.until } : {}),
             ...(values.json ? { json: true } : {}),
           },
           ctx,
