@@ -9,7 +9,11 @@ if (!available && process.env.CI === 'true')
 if (!available) console.warn('cfn-lint not found on PATH: skipping the template lint (CI would fail here)');
 
 /** Parameter values that turn every optional part of the stack on. */
-const OPTIONAL_PARTS_ON = ['EnableBackfill=true', 'BackfillSourceBucket=my-flow-log-archive'];
+const OPTIONAL_PARTS_ON = [
+  'EnableBackfill=true',
+  'BackfillSourceBucket=my-flow-log-archive',
+  'EnableFleetDetections=true',
+];
 
 describe.skipIf(!available)('cfn-lint', () => {
   it('passes template.yaml, SAM transform included', () => {
