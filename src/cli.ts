@@ -28,6 +28,7 @@ Usage:
       The whole pipeline locally: flow-log files (plain, .gz, S3 delivery files with their header, Parquet),
       directories, s3://bucket/prefix, - for stdin, or a tree of Firehose error records to replay; writes
       partitioned GZIP JSON Lines (or Parquet) like Firehose, failed records under errors/.
+      With --out s3://bucket/prefix (and s3:// inputs): the backfill worker, writing the objects it writes.
   flowlog-enrich query [NAME | --sql SQL] [--out DIR] [--today YYYY-MM-DD] [--since 15m [--until ISO]] [--json]
       Run a named Athena query (or SQL) with DuckDB over what run wrote; without NAME, list the queries.
   flowlog-enrich redrive --bucket B --prefix P --stream S [--dry-run] [--delete-sent] [--region R] [--endpoint-url URL]

@@ -1,8 +1,11 @@
 /**
  * `flowlog-enrich run --input s3://… --out s3://…` against moto's S3: the backfill worker's code path
- * (src/backfill/worker.ts, the code the Step Functions worker Lambda runs), its keys, and that running it
- * twice leaves exactly the same objects.
+ * (src/backfill/worker.ts, the code the Step Functions worker Lambda runs) over text, gzip and Parquet objects,
+ * its keys, and that running it twice leaves exactly the same objects.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   CreateBucketCommand,
@@ -39,6 +42,8 @@ const GZ_LINES = [
   '2 not-a-flow-line',
   ...Array.from({ length: 200 }, (_, n) => line(1000 + n, 3600 + n)),
 ];
+// Parquet as flow logs deliver it (one column per field): read through DuckDB by the CLI.
+const PARQUET_KEY = `${PREFIX}c.parquet`;
 // Plain text, no header: the configured format.
 const TEXT_KEY = `${PREFIX}plain.log`;
 const TEXT_LINES = Array.from({ length: 50 }, (_, n) => line(2000 + n, 60 + n));
@@ -66,6 +71,21 @@ describe.skipIf(!available && !required)('run --out s3:// (the backfill worker) 
     await s3.send(
       new PutObjectCommand({ Bucket: SOURCE, Key: TEXT_KEY, Body: `${TEXT_LINES.join('\n')}\n` }),
     );
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const scratch = mkdtempSync(join(tmpdir(), 'backfill-parquet-'));
+    const parquet = join(scratch, 'c.parquet');
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    await connection.run(
+      `COPY (SELECT 2 AS version, '${MOTO_ACCOUNT}' AS account_id, 'eni-1235b8ca123456789' AS interface_id,
+         '10.0.0.9' AS srcaddr, '52.94.0.9' AS dstaddr, 7000 + i AS srcport, 443 AS dstport, 6 AS protocol,
+         10 AS packets, 840 AS bytes, ${DAY} + 120 AS start, ${DAY} + 180 AS "end", 'ACCEPT' AS action, 'OK' AS log_status
+       FROM range(5) t(i)) TO '${parquet}' (FORMAT parquet)`,
+    );
+    connection.closeSync();
+    instance.closeSync();
+    await s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: PARQUET_KEY, Body: readFileSync(parquet) }));
+    rmSync(scratch, { recursive: true, force: true });
   }, 60_000);
 
   afterAll(async () => {
@@ -124,11 +144,13 @@ describe.skipIf(!available && !required)('run --out s3:// (the backfill worker) 
     expect(result.code).toBe(0);
     const gz = sourceStem(SOURCE, GZ_KEY);
     const text = sourceStem(SOURCE, TEXT_KEY);
+    const parquet = sourceStem(SOURCE, PARQUET_KEY);
     expect(Object.keys(objects).sort()).toStrictEqual(
       [
         `backfill/${dataFolder(keys('00'))}${gz}-0.gz`,
         `backfill/${dataFolder(keys('01'))}${gz}-0.gz`,
         `backfill/${dataFolder(keys('00'))}${text}-0.gz`,
+        `backfill/${dataFolder(keys('00'))}${parquet}-0.gz`,
         `backfill/${errorFolder(await modified(GZ_KEY))}${gz}-0.gz`,
       ].sort(),
     );
@@ -138,6 +160,9 @@ describe.skipIf(!available && !required)('run --out s3:// (the backfill worker) 
     expect(ports(`backfill/${dataFolder(keys('00'))}${text}-0.gz`)).toStrictEqual(
       TEXT_LINES.map((_, n) => 1024 + 2000 + n),
     );
+    expect(ports(`backfill/${dataFolder(keys('00'))}${parquet}-0.gz`)).toStrictEqual([
+      7000, 7001, 7002, 7003, 7004,
+    ]);
     const [failed] = objects[`backfill/${errorFolder(await modified(GZ_KEY))}${gz}-0.gz`] as {
       rawData: string;
       errorCode: string;
