@@ -1,12 +1,6 @@
-export const HANDLER_OPTIONS: {
+export const HANDLER_OPTIONS: import('esbuild').BuildOptions & {
   entryPoints: string[];
-  format: string;
-  target: string;
-  minify: boolean;
-  sourcemap: boolean;
-  mainFields: string[];
   outExtension: Record<string, string>;
-  banner: { js: string };
 };
 /** Where the build writes the peer data, relative to the project root. */
 export const PEER_DATA_FILE: string;

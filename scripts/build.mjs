@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { sdkSchemaKeys } from './sdk-schema-keys.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -25,6 +26,8 @@ export const HANDLER_OPTIONS = {
   mainFields: ['module', 'main'],
   outExtension: { '.js': '.mjs' },
   banner: { js: REQUIRE_BANNER },
+  // Without it the bundle keeps every EC2 shape (see the plugin): +545 KiB and about +150 ms of cold start.
+  plugins: [sdkSchemaKeys],
 };
 
 /** Where the build writes the peer data (ASN, organisation, country): beside the handler's bundle. */

@@ -21,7 +21,7 @@ const report = () => {
 
 if (process.argv[2] === '--load-only') {
   // The child measured for cold start: import, load, one answer.
-  const peers = loadPeerDatabase(file);
+  const peers = await loadPeerDatabase(file);
   if (peers.lookup('8.8.8.8')?.asn !== 15169) process.exit(1);
   report();
   process.exit(0);
@@ -29,7 +29,7 @@ if (process.argv[2] === '--load-only') {
 if (process.argv[2] === '--every-row') {
   // The worst case for memory: every range looked up once, so every answer object exists.
   const gc = (globalThis as { gc?: () => void }).gc as () => void;
-  const peers = loadPeerDatabase(file);
+  const peers = await loadPeerDatabase(file);
   gc();
   const before = process.memoryUsage().rss;
   const bytes = readFileSync(file);
@@ -112,7 +112,7 @@ const everyRow = JSON.parse(
 const rssBefore = process.memoryUsage().rss;
 const wall0 = performance.now();
 const cpu0 = cpuMs();
-const peers = loadPeerDatabase(file);
+const peers = await loadPeerDatabase(file);
 const loadWall = performance.now() - wall0;
 const loadCpu = cpuMs() - cpu0;
 const rssLoaded = process.memoryUsage().rss;

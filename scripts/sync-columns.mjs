@@ -60,7 +60,8 @@ export function fieldReference(columns, readme) {
   const start = readme.indexOf(README_BEGIN);
   const end = readme.indexOf(README_END);
   if (start === -1 || end === -1) throw new Error('README.md has no field-reference markers');
-  const group = (c) => (typeof c.group === 'number' ? `v${c.group}` : c.group);
+  const group = (c) =>
+    typeof c.group === 'number' ? `v${c.group}${c.transitGateway ? ' (TGW)' : ''}` : c.group;
   const rows = columns.map(
     (c) =>
       `| \`${c.name}\` | ${c.glue.replace('<', '&lt;').replace('>', '&gt;')} | ${group(c)} | ${c.description.replaceAll('|', '\\|')} |`,

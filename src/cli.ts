@@ -14,6 +14,7 @@ const commands = {
   inventory: () => import('./cli/inventory.js'),
   generate: () => import('./cli/generate.js'),
   demo: () => import('./cli/demo.js'),
+  report: () => import('./cli/report.js'),
 };
 
 const USAGE = `flowlog-enrich — enrich and flag AWS VPC Flow Logs (the Firehose transformation Lambda, run locally)
@@ -31,15 +32,21 @@ Usage:
       With --out s3://bucket/prefix (and s3:// inputs): the backfill worker, writing the objects it writes.
   flowlog-enrich query [NAME | --sql SQL] [--out DIR] [--today YYYY-MM-DD] [--since 15m [--until ISO]] [--json]
       Run a named Athena query (or SQL) with DuckDB over what run wrote; without NAME, list the queries.
+  flowlog-enrich report [--out DIR] [--file report.html] [--from TIME] [--to TIME]
+      One self-contained HTML page (opens from disk, no network) of charts and tables over what run wrote:
+      traffic over time, tier matrix, top talkers, flagged flows, AWS services and peers, the run's health.
+      TIME is YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC); the page is DIR/report.html unless --file says.
   flowlog-enrich redrive --bucket B --prefix P --stream S [--dry-run] [--delete-sent] [--region R] [--endpoint-url URL]
       Put the original data of Firehose error records (s3://B/P…) back into stream S (after fixing the format).
   flowlog-enrich inventory --out FILE [--region R] [--endpoint-url URL]
       Dump the account's interfaces, subnets, VPCs, route tables and instances for --inventory (offline runs).
   flowlog-enrich generate [--minutes N] [--seed S] [--format STR] [--out FILE] [--inventory-out FILE]
-                          [--event-out FILE] [--rate N]
-      Deterministic synthetic traffic for a three-tier VPC with injected attacks, and its inventory file.
+                          [--event-out FILE] [--rate N] [--scenario three-tier|tgw]
+      Deterministic synthetic traffic for a three-tier VPC with injected attacks (or, with --scenario tgw,
+      Transit Gateway flow logs of a hub-and-spoke network), and its inventory file.
   flowlog-enrich demo [--out DIR]
-      What npm start runs: generate an hour of sample traffic, run the local pipeline, answer three queries.
+      What npm start runs: generate an hour of sample traffic, run the local pipeline, answer three queries,
+      write the report (its path is the last line).
 
 Configuration comes from the same environment variables as the Lambda (FLOW_LOG_FORMAT, …; see README).
 `;
@@ -147,6 +154,31 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
         );
         return 0;
       }
+      case 'report': {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            out: { type: 'string', default: 'out' },
+            file: { type: 'string' },
+            from: { type: 'string' },
+            to: { type: 'string' },
+            help: { type: 'boolean', short: 'h' },
+          },
+          strict: true,
+        });
+        if (values.help) return help(ctx, command);
+        const { report } = await commands.report();
+        await report(
+          {
+            out: values.out,
+            ...(values.file ? { file: values.file } : {}),
+            ...(values.from ? { from: values.from } : {}),
+            ...(values.to ? { to: values.to } : {}),
+          },
+          ctx,
+        );
+        return 0;
+      }
       case 'redrive': {
         const { values } = parseArgs({
           args: rest,
@@ -206,11 +238,17 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             'inventory-out': { type: 'string' },
             'event-out': { type: 'string' },
             rate: { type: 'string' },
+            scenario: { type: 'string', default: 'three-tier' },
             help: { type: 'boolean', short: 'h' },
           },
           strict: true,
         });
         if (values.help) return help(ctx, command);
+        if (values.scenario !== 'three-tier' && values.scenario !== 'tgw') {
+          throw new UsageError(
+            `--scenario must be three-tier or tgw, not ${JSON.stringify(values.scenario)}`,
+          );
+        }
         const { generate } = await commands.generate();
         generate(
           {
@@ -221,6 +259,7 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             ...(values['inventory-out'] ? { inventoryOut: values['inventory-out'] } : {}),
             ...(values['event-out'] ? { eventOut: values['event-out'] } : {}),
             ...(values.rate ? { requestsPerMinute: positiveInt(values.rate, '--rate') } : {}),
+            scenario: values.scenario,
           },
           ctx,
         );
@@ -324,6 +363,7 @@ const SECTIONS = {
   run: 'flowlog-enrich run --input ~/flowlogs/ --out out --inventory inventory.json',
   query:
     'flowlog-enrich query --sql "select srcaddr, dstport, count(*) from flow_logs_v group by 1, 2 limit 10"',
+  report: 'flowlog-enrich report --out out --from 2026-11-23T10:00 --to 2026-11-23T11:00',
   redrive:
     'flowlog-enrich redrive --bucket my-flowlogs --prefix errors/processing-failed/ --stream flowlog-enrich',
   inventory: 'flowlog-enrich inventory --out inventory.json --region us-east-1',

@@ -7,7 +7,8 @@
  * To add a column: one entry here, the code that computes it, and its tests; then `npm run columns`.
  *
  * Flow-log fields: "Logging IP traffic using VPC Flow Logs → Flow log records → Available fields"
- * (https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html).
+ * (https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html); Transit Gateway fields: "Transit
+ * Gateway Flow Logs → Transit Gateway Flow Log records" (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-flow-logs.html).
  */
 
 /** The JSON Schema of one value as emitted (never null: a field without a value is left out). */
@@ -29,6 +30,11 @@ export interface Column {
   readonly awsName?: string;
   /** The flow-log version that introduced it, or the feature that adds it. */
   readonly group: number | 'flow' | 'enrichment' | 'detection';
+  /**
+   * Only Transit Gateway flow logs have it (version 6 of their own record): left out of the VPC formats
+   * this code builds (`formatUpTo`, `ALL_FIELDS_FORMAT`).
+   */
+  readonly transitGateway?: true;
   readonly schema: ValueSchema;
   /** Glue/Athena type; integers are `int` unless they can exceed 2^31 (`bigint`). */
   readonly glue: 'int' | 'bigint' | 'string' | 'array<string>' | 'map<string,string>';
@@ -50,6 +56,25 @@ function flowLog(
 ): Column {
   return column(awsName.replaceAll('-', '_'), since, schema, description, options.bigint === true, awsName);
 }
+
+/** A field only Transit Gateway flow logs have (AWS lists them as version 6). */
+function transitGateway(
+  awsName: string,
+  schema: ValueSchema,
+  description: string,
+  options: { readonly bigint?: boolean } = {},
+): Column {
+  return Object.freeze({
+    ...flowLog(awsName, 6, schema, description, options),
+    transitGateway: true as const,
+  });
+}
+
+// Ids as EC2 writes them: a prefix and 8 (older resources) or 17 hexadecimal digits.
+const id = (prefix: string): ValueSchema => ({ type: 'string', pattern: `^${prefix}-[0-9a-f]{8,17}$` });
+const ACCOUNT_ID: ValueSchema = { type: 'string', pattern: '^[0-9]{12}$' };
+const AZ_ID: ValueSchema = { type: 'string', pattern: '^[a-z0-9]{1,12}(?:-[a-z0-9]{1,12}){1,4}$' };
+const LOST: ValueSchema = { type: 'integer', minimum: 0 };
 
 function added(
   name: string,
@@ -327,6 +352,90 @@ export const COLUMNS: readonly Column[] = [
     'Tag of the network interface, as the flow log records it.',
   ),
   flowLog('asg-tag', 11, { type: 'string' }, 'Tag of the Auto Scaling group, as the flow log records it.'),
+  transitGateway(
+    'resource-type',
+    { enum: ['TransitGateway', 'TransitGatewayAttachment'] },
+    'Transit Gateway flow logs: the kind of resource the flow log is for (TransitGateway or TransitGatewayAttachment).',
+  ),
+  transitGateway(
+    'tgw-id',
+    id('tgw'),
+    'Transit Gateway flow logs: the transit gateway the traffic is recorded for.',
+  ),
+  transitGateway(
+    'tgw-attachment-id',
+    id('tgw-attach'),
+    'Transit Gateway flow logs: the attachment the traffic is recorded for.',
+  ),
+  transitGateway(
+    'tgw-src-vpc-account-id',
+    ACCOUNT_ID,
+    'Transit Gateway flow logs: account of the source VPC (none when the source is a VPN or Direct Connect attachment).',
+  ),
+  transitGateway(
+    'tgw-dst-vpc-account-id',
+    ACCOUNT_ID,
+    'Transit Gateway flow logs: account of the destination VPC.',
+  ),
+  transitGateway('tgw-src-vpc-id', id('vpc'), 'Transit Gateway flow logs: the source VPC.'),
+  transitGateway('tgw-dst-vpc-id', id('vpc'), 'Transit Gateway flow logs: the destination VPC.'),
+  transitGateway(
+    'tgw-src-subnet-id',
+    id('subnet'),
+    "Transit Gateway flow logs: subnet of the source attachment's interface.",
+  ),
+  transitGateway(
+    'tgw-dst-subnet-id',
+    id('subnet'),
+    "Transit Gateway flow logs: subnet of the destination attachment's interface.",
+  ),
+  transitGateway(
+    'tgw-src-eni',
+    id('eni'),
+    "Transit Gateway flow logs: the source attachment's network interface (in the source VPC).",
+  ),
+  transitGateway(
+    'tgw-dst-eni',
+    id('eni'),
+    "Transit Gateway flow logs: the destination attachment's network interface (in the destination VPC).",
+  ),
+  transitGateway('tgw-src-az-id', AZ_ID, 'Transit Gateway flow logs: Availability Zone id of the source.'),
+  transitGateway(
+    'tgw-dst-az-id',
+    AZ_ID,
+    'Transit Gateway flow logs: Availability Zone id of the destination.',
+  ),
+  transitGateway(
+    'tgw-pair-attachment-id',
+    id('tgw-attach'),
+    'Transit Gateway flow logs: the other attachment of the flow (egress or ingress, depending on flow-direction).',
+  ),
+  transitGateway(
+    'packets-lost-no-route',
+    LOST,
+    'Transit Gateway flow logs: packets dropped for want of a route.',
+    {
+      bigint: true,
+    },
+  ),
+  transitGateway(
+    'packets-lost-blackhole',
+    LOST,
+    'Transit Gateway flow logs: packets dropped by a blackhole route.',
+    { bigint: true },
+  ),
+  transitGateway(
+    'packets-lost-mtu-exceeded',
+    LOST,
+    "Transit Gateway flow logs: packets dropped for exceeding the attachment's MTU.",
+    { bigint: true },
+  ),
+  transitGateway(
+    'packets-lost-ttl-expired',
+    LOST,
+    'Transit Gateway flow logs: packets dropped because their TTL expired.',
+    { bigint: true },
+  ),
   added(
     'community_id',
     'flow',
@@ -337,7 +446,7 @@ export const COLUMNS: readonly Column[] = [
     'enrichment_status',
     'enrichment',
     { enum: ['ok', 'not_found', 'unavailable', 'skipped'] },
-    'Outcome of the interface lookup: ok, not_found, unavailable (lookup failed or out of time), skipped (no interface id); absent with ENRICHMENT=off.',
+    'Outcome of the interface lookup: ok, not_found, unavailable (lookup failed or out of time), skipped (no interface id); for Transit Gateway lines, of the tgw-src-eni and tgw-dst-eni lookups together (the worst of the two); absent with ENRICHMENT=off.',
   ),
   added(
     'eni_type',
@@ -371,6 +480,42 @@ export const COLUMNS: readonly Column[] = [
   ),
   added('subnet_name', 'enrichment', { type: 'string' }, "Name tag of the interface's subnet."),
   added('vpc_name', 'enrichment', { type: 'string' }, "Name tag of the interface's VPC."),
+  added(
+    'src_vpc_name',
+    'enrichment',
+    { type: 'string' },
+    'Transit Gateway flow logs: Name tag of the source VPC (from tgw-src-eni through the inventory).',
+  ),
+  added(
+    'src_subnet_name',
+    'enrichment',
+    { type: 'string' },
+    "Transit Gateway flow logs: Name tag of the source attachment's subnet.",
+  ),
+  added(
+    'src_subnet_tier',
+    'enrichment',
+    { type: 'string', pattern: '^[a-z0-9_-]{1,64}$' },
+    "Transit Gateway flow logs: tier of the source attachment's subnet (its tier tag, else from its routes).",
+  ),
+  added(
+    'dst_vpc_name',
+    'enrichment',
+    { type: 'string' },
+    'Transit Gateway flow logs: Name tag of the destination VPC (from tgw-dst-eni through the inventory).',
+  ),
+  added(
+    'dst_subnet_name',
+    'enrichment',
+    { type: 'string' },
+    "Transit Gateway flow logs: Name tag of the destination attachment's subnet.",
+  ),
+  added(
+    'dst_subnet_tier',
+    'enrichment',
+    { type: 'string', pattern: '^[a-z0-9_-]{1,64}$' },
+    "Transit Gateway flow logs: tier of the destination attachment's subnet (its tier tag, else from its routes).",
+  ),
   added(
     'src_aws_service',
     'enrichment',

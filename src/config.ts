@@ -66,6 +66,8 @@ export interface DetectionConfig {
   readonly exfiltrationBytes: number;
   readonly connectionRateThreshold: number;
   readonly internalTiers: readonly string[];
+  /** Transit Gateway lines: packets lost to blackhole routes in one flow above which it is flagged. */
+  readonly blackholePacketsThreshold: number;
   readonly suppressions: readonly Suppression[];
 }
 
@@ -87,6 +89,7 @@ export const DETECTION_VARIABLES: Readonly<Record<keyof DetectionConfig, string>
   exfiltrationBytes: 'EXFILTRATION_BYTES',
   connectionRateThreshold: 'CONNECTION_RATE_THRESHOLD',
   internalTiers: 'INTERNAL_TIERS',
+  blackholePacketsThreshold: 'TGW_BLACKHOLE_PACKETS_THRESHOLD',
   suppressions: 'SUPPRESSIONS',
 };
 
@@ -165,6 +168,12 @@ export function loadConfig(env: Env): Config {
       internalTiers: read
         .list(DETECTION_VARIABLES.internalTiers, DEFAULT_INTERNAL_TIERS)
         .map((tier) => tier.toLowerCase()),
+      blackholePacketsThreshold: read.int(
+        DETECTION_VARIABLES.blackholePacketsThreshold,
+        10,
+        0,
+        Number.MAX_SAFE_INTEGER,
+      ),
       suppressions: read.suppressions(DETECTION_VARIABLES.suppressions),
     },
   };

@@ -58,6 +58,16 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       fields: unknown,
     });
   }
+  // Started before the rest of the set-up so that the two overlap: the peer file's read (thread pool) and
+  // the warm-up's EC2 calls (network) with the ip-ranges index and everything else built here.
+  const peersLoading =
+    options.peerDataPath !== undefined && config.enrichment.peerLookup === 'on'
+      ? settle(loadPeerDatabase(options.peerDataPath))
+      : undefined;
+  const warming =
+    options.warmUp && options.inventory && config.enrichment.warmUpPages > 0
+      ? settle(options.warmUp())
+      : undefined;
   const source = config.enrichment.ipRangesSource;
   const services = await loadIpRanges(source, options.fetch ?? fetch, log);
   const ageDays = services.ageDays(now());
@@ -69,10 +79,9 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       ageDays,
     });
   }
-  const peers =
-    options.peerDataPath !== undefined && config.enrichment.peerLookup === 'on'
-      ? loadPeerDatabase(options.peerDataPath)
-      : undefined;
+  const loadedPeers = await peersLoading;
+  if (loadedPeers && 'error' in loadedPeers) throw loadedPeers.error;
+  const peers = loadedPeers?.value;
   const enricher = createEnricher({
     ...(options.inventory && config.enrichment.mode !== 'off' ? { inventory: options.inventory } : {}),
     services,
@@ -82,15 +91,12 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     formats: config.formats,
     now,
   });
-  if (options.warmUp && options.inventory && config.enrichment.warmUpPages > 0) {
-    try {
-      const { accountId, interfaces } = await options.warmUp();
-      enricher.warmUp(accountId, interfaces);
-    } catch (error) {
-      log('WARN', 'cache warm-up failed; the first batches look interfaces up', {
-        error: (error as Error).name,
-      });
-    }
+  const warm = await warming;
+  if (warm && 'value' in warm) enricher.warmUp(warm.value.accountId, warm.value.interfaces);
+  else if (warm) {
+    log('WARN', 'cache warm-up failed; the first batches look interfaces up', {
+      error: (warm.error as Error).name,
+    });
   }
   const dataDates = {
     ipRanges: services.createDate,
@@ -121,6 +127,14 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     },
   });
   return { transform, services };
+}
+
+/** A promise that never rejects: awaited later, a failure in the meantime is not an unhandled rejection. */
+function settle<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
 }
 
 /**

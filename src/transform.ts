@@ -164,457 +164,564 @@ const WORK_BYTES_PER_INVOCATION = 32 * 1024 * 1024;
  * record. Every input `recordId` comes back exactly once, in input order, and bad data never throws.
  */
 export function createTransformer(deps: TransformDeps): Transform {
-  const { config, enricher, detector, reingester, report } = deps;
-  const now = deps.now ?? Date.now;
-  const parseRecord = createRecordParser(config.formats, {
-    maxLineLength: config.maxLineLength,
-    maxDecompressedBytes: config.maxDecompressedBytes,
-  });
+  const { config } = deps;
   // One writer per format: a flow is written by its own format's (which of its fields it has and so which
   // interface columns it leaves out); the record reader says which format read each flow.
   const writers = config.formats.map(
     (format) => deps.stages?.writeFlow ?? createFlowWriter(format, config.maxLineLength),
   );
-  const writeFlow = writers[0] as FlowWriter;
-  const several = writers.length > 1;
-  const keysOf = deps.stages?.partitionKeys ?? partitionKeys;
-  const decodeOptions = { maxDecompressedBytes: config.maxDecompressedBytes };
-  const limit = config.responseLimitBytes;
-  // Output base64 bytes per decompressed input byte, learned per container: admits records before any
-  // work is spent reading them, so a batch too large for one response costs only what it returns.
-  let expansion = INITIAL_EXPANSION;
-  // Reused across records and invocations: one record's output at a time, encoded while still in cache.
-  const output = new ByteWriter(1 << 16);
-  // Reused too, but never by two invocations at once (a caller may run them concurrently): each takes an
-  // idle one and gives it back at the end.
-  const idleArenas: ByteArena[] = [];
-  const idleFieldBytes: FieldBytes[] = [];
+  const container: Container = {
+    deps,
+    now: deps.now ?? Date.now,
+    parseRecord: createRecordParser(config.formats, {
+      maxLineLength: config.maxLineLength,
+      maxDecompressedBytes: config.maxDecompressedBytes,
+    }),
+    writers,
+    keysOf: deps.stages?.partitionKeys ?? partitionKeys,
+    decodeOptions: { maxDecompressedBytes: config.maxDecompressedBytes },
+    limit: config.responseLimitBytes,
+    expansion: INITIAL_EXPANSION,
+    output: new ByteWriter(1 << 16),
+    idleArenas: [],
+    idleFieldBytes: [],
+  };
 
   return async (event, context) => {
-    const started = now();
-    // Every budget comes from the time the invocation has left: one that runs out makes Firehose retry
-    // the whole batch, and what was re-ingested would then come twice.
-    const remaining = remainingMs(context);
-    const deadline = started + Math.max(0, remaining - TIME_MARGIN_MS);
-    const batch = readBatch(event);
-    const n = batch.n;
-    const arena = idleArenas.pop() ?? new ByteArena();
-    arena.reset();
-    const fieldBytes = idleFieldBytes.pop() ?? new FieldBytes();
-    fieldBytes.reset();
-    const results = new Array<ResultRecord>(n);
-    const counts: Record<string, number> = {};
-    // AWS errors by name (ThrottlingException, AccessDenied, TimeoutError…): the summary says which.
-    const awsErrors: Record<string, number> = {};
-    const phaseError = (phase: Phase) => bump(counts, METRIC.phaseErrors(phase));
-    let firstFailure: { reason: string; field?: string; position?: number } | undefined;
+    const run = begin(container, event, context);
+    admit(container, run);
+    await enrich(container, run);
+    detect(container, run);
+    write(container, run);
+    await reingest(container, run);
+    report(container, run);
+    return { records: run.results };
+  };
+}
 
-    // ── 1. Admit, decode, parse ──────────────────────────────────────────────────────────────────────
-    const state = new Uint8Array(n);
-    const inputBytes = new Float64Array(n);
-    const first = new Int32Array(n);
-    const count = new Int32Array(n);
-    const errors = new Map<number, FlowlogError>();
-    const reingestList = new ReingestList(n);
-    const flows: Flow[] = [];
-    const read: RecordSummary = { decoded: false, lines: 0, headers: 0, control: false };
-    // What the answers admitted so far will take, as estimated; the answers of the records after each
-    // one are reserved at their minimum (a ProcessingFailed entry without data).
-    let estimated = RESPONSE_OVERHEAD;
-    let work = 0;
-    let envelopeDeferred = false;
-    let bytesIn = 0;
-    let linesIn = 0;
-    const fail = (index: number, error: FlowlogError) => {
-      state[index] = State.Failed;
-      errors.set(index, error);
-      deps.onRecordError?.(index, error);
-    };
-    /** Re-ingests a record untouched: its decoded bytes are all that is kept. */
-    const defer = (index: number) => {
-      try {
-        reingestList.add(index, arena.decode(batch.datas[index]));
+/** What lives as long as the container: built once, reused by every invocation. */
+interface Container {
+  readonly deps: TransformDeps;
+  readonly now: () => number;
+  readonly parseRecord: ReturnType<typeof createRecordParser>;
+  readonly writers: readonly FlowWriter[];
+  readonly keysOf: typeof partitionKeys;
+  readonly decodeOptions: { readonly maxDecompressedBytes: number };
+  /** The response's byte budget. */
+  readonly limit: number;
+  /**
+   * Output base64 bytes per decompressed input byte, learned per container: admits records before any
+   * work is spent reading them, so a batch too large for one response costs only what it returns.
+   */
+  expansion: number;
+  /** Reused across records and invocations: one record's output at a time, encoded while still in cache. */
+  readonly output: ByteWriter;
+  // Reused too, but never by two invocations at once (a caller may run them concurrently): each takes an
+  // idle one and gives it back at the end.
+  readonly idleArenas: ByteArena[];
+  readonly idleFieldBytes: FieldBytes[];
+}
+
+/** One invocation's batch as the phases hand it on: per-record facts in typed arrays, flows in one list. */
+interface Run {
+  readonly started: number;
+  /** Every budget comes from the time the invocation has left. */
+  readonly deadline: number;
+  readonly batch: BatchInput;
+  readonly arena: ByteArena;
+  readonly fieldBytes: FieldBytes;
+  /** Each record's answer, by input index; every one is set by the end. */
+  readonly results: ResultRecord[];
+  readonly counts: Record<string, number>;
+  /** AWS errors by name (ThrottlingException, AccessDenied, TimeoutError…): the summary says which. */
+  readonly awsErrors: Record<string, number>;
+  firstFailure: { reason: string; field?: string; position?: number } | undefined;
+  /** What became of each record in admission (and later in writing). */
+  readonly state: Uint8Array;
+  readonly inputBytes: Float64Array;
+  /** A parsed record's flows are `flows[first[i] .. first[i] + count[i])`. */
+  readonly first: Int32Array;
+  readonly count: Int32Array;
+  readonly errors: Map<number, FlowlogError>;
+  readonly reingestList: ReingestList;
+  readonly flows: Flow[];
+  enrichments: (Enrichment | undefined)[];
+  detection: DetectionBatch | undefined;
+  /** The response's exact size so far, as answers are committed. */
+  committed: number;
+  readonly okIndexes: number[];
+  /** 1 for each flow returned in an `Ok` record. */
+  okFlows: Uint8Array;
+}
+
+function begin(container: Container, event: FirehoseTransformationEvent, context?: InvocationContext): Run {
+  const started = container.now();
+  // A budget that runs out makes Firehose retry the whole batch, and what was re-ingested would then come twice.
+  const remaining = remainingMs(context);
+  const batch = readBatch(event);
+  const n = batch.n;
+  const arena = container.idleArenas.pop() ?? new ByteArena();
+  arena.reset();
+  const fieldBytes = container.idleFieldBytes.pop() ?? new FieldBytes();
+  fieldBytes.reset();
+  return {
+    started,
+    deadline: started + Math.max(0, remaining - TIME_MARGIN_MS),
+    batch,
+    arena,
+    fieldBytes,
+    results: new Array<ResultRecord>(n),
+    counts: {},
+    awsErrors: {},
+    firstFailure: undefined,
+    state: new Uint8Array(n),
+    inputBytes: new Float64Array(n),
+    first: new Int32Array(n),
+    count: new Int32Array(n),
+    errors: new Map(),
+    reingestList: new ReingestList(n),
+    flows: [],
+    enrichments: [],
+    detection: undefined,
+    committed: RESPONSE_OVERHEAD,
+    okIndexes: [],
+    okFlows: new Uint8Array(0),
+  };
+}
+
+function phaseError(run: Run, phase: Phase): void {
+  bump(run.counts, METRIC.phaseErrors(phase));
+}
+
+function fail(container: Container, run: Run, index: number, error: FlowlogError): void {
+  run.state[index] = State.Failed;
+  run.errors.set(index, error);
+  container.deps.onRecordError?.(index, error);
+}
+
+/** Re-ingests a record untouched: its decoded bytes are all that is kept. */
+function defer(container: Container, run: Run, index: number): void {
+  try {
+    run.reingestList.add(index, run.arena.decode(run.batch.datas[index]));
+    run.state[index] = State.Reingest;
+  } catch (error) {
+    fail(container, run, index, toFlowlogError(error));
+  }
+}
+
+/**
+ * 1. Admit, decode, parse. Each record's decompressed size is learned before it is read; what will not fit
+ * this response is re-ingested untouched, what never could is split into pieces that each will.
+ */
+function admit(container: Container, run: Run): void {
+  const { batch, state, reingestList, flows, fieldBytes } = run;
+  const { limit, parseRecord, decodeOptions } = container;
+  const n = batch.n;
+  const expansion = container.expansion;
+  const read: RecordSummary = { decoded: false, lines: 0, headers: 0, control: false };
+  // What the answers admitted so far will take, as estimated; the answers of the records after each
+  // one are reserved at their minimum (a ProcessingFailed entry without data).
+  let estimated = RESPONSE_OVERHEAD;
+  let work = 0;
+  let envelopeDeferred = false;
+  let bytesIn = 0;
+  let linesIn = 0;
+  for (let index = 0; index < n; index++) {
+    const data = batch.datas[index] as string;
+    const idLength = batch.idLengths[index] as number;
+    const after = batch.reserve[index + 1] as number;
+    // What is left for this record's answer once every later record's smallest answer is reserved.
+    const room = limit - estimated - after;
+    // Past the work bound, or with no room left, a record waits for a later invocation untouched; so
+    // does an envelope once one did not fit (each costs its decompression to find out).
+    if (
+      index > 0 &&
+      (room < MIN_USEFUL_ROOM || work > WORK_BYTES_PER_INVOCATION || (envelopeDeferred && isGzipBase64(data)))
+    ) {
+      estimated += minimalSize(idLength);
+      defer(container, run, index);
+      continue;
+    }
+    let decoded: DecodedRecord | undefined;
+    let size: number;
+    try {
+      if (isGzipBase64(data)) {
+        // Compressed envelopes are measured by what they unpack to: 28 KB of gzip can hold 8 MB of lines.
+        decoded = decodeRecord(data, decodeOptions);
+        size = decodedSize(decoded);
+        work += size;
+      } else {
+        size = typeof data === 'string' && data.length % 4 === 0 ? base64DecodedLength(data) : 0;
+      }
+    } catch (error) {
+      estimated += minimalSize(idLength);
+      fail(container, run, index, toFlowlogError(error));
+      continue;
+    }
+    if (decoded?.kind === 'cwl-control') {
+      estimated += minimalSize(idLength);
+      state[index] = State.DroppedControl;
+      bytesIn += base64DecodedLength(data);
+      continue;
+    }
+    run.inputBytes[index] = size;
+    const estimate = 160 + idLength + Math.ceil(size * expansion);
+    if (estimate > limit - RESPONSE_OVERHEAD - minimalSize(idLength)) {
+      // It could never fit one response: split it into pieces that each will, and re-ingest those.
+      const pieces = trySplit(decoded ?? tryDecode(data, decodeOptions), Math.ceil(estimate / SPLIT_TARGET));
+      if (pieces) {
+        estimated += minimalSize(idLength);
+        reingestList.addPieces(index, pieces);
         state[index] = State.Reingest;
-      } catch (error) {
-        fail(index, toFlowlogError(error));
-      }
-    };
-    for (let index = 0; index < n; index++) {
-      const data = batch.datas[index] as string;
-      const idLength = batch.idLengths[index] as number;
-      const after = batch.reserve[index + 1] as number;
-      // What is left for this record's answer once every later record's smallest answer is reserved.
-      const room = limit - estimated - after;
-      // Past the work bound, or with no room left, a record waits for a later invocation untouched; so
-      // does an envelope once one did not fit (each costs its decompression to find out).
-      if (
-        index > 0 &&
-        (room < MIN_USEFUL_ROOM ||
-          work > WORK_BYTES_PER_INVOCATION ||
-          (envelopeDeferred && isGzipBase64(data)))
-      ) {
-        estimated += minimalSize(idLength);
-        defer(index);
-        continue;
-      }
-      let decoded: DecodedRecord | undefined;
-      let size: number;
-      try {
-        if (isGzipBase64(data)) {
-          // Compressed envelopes are measured by what they unpack to: 28 KB of gzip can hold 8 MB of lines.
-          decoded = decodeRecord(data, decodeOptions);
-          size = decodedSize(decoded);
-          work += size;
-        } else {
-          size = typeof data === 'string' && data.length % 4 === 0 ? base64DecodedLength(data) : 0;
-        }
-      } catch (error) {
-        estimated += minimalSize(idLength);
-        fail(index, toFlowlogError(error));
-        continue;
-      }
-      if (decoded?.kind === 'cwl-control') {
-        estimated += minimalSize(idLength);
-        state[index] = State.DroppedControl;
         bytesIn += base64DecodedLength(data);
         continue;
       }
-      inputBytes[index] = size;
-      const estimate = 160 + idLength + Math.ceil(size * expansion);
-      if (estimate > limit - RESPONSE_OVERHEAD - minimalSize(idLength)) {
-        // It could never fit one response: split it into pieces that each will, and re-ingest those.
-        const pieces = trySplit(
-          decoded ?? tryDecode(data, decodeOptions),
-          Math.ceil(estimate / SPLIT_TARGET),
-        );
-        if (pieces) {
-          estimated += minimalSize(idLength);
-          reingestList.addPieces(index, pieces);
-          state[index] = State.Reingest;
-          bytesIn += base64DecodedLength(data);
-          continue;
-        }
-        // A single line cannot be split: read it, and let the writer see whether its output fits.
-      } else if (index > 0 && estimate > room) {
+      // A single line cannot be split: read it, and let the writer see whether its output fits.
+    } else if (index > 0 && estimate > room) {
+      estimated += minimalSize(idLength);
+      if (decoded) envelopeDeferred = true;
+      defer(container, run, index);
+      continue;
+    }
+    const at = flows.length;
+    try {
+      if (decoded) parseRecord.decoded(decoded, flows, read, fieldBytes);
+      else parseRecord(data, flows, read, fieldBytes);
+      if (read.control) {
         estimated += minimalSize(idLength);
-        if (decoded) envelopeDeferred = true;
-        defer(index);
+        state[index] = State.DroppedControl;
         continue;
       }
-      const at = flows.length;
-      try {
-        if (decoded) parseRecord.decoded(decoded, flows, read, fieldBytes);
-        else parseRecord(data, flows, read, fieldBytes);
-        if (read.control) {
-          estimated += minimalSize(idLength);
-          state[index] = State.DroppedControl;
-          continue;
-        }
-        // A record is written whole or not at all: one that fails half-way takes its flows back out.
-        const parsed = flows.length - at;
-        if (parsed === 0) {
-          estimated += minimalSize(idLength);
-          state[index] = read.headers > 0 ? State.DroppedHeader : State.DroppedEmpty;
-          continue;
-        }
-        estimated += estimate;
-        state[index] = State.Parsed;
-        first[index] = at;
-        count[index] = parsed;
-      } catch (error) {
-        flows.length = at;
-        // A failed record is reserved its smallest answer (it echoes its data only where the response can
-        // afford it; Firehose keeps the original either way): it must not shrink what the others may use.
+      // A record is written whole or not at all: one that fails half-way takes its flows back out.
+      const parsed = flows.length - at;
+      if (parsed === 0) {
         estimated += minimalSize(idLength);
-        fail(index, toFlowlogError(error));
-      } finally {
-        // Input is what could be decoded, lines what it held, whether or not they then parsed.
-        if (read.decoded) bytesIn += base64DecodedLength(data);
-        linesIn += read.lines;
+        state[index] = read.headers > 0 ? State.DroppedHeader : State.DroppedEmpty;
+        continue;
       }
+      estimated += estimate;
+      state[index] = State.Parsed;
+      run.first[index] = at;
+      run.count[index] = parsed;
+    } catch (error) {
+      flows.length = at;
+      // A failed record is reserved its smallest answer (it echoes its data only where the response can
+      // afford it; Firehose keeps the original either way): it must not shrink what the others may use.
+      estimated += minimalSize(idLength);
+      fail(container, run, index, toFlowlogError(error));
+    } finally {
+      // Input is what could be decoded, lines what it held, whether or not they then parsed.
+      if (read.decoded) bytesIn += base64DecodedLength(data);
+      linesIn += read.lines;
     }
-    counts[METRIC.bytesIn] = bytesIn;
-    counts[METRIC.linesIn] = linesIn;
+  }
+  run.counts[METRIC.bytesIn] = bytesIn;
+  run.counts[METRIC.linesIn] = linesIn;
+}
 
-    // ── 2. Enrich: one batched lookup round, bounded in time ─────────────────────────────────────────
-    let enrichments: (Enrichment | undefined)[] = new Array(flows.length);
-    if (enricher && flows.length > 0) {
-      const enrichDeadline = Math.min(started + config.enrichment.budgetMs, deadline - REINGEST_SHARE_MS);
-      try {
-        const prepared = await enricher.prepare(
-          flows,
-          enrichDeadline,
-          batch.accountId ? { accountId: batch.accountId } : {},
-        );
-        enrichments = prepared.enrichAll();
-        const stats = prepared.stats;
-        bump(counts, METRIC.cacheHits, stats.cacheHits);
-        bump(counts, METRIC.cacheMisses, stats.cacheMisses);
-        bump(counts, METRIC.lookupCalls, stats.lookupCalls);
-        bump(counts, METRIC.lookupMs, Math.round(stats.lookupMs));
-        bump(counts, METRIC.lookupErrors, stats.lookupErrors);
-        addCounts(awsErrors, stats.errors);
-      } catch {
-        // A fault in enrichment: data still flows, unenriched (`enrichment_status` absent), and it is counted.
-        enrichments = new Array(flows.length);
-        phaseError('enrich');
-      }
+/**
+ * 2. Enrich: one batched lookup round, bounded in time. A fault here leaves the flows unenriched
+ * (`enrichment_status` absent) and is counted; data still flows.
+ */
+async function enrich(container: Container, run: Run): Promise<void> {
+  const { enricher, config } = container.deps;
+  const { flows, counts } = run;
+  run.enrichments = new Array(flows.length);
+  if (!enricher || flows.length === 0) return;
+  const enrichDeadline = Math.min(run.started + config.enrichment.budgetMs, run.deadline - REINGEST_SHARE_MS);
+  try {
+    const prepared = await enricher.prepare(
+      flows,
+      enrichDeadline,
+      run.batch.accountId ? { accountId: run.batch.accountId } : {},
+    );
+    run.enrichments = prepared.enrichAll();
+    const stats = prepared.stats;
+    bump(counts, METRIC.cacheHits, stats.cacheHits);
+    bump(counts, METRIC.cacheMisses, stats.cacheMisses);
+    bump(counts, METRIC.lookupCalls, stats.lookupCalls);
+    bump(counts, METRIC.lookupMs, Math.round(stats.lookupMs));
+    bump(counts, METRIC.lookupErrors, stats.lookupErrors);
+    addCounts(run.awsErrors, stats.errors);
+  } catch {
+    run.enrichments = new Array(flows.length);
+    phaseError(run, 'enrich');
+  }
+}
+
+/** 3. Detect over the batch as a whole; a fault leaves the flows without flags, counted. */
+function detect(container: Container, run: Run): void {
+  try {
+    run.detection = container.deps.detector?.evaluate(run.flows, run.enrichments, run.started);
+  } catch {
+    phaseError(run, 'detect');
+  }
+}
+
+/**
+ * Answers a record ProcessingFailed: with its original data while the response can afford it (and still
+ * answer every record after it), else with empty data; counted once, by reason.
+ */
+function answerFailed(container: Container, run: Run, index: number, error: FlowlogError): void {
+  const { batch } = run;
+  const input = batch.recordAt(index);
+  let result = failed(input);
+  const idLength = batch.idLengths[index] as number;
+  if (run.committed + resultSize(result, idLength) + (batch.reserve[index + 1] as number) > container.limit) {
+    result = failed(input, false);
+  }
+  run.committed += resultSize(result, idLength);
+  run.results[index] = result;
+  bump(run.counts, METRIC.failed(error.reason));
+  run.firstFailure ??= describeFailure(error);
+}
+
+/**
+ * 4. Write within the response budget, record by record. Each record's flows go into the reused buffer
+ * from an offset that is a multiple of 3, and its answer's exact size is counted; one that does not fit is
+ * taken back out and re-ingested. Then the buffer is base64 encoded once: a record's data is the slice of
+ * that one string over its whole 3-byte groups, plus the encoding of its last 1–2 bytes. One native call
+ * instead of one per record, and no copy per record. A fault writing one record fails that record only.
+ */
+function write(container: Container, run: Run): void {
+  const { batch, state, flows, fieldBytes, results, counts, reingestList, enrichments } = run;
+  const { output, writers, keysOf, limit, decodeOptions, deps } = container;
+  const n = batch.n;
+  const writeFlow = writers[0] as FlowWriter;
+  const several = writers.length > 1;
+  const detections = run.detection?.detections;
+  let okInputBytes = 0;
+  let okOutputBytes = 0;
+  let bytesOut = 0;
+  let lastMetadata: { readonly partitionKeys: PartitionKeys } | undefined;
+  const okFlows = new Uint8Array(flows.length);
+  const okIndexes = run.okIndexes;
+  const spans = new Int32Array(2 * n);
+  const okMetadata: { readonly partitionKeys: PartitionKeys }[] = [];
+  output.reset();
+  const members = fieldBytes.out.buffer;
+
+  for (let index = 0; index < n; index++) {
+    const kind = state[index];
+    if (kind === State.Reingest) {
+      // Counted as the larger of its two possible answers until re-ingestion says which.
+      run.committed += minimalSize(batch.idLengths[index] as number);
+      continue;
     }
-
-    // ── 3. Detect over the batch as a whole ──────────────────────────────────────────────────────────
-    let detection: DetectionBatch | undefined;
-    try {
-      detection = detector?.evaluate(flows, enrichments, started);
-    } catch {
-      phaseError('detect');
+    if (kind === State.Failed) {
+      answerFailed(container, run, index, run.errors.get(index) as FlowlogError);
+      continue;
     }
-    const detections = detection?.detections;
-
-    // ── 4. Write within the response budget, record by record ────────────────────────────────────────
-    // Each record's flows go into the reused buffer from an offset that is a multiple of 3, and its
-    // answer's exact size is counted; one that does not fit is taken back out. Then the buffer is base64
-    // encoded once: a record's data is the slice of that one string over its whole 3-byte groups, plus the
-    // encoding of its last 1–2 bytes. One native call instead of one per record, and no copy per record.
-    let committed = RESPONSE_OVERHEAD;
-    let okInputBytes = 0;
-    let okOutputBytes = 0;
-    let bytesOut = 0;
-    let lastMetadata: { readonly partitionKeys: PartitionKeys } | undefined;
-    const okFlows = new Uint8Array(flows.length);
-    const okIndexes: number[] = [];
-    const spans = new Int32Array(2 * n);
-    const okMetadata: { readonly partitionKeys: PartitionKeys }[] = [];
-    output.reset();
-    const members = fieldBytes.out.buffer;
-
-    /**
-     * Answers a record ProcessingFailed: with its original data while the response can afford it (and
-     * still answer every record after it), else with empty data; counted once, by reason.
-     */
-    const answerFailed = (index: number, error: FlowlogError) => {
-      const input = batch.recordAt(index);
-      let result = failed(input);
-      const idLength = batch.idLengths[index] as number;
-      if (committed + resultSize(result, idLength) + (batch.reserve[index + 1] as number) > limit) {
-        result = failed(input, false);
-      }
-      committed += resultSize(result, idLength);
+    if (kind !== State.Parsed) {
+      const result = dropped(batch.ids[index] as string);
+      run.committed += resultSize(result, batch.idLengths[index]);
       results[index] = result;
-      bump(counts, METRIC.failed(error.reason));
-      firstFailure ??= describeFailure(error);
-    };
-
-    for (let index = 0; index < n; index++) {
-      const kind = state[index];
-      if (kind === State.Reingest) {
-        // Counted as the larger of its two possible answers until re-ingestion says which.
-        committed += minimalSize(batch.idLengths[index] as number);
-        continue;
-      }
-      if (kind === State.Failed) {
-        answerFailed(index, errors.get(index) as FlowlogError);
-        continue;
-      }
-      if (kind !== State.Parsed) {
-        const result = dropped(batch.ids[index] as string);
-        committed += resultSize(result, batch.idLengths[index]);
-        results[index] = result;
-        bump(counts, METRIC.dropped(DROP_REASONS[(kind as number) - State.DroppedControl] as DropReason));
-        continue;
-      }
-      const from = first[index] as number;
-      const to = from + (count[index] as number);
-      const aligned = output.length + ((3 - (output.length % 3)) % 3);
-      let size: number;
-      let keys: PartitionKeys;
-      try {
-        output.reserve(aligned - output.length);
-        output.length = aligned;
-        for (let i = from; i < to; i++) {
-          (several ? (writers[fieldBytes.format(i)] as FlowWriter) : writeFlow)(
-            output,
-            flows[i] as Flow,
-            enrichments[i],
-            detections?.[i] ?? NO_FINDINGS,
-            members,
-            fieldBytes.start(i),
-            fieldBytes.end(i),
-          );
-        }
-        keys = keysOf(flows[from] as Flow, batch.region, batch.arrivals[index] as number, batch.accountId);
-        size = okSize(batch.idLengths[index] as number, base64Length(output.length - aligned), keys);
-      } catch (error) {
-        // A fault while writing one record fails that record only (its original bytes go to the error prefix).
-        output.length = aligned;
-        const failure = new InternalError(
-          `writing the record failed: ${(error as Error)?.message ?? error}`,
-          {
-            cause: error,
-          },
-        );
-        deps.onRecordError?.(index, failure);
-        answerFailed(index, failure);
-        continue;
-      }
-      const bytes = output.length - aligned;
-      if (committed + size + (batch.reserve[index + 1] as number) <= limit) {
-        committed += size;
-        okInputBytes += inputBytes[index] as number;
-        okOutputBytes += base64Length(bytes);
-        bytesOut += bytes;
-        okIndexes.push(index);
-        spans[2 * index] = aligned;
-        spans[2 * index + 1] = output.length;
-        // partitionKeys hands back the same frozen object for a repeated partition: share the metadata too.
-        if (lastMetadata?.partitionKeys !== keys) lastMetadata = { partitionKeys: keys };
-        okMetadata.push(lastMetadata);
-        for (let i = from; i < to; i++) okFlows[i] = 1;
-        continue;
-      }
+      bump(counts, METRIC.dropped(DROP_REASONS[(kind as number) - State.DroppedControl] as DropReason));
+      continue;
+    }
+    const from = run.first[index] as number;
+    const to = from + (run.count[index] as number);
+    const aligned = output.length + ((3 - (output.length % 3)) % 3);
+    let size: number;
+    let keys: PartitionKeys;
+    try {
+      output.reserve(aligned - output.length);
       output.length = aligned;
-      // Its output does not fit what is left: re-ingest the original bytes (split when it never could).
-      try {
-        if (RESPONSE_OVERHEAD + size > limit) {
-          const pieces = trySplit(tryDecode(batch.datas[index] as string, decodeOptions), 2);
-          if (!pieces) throw tooLarge(batch.ids[index] as string);
-          reingestList.addPieces(index, pieces);
-        } else {
-          reingestList.add(index, arena.decode(batch.datas[index]));
-        }
-      } catch (error) {
-        const failure = toFlowlogError(error);
-        deps.onRecordError?.(index, failure);
-        answerFailed(index, failure);
-        continue;
-      }
-      state[index] = State.Reingest;
-      committed += minimalSize(batch.idLengths[index] as number);
-    }
-    if (bytesOut > 0) counts[METRIC.bytesOut] = bytesOut;
-    if (okIndexes.length > 0) {
-      const encoded = output.buffer.toString('base64', 0, output.length);
-      const bytes = output.buffer;
-      for (let k = 0; k < okIndexes.length; k++) {
-        const index = okIndexes[k] as number;
-        const start = spans[2 * index] as number;
-        const end = spans[2 * index + 1] as number;
-        const whole = end - ((end - start) % 3);
-        const data = encoded.slice((start / 3) * 4, (whole / 3) * 4) + base64Tail(bytes, whole, end);
-        const metadata = okMetadata[k] as { readonly partitionKeys: PartitionKeys };
-        results[index] = ok(batch.ids[index] as string, data, metadata.partitionKeys, metadata);
-      }
-    }
-    if (okInputBytes > 0) {
-      // Jump up at once when output grew, come down slowly when it shrank.
-      const observed = okOutputBytes / okInputBytes;
-      expansion = Math.min(MAX_EXPANSION, Math.max(observed * 1.1, expansion * 0.5, 1));
-    }
-
-    // ── 5. Re-ingest: Dropped only once Firehose has accepted every piece ────────────────────────────
-    // Records are listed in input order (admission, then the writer's late additions): sort them so the
-    // stream receives them in the order they came.
-    const toReingest = reingestList.inOrder();
-    const accepted = new Uint8Array(toReingest.parts.length);
-    if (toReingest.length > 0 && reingester && typeof batch.streamArn === 'string') {
-      try {
-        const outcome = await reingester.reingest(
-          batch.streamArn,
-          toReingest.parts,
-          Math.min(now() + config.reingestBudgetMs, deadline),
-        );
-        addCounts(awsErrors, outcome.errors);
-        for (let i = 0; i < accepted.length; i++) accepted[i] = outcome.accepted[i] === true ? 1 : 0;
-      } catch {
-        phaseError('reingest');
-      }
-    }
-    let reingested = 0;
-    for (let k = 0; k < toReingest.length; k++) {
-      const index = toReingest.indexes[k] as number;
-      const from = k === 0 ? 0 : (toReingest.ends[k - 1] as number);
-      const to = toReingest.ends[k] as number;
-      let sent = 0;
-      for (let i = from; i < to; i++) sent += accepted[i] as number;
-      if (sent === to - from) {
-        results[index] = dropped(batch.ids[index] as string);
-        // "Dropped" is 9 bytes shorter than the "ProcessingFailed" that was counted.
-        committed -= 9;
-        reingested++;
-        continue;
-      }
-      // Some pieces went in: the failure carries only the others, so a redrive sends nothing twice.
-      const rebuild = sent > 0 ? toReingest.unsent.get(index) : undefined;
-      let data = '';
-      try {
-        if (rebuild) data = rebuild(Array.from(accepted.subarray(from, to), (a) => a === 1));
-      } catch {
-        // Re-encoding the unsent pieces failed: the record fails without data (Firehose keeps the original).
-        phaseError('reingest');
-      }
-      const idLength = batch.idLengths[index] as number;
-      const withData = { recordId: batch.ids[index] as string, result: 'ProcessingFailed', data } as const;
-      const fits = data !== '' && committed - minimalSize(idLength) + resultSize(withData, idLength) <= limit;
-      results[index] = fits ? withData : failed(batch.recordAt(index), false);
-      if (fits) committed += resultSize(withData, idLength) - minimalSize(idLength);
-      const reason = reingester ? 'reingest_failed' : 'too_large';
-      // Errors (and their stack traces) only when someone reads them: thousands can fail at once.
-      if (deps.onRecordError) {
-        deps.onRecordError(
-          index,
-          new CapacityError(
-            reason,
-            reingester
-              ? 'output does not fit the response and re-ingesting it failed'
-              : 'output does not fit the response and there is no stream to re-ingest into',
-          ),
+      for (let i = from; i < to; i++) {
+        (several ? (writers[fieldBytes.format(i)] as FlowWriter) : writeFlow)(
+          output,
+          flows[i] as Flow,
+          enrichments[i],
+          detections?.[i] ?? NO_FINDINGS,
+          members,
+          fieldBytes.start(i),
+          fieldBytes.end(i),
         );
       }
-      bump(counts, METRIC.reingestFailed);
-      bump(counts, METRIC.failed(reason));
-      firstFailure ??= { reason };
-    }
-    if (reingested > 0) bump(counts, METRIC.recordsReingested, reingested);
-
-    // ── 6. Commit and report: only records returned Ok count, in the window and the metrics ──────────
-    const okFlowIndexes: number[] = [];
-    for (let i = 0; i < okFlows.length; i++) if (okFlows[i] === 1) okFlowIndexes.push(i);
-    try {
-      detection?.commit(okFlowIndexes);
-    } catch {
-      phaseError('commit');
-    }
-    countFindings(counts, okFlowIndexes, enrichments, detections);
-    let dropCount = 0;
-    let failCount = 0;
-    for (let k = 0; k < n; k++) {
-      const record = results[k] as ResultRecord;
-      if (record.result === 'Dropped') dropCount++;
-      else if (record.result === 'ProcessingFailed') failCount++;
-    }
-    counts[METRIC.recordsOk] = okIndexes.length;
-    counts[METRIC.recordsDropped] = dropCount;
-    counts[METRIC.recordsFailed] = failCount;
-    counts[METRIC.recordsIn] = n;
-    counts[METRIC.flowsOk] = okFlowIndexes.length;
-    // The running total is exact (a test compares it with the serialized response).
-    counts[METRIC.responseBytes] = n > 0 ? committed : RESPONSE_OVERHEAD + 1;
-    for (const [flag, k] of Object.entries(detection?.suppressed ?? {}))
-      bump(counts, METRIC.suppressed(flag), k);
-    try {
-      report({
-        stream: batch.stream,
-        counts,
-        durationMs: now() - started,
-        ...(firstFailure ? { context: { firstFailure } } : {}),
-        awsErrors,
+      keys = keysOf(flows[from] as Flow, batch.region, batch.arrivals[index] as number, batch.accountId);
+      size = okSize(batch.idLengths[index] as number, base64Length(output.length - aligned), keys);
+    } catch (error) {
+      // Its original bytes go to the error prefix.
+      output.length = aligned;
+      const failure = new InternalError(`writing the record failed: ${(error as Error)?.message ?? error}`, {
+        cause: error,
       });
-    } catch {
-      // The summary is for people; the records are the contract.
+      deps.onRecordError?.(index, failure);
+      answerFailed(container, run, index, failure);
+      continue;
     }
-    if (idleArenas.length < 4) idleArenas.push(arena);
-    if (idleFieldBytes.length < 4) idleFieldBytes.push(fieldBytes);
-    return { records: results };
-  };
+    const bytes = output.length - aligned;
+    if (run.committed + size + (batch.reserve[index + 1] as number) <= limit) {
+      run.committed += size;
+      okInputBytes += run.inputBytes[index] as number;
+      okOutputBytes += base64Length(bytes);
+      bytesOut += bytes;
+      okIndexes.push(index);
+      spans[2 * index] = aligned;
+      spans[2 * index + 1] = output.length;
+      // partitionKeys hands back the same frozen object for a repeated partition: share the metadata too.
+      if (lastMetadata?.partitionKeys !== keys) lastMetadata = { partitionKeys: keys };
+      okMetadata.push(lastMetadata);
+      for (let i = from; i < to; i++) okFlows[i] = 1;
+      continue;
+    }
+    output.length = aligned;
+    // Its output does not fit what is left: re-ingest the original bytes (split when it never could).
+    try {
+      if (RESPONSE_OVERHEAD + size > limit) {
+        const pieces = trySplit(tryDecode(batch.datas[index] as string, decodeOptions), 2);
+        if (!pieces) throw tooLarge(batch.ids[index] as string);
+        reingestList.addPieces(index, pieces);
+      } else {
+        reingestList.add(index, run.arena.decode(batch.datas[index]));
+      }
+    } catch (error) {
+      const failure = toFlowlogError(error);
+      deps.onRecordError?.(index, failure);
+      answerFailed(container, run, index, failure);
+      continue;
+    }
+    state[index] = State.Reingest;
+    run.committed += minimalSize(batch.idLengths[index] as number);
+  }
+  run.okFlows = okFlows;
+  if (bytesOut > 0) counts[METRIC.bytesOut] = bytesOut;
+  if (okIndexes.length > 0) {
+    const encoded = output.buffer.toString('base64', 0, output.length);
+    const bytes = output.buffer;
+    for (let k = 0; k < okIndexes.length; k++) {
+      const index = okIndexes[k] as number;
+      const start = spans[2 * index] as number;
+      const end = spans[2 * index + 1] as number;
+      const whole = end - ((end - start) % 3);
+      const data = encoded.slice((start / 3) * 4, (whole / 3) * 4) + base64Tail(bytes, whole, end);
+      const metadata = okMetadata[k] as { readonly partitionKeys: PartitionKeys };
+      results[index] = ok(batch.ids[index] as string, data, metadata.partitionKeys, metadata);
+    }
+  }
+  if (okInputBytes > 0) {
+    // Jump up at once when output grew, come down slowly when it shrank.
+    const observed = okOutputBytes / okInputBytes;
+    container.expansion = Math.min(MAX_EXPANSION, Math.max(observed * 1.1, container.expansion * 0.5, 1));
+  }
+}
+
+/**
+ * 5. Re-ingest: a record is `Dropped` only once Firehose has accepted every piece of it; one partly sent
+ * fails carrying only the pieces that were not, so a redrive sends nothing twice.
+ */
+async function reingest(container: Container, run: Run): Promise<void> {
+  const { reingester, config, onRecordError } = container.deps;
+  const { batch, results, counts } = run;
+  // Records are listed in input order (admission, then the writer's late additions): sort them so the
+  // stream receives them in the order they came.
+  const toReingest = run.reingestList.inOrder();
+  const accepted = new Uint8Array(toReingest.parts.length);
+  if (toReingest.length > 0 && reingester && typeof batch.streamArn === 'string') {
+    try {
+      const outcome = await reingester.reingest(
+        batch.streamArn,
+        toReingest.parts,
+        Math.min(container.now() + config.reingestBudgetMs, run.deadline),
+      );
+      addCounts(run.awsErrors, outcome.errors);
+      for (let i = 0; i < accepted.length; i++) accepted[i] = outcome.accepted[i] === true ? 1 : 0;
+    } catch {
+      phaseError(run, 'reingest');
+    }
+  }
+  let reingested = 0;
+  for (let k = 0; k < toReingest.length; k++) {
+    const index = toReingest.indexes[k] as number;
+    const from = k === 0 ? 0 : (toReingest.ends[k - 1] as number);
+    const to = toReingest.ends[k] as number;
+    const idLength = batch.idLengths[index] as number;
+    let sent = 0;
+    for (let i = from; i < to; i++) sent += accepted[i] as number;
+    if (sent === to - from) {
+      // Counted as ProcessingFailed without data until now.
+      const result = dropped(batch.ids[index] as string);
+      run.committed += resultSize(result, idLength) - minimalSize(idLength);
+      results[index] = result;
+      reingested++;
+      continue;
+    }
+    // Some pieces went in: the failure carries only the others.
+    const rebuild = sent > 0 ? toReingest.unsent.get(index) : undefined;
+    let data = '';
+    try {
+      if (rebuild) data = rebuild(Array.from(accepted.subarray(from, to), (a) => a === 1));
+    } catch {
+      // Re-encoding the unsent pieces failed: the record fails without data (Firehose keeps the original).
+      phaseError(run, 'reingest');
+    }
+    const withData = { recordId: batch.ids[index] as string, result: 'ProcessingFailed', data } as const;
+    const fits =
+      data !== '' &&
+      run.committed - minimalSize(idLength) + resultSize(withData, idLength) <= container.limit;
+    results[index] = fits ? withData : failed(batch.recordAt(index), false);
+    if (fits) run.committed += resultSize(withData, idLength) - minimalSize(idLength);
+    const reason = reingester ? 'reingest_failed' : 'too_large';
+    // Errors (and their stack traces) only when someone reads them: thousands can fail at once.
+    if (onRecordError) {
+      onRecordError(
+        index,
+        new CapacityError(
+          reason,
+          reingester
+            ? 'output does not fit the response and re-ingesting it failed'
+            : 'output does not fit the response and there is no stream to re-ingest into',
+        ),
+      );
+    }
+    bump(counts, METRIC.reingestFailed);
+    bump(counts, METRIC.failed(reason));
+    run.firstFailure ??= { reason };
+  }
+  if (reingested > 0) bump(counts, METRIC.recordsReingested, reingested);
+}
+
+/** 6. Commit and report: only records returned Ok count, in the detection window and the metrics. */
+function report(container: Container, run: Run): void {
+  const { batch, results, counts, detection } = run;
+  const n = batch.n;
+  const okFlowIndexes: number[] = [];
+  for (let i = 0; i < run.okFlows.length; i++) if (run.okFlows[i] === 1) okFlowIndexes.push(i);
+  try {
+    detection?.commit(okFlowIndexes);
+  } catch {
+    phaseError(run, 'commit');
+  }
+  countFindings(counts, okFlowIndexes, run.enrichments, detection?.detections);
+  let dropCount = 0;
+  let failCount = 0;
+  for (let k = 0; k < n; k++) {
+    const record = results[k] as ResultRecord;
+    if (record.result === 'Dropped') dropCount++;
+    else if (record.result === 'ProcessingFailed') failCount++;
+  }
+  counts[METRIC.recordsOk] = run.okIndexes.length;
+  counts[METRIC.recordsDropped] = dropCount;
+  counts[METRIC.recordsFailed] = failCount;
+  counts[METRIC.recordsIn] = n;
+  counts[METRIC.flowsOk] = okFlowIndexes.length;
+  // The running total is exact (a test compares it with the serialized response).
+  counts[METRIC.responseBytes] = n > 0 ? run.committed : RESPONSE_OVERHEAD + 1;
+  for (const [flag, k] of Object.entries(detection?.suppressed ?? {}))
+    bump(counts, METRIC.suppressed(flag), k);
+  try {
+    container.deps.report({
+      stream: batch.stream,
+      counts,
+      durationMs: container.now() - run.started,
+      ...(run.firstFailure ? { context: { firstFailure: run.firstFailure } } : {}),
+      awsErrors: run.awsErrors,
+    });
+  } catch {
+    // The summary is for people; the records are the contract.
+  }
+  if (container.idleArenas.length < 4) container.idleArenas.push(run.arena);
+  if (container.idleFieldBytes.length < 4) container.idleFieldBytes.push(run.fieldBytes);
 }
 
 /** The event's records and what every phase reads of them, read in one pass. */

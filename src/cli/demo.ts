@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import type { CliContext } from './context.js';
 import { generate } from './generate.js';
 import { query } from './query.js';
+import { report } from './report.js';
 import { run } from './run.js';
 import type { PipelineFlags } from './setup.js';
 
 /**
  * `flowlog-enrich demo` (what `npm start` runs): generates an hour of three-tier traffic with attacks and
- * its inventory, runs the whole local pipeline over it, and answers three of the stack's named queries.
+ * its inventory, runs the whole local pipeline over it, answers three of the stack's named queries, and
+ * writes the HTML report (its path the last line of the output).
  */
 export async function demo(flags: PipelineFlags & { out?: string }, ctx: CliContext): Promise<void> {
   const out = flags.out ?? 'out';
@@ -36,4 +38,7 @@ export async function demo(flags: PipelineFlags & { out?: string }, ctx: CliCont
     `\nNext: \`npx flowlog-enrich query --out ${out}\` lists every named query; ` +
       '`npx flowlog-enrich invoke --event events/three-tier-attacks.json --inventory events/inventory.json` runs one Firehose event.\n',
   );
+  // Last, so that the page's path is the last line of the output.
+  ctx.stdout(`\n# 4. report: flowlog-enrich report --out ${out}\n`);
+  await report({ out }, ctx);
 }

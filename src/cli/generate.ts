@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { DEFAULT_FORMAT } from '../flowlog/fields.js';
+import { DEFAULT_FORMAT, TGW_DEFAULT_FORMAT } from '../flowlog/fields.js';
 import { parseFormat } from '../flowlog/format.js';
 import { ACCOUNT, generateSample, REGION, renderLine } from '../sample/generate.js';
+import { generateTgwSample, TGW_HUB_ACCOUNT, TGW_REGION } from '../sample/tgw.js';
 import type { CliContext } from './context.js';
 
 export interface GenerateFlags {
@@ -15,6 +16,8 @@ export interface GenerateFlags {
   /** Also (or instead) write a Firehose transformation event, one line per record. */
   readonly eventOut?: string;
   readonly requestsPerMinute?: number;
+  /** `three-tier` (default): VPC flow logs of one VPC; `tgw`: Transit Gateway flow logs of a hub and spokes. */
+  readonly scenario?: 'three-tier' | 'tgw';
 }
 
 /**
@@ -22,12 +25,20 @@ export interface GenerateFlags {
  * and the matching `--inventory` file.
  */
 export function generate(flags: GenerateFlags, ctx: CliContext): { lines: number } {
-  const format = parseFormat(flags.format ?? DEFAULT_FORMAT);
-  const sample = generateSample({
-    minutes: flags.minutes,
-    seed: flags.seed,
-    ...(flags.requestsPerMinute ? { requestsPerMinute: flags.requestsPerMinute } : {}),
-  });
+  const tgw = flags.scenario === 'tgw';
+  const format = parseFormat(flags.format ?? (tgw ? TGW_DEFAULT_FORMAT : DEFAULT_FORMAT));
+  const sample = tgw
+    ? generateTgwSample({
+        minutes: flags.minutes,
+        seed: flags.seed,
+        ...(flags.requestsPerMinute ? { connectionsPerMinute: flags.requestsPerMinute } : {}),
+      })
+    : generateSample({
+        minutes: flags.minutes,
+        seed: flags.seed,
+        ...(flags.requestsPerMinute ? { requestsPerMinute: flags.requestsPerMinute } : {}),
+      });
+  const [account, region] = tgw ? [TGW_HUB_ACCOUNT, TGW_REGION] : [ACCOUNT, REGION];
   const lines = sample.flows.map((flow) => renderLine(flow, format));
   const header = format.fields.map((field) => field.name).join(' ');
   const text = `${header}\n${lines.join('\n')}\n`;
@@ -40,9 +51,9 @@ export function generate(flags: GenerateFlags, ctx: CliContext): { lines: number
   if (flags.eventOut) {
     const event = {
       invocationId: `generated-${flags.seed}`,
-      deliveryStreamArn: `arn:aws:firehose:${REGION}:${ACCOUNT}:deliverystream/flowlog-enrich`,
-      region: REGION,
-      ...(flags.format ? { _format: format.source } : {}),
+      deliveryStreamArn: `arn:aws:firehose:${region}:${account}:deliverystream/flowlog-enrich`,
+      region,
+      ...(flags.format || tgw ? { _format: format.source } : {}),
       records: lines.map((line, index) => ({
         recordId: `${String(flags.seed).padStart(8, '0')}${String(index).padStart(12, '0')}`,
         approximateArrivalTimestamp:

@@ -47,6 +47,9 @@ interface Lookup<V> {
   lastError: unknown;
 }
 
+/** Entries a cache has room for before it first grows. */
+const INITIAL_CAPACITY = 1024;
+
 const TIMED_OUT = Object.freeze(
   Object.assign(new Error('no answer before the deadline'), { name: 'TimeoutError' }),
 );
@@ -64,7 +67,9 @@ const TIMED_OUT = Object.freeze(
  * joining a request that may never answer. An answer a load still returns later is cached.
  */
 export class BatchCache<V> {
-  private readonly cache: LRUCache<string, Slot<V>>;
+  private cache: LRUCache<string, Slot<V>>;
+  private readonly max: number;
+  private readonly ttlMs: number;
   private readonly inflight = new Map<string, Lookup<V>>();
   private readonly negativeTtlMs: number;
   private readonly now: () => number;
@@ -73,10 +78,19 @@ export class BatchCache<V> {
   constructor(options: BatchCacheOptions) {
     this.now = options.now ?? Date.now;
     this.negativeTtlMs = options.negativeTtlMs;
+    this.max = options.max;
+    this.ttlMs = options.ttlMs;
+    // lru-cache allocates its arrays for `max` entries up front: five caches of 20,000 are ~3.5 MB of fresh
+    // memory at cold start, most of it never used (an account has far fewer VPCs than interfaces). Start
+    // small and grow as entries come.
+    this.cache = this.createLru(Math.min(options.max, INITIAL_CAPACITY));
+  }
+
+  private createLru(max: number): LRUCache<string, Slot<V>> {
     const now = this.now;
-    this.cache = new LRUCache<string, Slot<V>>({
-      max: options.max,
-      ttl: options.ttlMs,
+    return new LRUCache<string, Slot<V>>({
+      max,
+      ttl: this.ttlMs,
       // Keep expired entries readable: they are the fallback when EC2 fails.
       allowStale: false,
       noDeleteOnStaleGet: true,
@@ -85,6 +99,18 @@ export class BatchCache<V> {
       // injected clock's moves and makes TTLs late.
       ttlResolution: 0,
     });
+  }
+
+  private store(key: string, slot: Slot<V>, ttl?: number): void {
+    const cache = this.cache;
+    if (cache.size >= cache.max && cache.max < this.max && !cache.has(key)) {
+      // Full below the configured bound: four times the room, same entries, ages and recency order.
+      const grown = this.createLru(Math.min(this.max, cache.max * 4));
+      grown.load(cache.dump());
+      this.cache = grown;
+    }
+    if (ttl === undefined) this.cache.set(key, slot);
+    else this.cache.set(key, slot, { ttl });
   }
 
   async getMany(
@@ -204,8 +230,8 @@ export class BatchCache<V> {
         this.changes++;
         for (const key of keys) {
           const value = found.get(key);
-          if (value === undefined) this.cache.set(key, { value: null }, { ttl: this.negativeTtlMs });
-          else this.cache.set(key, { value });
+          if (value === undefined) this.store(key, { value: null }, this.negativeTtlMs);
+          else this.store(key, { value });
         }
         end({ found });
       },
@@ -219,7 +245,7 @@ export class BatchCache<V> {
   /** Puts values in without a lookup (cold-start warm-up). */
   prime(entries: Iterable<readonly [string, V]>): void {
     this.changes++;
-    for (const [key, value] of entries) this.cache.set(key, { value });
+    for (const [key, value] of entries) this.store(key, { value });
   }
 
   get size(): number {

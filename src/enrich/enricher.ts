@@ -24,7 +24,14 @@ import type {
   RawVpc,
 } from './ports.js';
 import { resolveEni } from './resolve.js';
-import type { EniInfo, EniView, Enricher, Enrichment, EnrichmentBatch } from './types.js';
+import type {
+  EniInfo,
+  EniView,
+  Enricher,
+  Enrichment,
+  EnrichmentBatch,
+  TransitGatewaySides,
+} from './types.js';
 
 export interface EnricherDeps {
   /** Absent when enrichment from EC2 is off: only ip-ranges and address scope are added. */
@@ -130,6 +137,9 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
   const directionInSome = inSome('flow_direction');
   const hasSrcService = inSome('pkt_src_aws_service');
   const hasDstService = inSome('pkt_dst_aws_service');
+  // Transit Gateway formats name an interface on each side instead of `interface-id`: only then are the
+  // sides looked up, so VPC-only configurations never pay for them.
+  const hasTgwSides = inSome('tgw_src_eni') || inSome('tgw_dst_eni');
 
   function facts(address: string): AddressFacts {
     let known = addressFacts.get(address);
@@ -386,21 +396,36 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     async prepare(flows, deadline, context): Promise<EnrichmentBatch> {
       const stats: BatchStats = { hits: 0, misses: 0, calls: 0, errors: 0, ms: 0, errorNames: {} };
       const defaultAccount = context?.accountId ?? 'unknown';
-      const slots = new Int32Array(flows.length);
+      // With Transit Gateway formats, each flow's two attachment interfaces are looked up in the same
+      // round as the interfaces of VPC lines (one batched call per account): as stand-in flows after the
+      // batch's own, source sides then destination sides.
+      const looked = hasTgwSides
+        ? [...flows, ...flows.map(sideOf('src')), ...flows.map(sideOf('dst'))]
+        : flows;
+      const slots = new Int32Array(looked.length);
       let slotOf = new Map<string, Map<string, number>>();
       let slotAnswers: (Answer<EniView> | undefined)[] = [];
       try {
-        ({ slotOf, slotAnswers } = await resolveAll(flows, deadline, stats, defaultAccount, slots));
+        ({ slotOf, slotAnswers } = await resolveAll(looked, deadline, stats, defaultAccount, slots));
       } catch (error) {
         stats.errors++;
         countError(stats.errorNames, error);
         slots.fill(-1);
       }
+      const answerAt = (slot: number | undefined): Answer<EniView> | undefined =>
+        slot === undefined || slot < 0 ? undefined : slotAnswers[slot];
       const answerFor = (flow: Flow): Answer<EniView> | undefined => {
         const id = flow.interface_id;
         if (!id) return undefined;
         const account = flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : defaultAccount;
         const slot = slotOf.get(account)?.get(id);
+        return slot === undefined ? undefined : slotAnswers[slot];
+      };
+      const sideAnswerFor = (flow: Flow, side: 'src' | 'dst'): Answer<EniView> | undefined => {
+        const stand = sideOf(side)(flow);
+        const id = stand.interface_id;
+        if (!id) return undefined;
+        const slot = slotOf.get(accountOf(stand, defaultAccount))?.get(id);
         return slot === undefined ? undefined : slotAnswers[slot];
       };
       return {
@@ -424,18 +449,54 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
             return stats.errorNames;
           },
         },
-        enrich: (flow) => enrichFlow(flow, answerFor(flow)),
+        enrich: (flow) =>
+          hasTgwSides && isTgwFlow(flow)
+            ? enrichTgwFlow(flow, sideAnswerFor(flow, 'src'), sideAnswerFor(flow, 'dst'))
+            : enrichFlow(flow, answerFor(flow)),
         enrichAll() {
-          const out = new Array<Enrichment>(flows.length);
-          for (let i = 0; i < flows.length; i++) {
+          const n = flows.length;
+          const out = new Array<Enrichment>(n);
+          for (let i = 0; i < n; i++) {
+            const flow = flows[i] as Flow;
+            if (hasTgwSides && isTgwFlow(flow)) {
+              out[i] = enrichTgwFlow(flow, answerAt(slots[n + i]), answerAt(slots[2 * n + i]));
+              continue;
+            }
             const slot = slots[i] as number;
-            out[i] = enrichFlow(flows[i] as Flow, slot < 0 ? undefined : slotAnswers[slot]);
+            out[i] = enrichFlow(flow, slot < 0 ? undefined : slotAnswers[slot]);
           }
           return out;
         },
       };
     },
   };
+
+  /**
+   * A Transit Gateway line: the flow's own enrichment (addresses, services, scope) plus what the inventory
+   * says of its two attachment interfaces. Its status is that of the two lookups together: the worse of
+   * them (unavailable, then not_found), `ok` when every side named was found, `skipped` when none is named.
+   */
+  function enrichTgwFlow(
+    flow: Flow,
+    src: Answer<EniView> | undefined,
+    dst: Answer<EniView> | undefined,
+  ): Enrichment {
+    const base = enrichFlow(flow, undefined);
+    if (!inventory) return base;
+    const named = [flow.tgw_src_eni ? src : false, flow.tgw_dst_eni ? dst : false].filter((a) => a !== false);
+    let status: Enrichment['status'] = named.length === 0 ? 'skipped' : 'ok';
+    for (const answer of named) {
+      if (answer === undefined || answer === 'unavailable') status = 'unavailable';
+      else if (answer === null && status !== 'unavailable') status = 'not_found';
+    }
+    const view = (answer: Answer<EniView> | false | undefined) =>
+      answer && answer !== 'unavailable' ? answer : undefined;
+    const sides: TransitGatewaySides = {
+      src: view(flow.tgw_src_eni ? src : false),
+      dst: view(flow.tgw_dst_eni ? dst : false),
+    };
+    return { ...base, status, tgw: sides.src || sides.dst ? sides : undefined };
+  }
 
   /** The enrichment of one flow, given its interface's answer (undefined: no id, or not looked up). */
   function enrichFlow(flow: Flow, answer: Answer<EniView> | undefined): Enrichment {
@@ -510,9 +571,40 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
           : undefined,
       peer_scope: peerScope,
       direction,
+      tgw: undefined,
     };
   }
 }
+
+/** A line of a Transit Gateway format: it names no interface of its own (`interface-id`). */
+function isTgwFlow(flow: Flow): boolean {
+  return (
+    flow.interface_id === undefined && (flow.tgw_src_eni !== undefined || flow.tgw_dst_eni !== undefined)
+  );
+}
+
+/** The account a (stand-in) flow's interface is looked up in: its own, else the stream's. */
+function accountOf(flow: Flow, defaultAccount: string): string {
+  return flow.account_id && flow.account_id !== 'unknown' ? flow.account_id : defaultAccount;
+}
+
+/**
+ * A stand-in flow naming one side's attachment interface, in the account of that side's VPC (so a spoke
+ * in another account is looked up through its cross-account role, as interfaces are), else the account of
+ * the flow log. Empty for lines that are not Transit Gateway lines.
+ */
+function sideOf(side: 'src' | 'dst'): (flow: Flow) => Flow {
+  return (flow) => {
+    if (!isTgwFlow(flow)) return NO_SIDE;
+    const id = side === 'src' ? flow.tgw_src_eni : flow.tgw_dst_eni;
+    if (!id) return NO_SIDE;
+    const account =
+      (side === 'src' ? flow.tgw_src_vpc_account_id : flow.tgw_dst_vpc_account_id) ?? flow.account_id;
+    return { interface_id: id, account_id: account ?? null };
+  };
+}
+
+const NO_SIDE: Flow = Object.freeze({}) as Flow;
 
 /** What an interface's view adds for direction and scope, beyond what the writer copies. */
 interface Scope {

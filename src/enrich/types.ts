@@ -45,6 +45,17 @@ export interface Enrichment {
   readonly peer_scope: 'internal' | 'external' | undefined;
   /** Direction used by detection, from the record's own field or inferred. */
   readonly direction: 'ingress' | 'egress' | undefined;
+  /**
+   * Transit Gateway lines only: what the inventory says of the attachment's interfaces on either side
+   * (`tgw-src-eni`, `tgw-dst-eni`); undefined for every other line.
+   */
+  readonly tgw?: TransitGatewaySides | undefined;
+}
+
+/** Both ends of a Transit Gateway flow, each the view of its attachment's interface when it was found. */
+export interface TransitGatewaySides {
+  readonly src: EniView | undefined;
+  readonly dst: EniView | undefined;
 }
 
 /** What enrichment found for one interface: shared by every flow of it (the writer keeps its bytes). */

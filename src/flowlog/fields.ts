@@ -26,6 +26,8 @@ export interface FieldDefinition {
   readonly glue: GlueType;
   /** Flow-log version that introduced the field. */
   readonly since: number;
+  /** Only Transit Gateway flow logs have it. */
+  readonly transitGateway: boolean;
 }
 
 export function toKey(name: string): string {
@@ -44,6 +46,7 @@ export const FIELDS: ReadonlyMap<string, FieldDefinition> = new Map(
         kind,
         glue: column.glue as GlueType,
         since: column.group as number,
+        transitGateway: column.transitGateway === true,
       }),
     ];
   }),
@@ -53,15 +56,30 @@ export const FIELDS: ReadonlyMap<string, FieldDefinition> = new Map(
 export const DEFAULT_FORMAT =
   '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}';
 
-/** A format with every field of the table up to a version, in table order. */
+/**
+ * AWS's default format for Transit Gateway flow logs (`aws ec2 create-flow-logs --resource-type
+ * TransitGateway` without `--log-format`): every Transit Gateway field, in the order AWS lists them.
+ * https://docs.aws.amazon.com/vpc/latest/tgw/tgw-flow-logs.html#flow-log-records
+ */
+export const TGW_DEFAULT_FORMAT =
+  '${version} ${resource-type} ${account-id} ${tgw-id} ${tgw-attachment-id} ${tgw-src-vpc-account-id} ${tgw-dst-vpc-account-id} ${tgw-src-vpc-id} ${tgw-dst-vpc-id} ${tgw-src-subnet-id} ${tgw-dst-subnet-id} ${tgw-src-eni} ${tgw-dst-eni} ${tgw-src-az-id} ${tgw-dst-az-id} ${tgw-pair-attachment-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${log-status} ${type} ${packets-lost-no-route} ${packets-lost-blackhole} ${packets-lost-mtu-exceeded} ${packets-lost-ttl-expired} ${tcp-flags} ${region} ${flow-direction} ${pkt-src-aws-service} ${pkt-dst-aws-service}';
+
+/** Whether a format has fields only Transit Gateway flow logs have. */
+export function isTransitGatewayFormat(format: {
+  readonly fields: readonly { readonly name: string }[];
+}): boolean {
+  return format.fields.some((field) => FIELDS.get(field.name)?.transitGateway === true);
+}
+
+/** A VPC format with every field of the table up to a version, in table order (no Transit Gateway field). */
 export function formatUpTo(version: number): string {
   return [...FIELDS.values()]
-    .filter((field) => field.since <= version)
+    .filter((field) => field.since <= version && !field.transitGateway)
     .map((field) => `\${${field.name}}`)
     .join(' ');
 }
 
-/** A format with every field of the table, in table order. */
+/** A VPC format with every field of the table, in table order (no Transit Gateway field). */
 export const ALL_FIELDS_FORMAT = formatUpTo(Number.POSITIVE_INFINITY);
 
 export { ADDED_KEYS } from '../columns.js';

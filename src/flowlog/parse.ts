@@ -36,6 +36,11 @@ export interface KnownFlowFields {
   pkt_src_aws_service?: string | null;
   pkt_dst_aws_service?: string | null;
   flow_direction?: string | null;
+  tgw_src_eni?: string | null;
+  tgw_dst_eni?: string | null;
+  tgw_src_vpc_account_id?: string | null;
+  tgw_dst_vpc_account_id?: string | null;
+  packets_lost_blackhole?: number | null;
 }
 
 export type Flow = FlowRecord & KnownFlowFields;

@@ -68,6 +68,18 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
     return bytes;
   };
   const tails = new WeakMap<Detection, (Buffer | undefined)[]>();
+  // Transit Gateway lines: each side's members, encoded once per interface answer.
+  const srcSides = new WeakMap<EniInfo, Buffer>();
+  const dstSides = new WeakMap<EniInfo, Buffer>();
+  const sideBytes = (info: EniInfo, side: 'src' | 'dst'): Buffer => {
+    const cache = side === 'src' ? srcSides : dstSides;
+    let bytes = cache.get(info);
+    if (bytes === undefined) {
+      bytes = Buffer.from(sideFragment(info, side), 'utf8');
+      cache.set(info, bytes);
+    }
+    return bytes;
+  };
 
   /**
    * The members every line ends with — inferred direction, peer scope, flags and severity — encoded once
@@ -93,6 +105,18 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
       if (shape >= 0) byShape[shape] = tail;
     }
     return tail;
+  }
+
+  /** A Transit Gateway line's two sides (`src_vpc_name` … `dst_subnet_tier`); returns whether any was written. */
+  function writeSides(out: ByteWriter, sep: boolean, src?: EniInfo, dst?: EniInfo): boolean {
+    const parts = [src ? sideBytes(src, 'src') : undefined, dst ? sideBytes(dst, 'dst') : undefined];
+    for (const bytes of parts) {
+      if (bytes === undefined || bytes.length === 0) continue;
+      out.reserve(bytes.length);
+      out.length = putMember(out.buffer, out.length, sep, bytes);
+      sep = true;
+    }
+    return sep;
   }
 
   return (out, flow, enrichment, detection, fields, start = -1, end = -1) => {
@@ -144,6 +168,8 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
         }
       }
       out.length = p;
+      const tgw = enrichment.tgw;
+      if (tgw !== undefined) sep = writeSides(out, sep, tgw.src?.info, tgw.dst?.info);
       if (!hasDirection) direction = enrichment.flow_direction;
       scope = enrichment.peer_scope;
     }
@@ -268,5 +294,20 @@ export function eniFragment(info: EniInfo, format: FormatSpec): string {
   add('subnet_tier', info.subnetTier);
   add('subnet_name', info.subnetName);
   add('vpc_name', info.vpcName);
+  return out;
+}
+
+/**
+ * One side of a Transit Gateway flow (`src` or `dst`), from its attachment interface's answer: the VPC's and
+ * subnet's names and the subnet's tier, under that side's prefix.
+ */
+export function sideFragment(info: EniInfo, side: 'src' | 'dst'): string {
+  let out = '';
+  const add = (key: string, value: string | undefined) => {
+    if (value !== undefined) out += `,"${side}_${key}":${JSON.stringify(value)}`;
+  };
+  add('vpc_name', info.vpcName);
+  add('subnet_name', info.subnetName);
+  add('subnet_tier', info.subnetTier);
   return out;
 }

@@ -1,4 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -13,6 +16,7 @@ const OPTIONAL_PARTS_ON = [
   'EnableBackfill=true',
   'BackfillSourceBucket=my-flow-log-archive',
   'EnableFleetDetections=true',
+  'TransitGatewayId=tgw-0123456789abcdef0',
 ];
 
 describe.skipIf(!available)('cfn-lint', () => {
@@ -28,6 +32,28 @@ describe.skipIf(!available)('cfn-lint', () => {
       ['-t', 'template.yaml', '--include-checks', 'I', '--parameters', ...OPTIONAL_PARTS_ON],
       { cwd: root, encoding: 'utf8' },
     );
+    expect(run.stdout + run.stderr).toBe('');
+    expect(run.status).toBe(0);
+  }, 90_000);
+
+  it('passes with the Transit Gateway flow log enabled (TransitGatewayId given)', () => {
+    // Prepare: the template with a transit gateway id as the parameter's default, so every condition
+    // that depends on it holds.
+    const text = readFileSync(join(root, 'template.yaml'), 'utf8');
+    const enabled = text.replace(
+      /(\n {2}TransitGatewayId:\n {4}Type: String\n {4}Default: )''/,
+      '$1tgw-0123456789abcdef0',
+    );
+    expect(enabled).not.toBe(text);
+    const dir = mkdtempSync(join(tmpdir(), 'cfn-lint-tgw-'));
+    const path = join(dir, 'template.yaml');
+    writeFileSync(path, enabled);
+
+    // Act
+    const run = spawnSync('cfn-lint', [path], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assess
     expect(run.stdout + run.stderr).toBe('');
     expect(run.status).toBe(0);
   }, 90_000);

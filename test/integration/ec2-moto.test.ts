@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -19,7 +20,9 @@ import {
   RunInstancesCommand,
   type Tag,
 } from '@aws-sdk/client-ec2';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HANDLER_OPTIONS } from '../../scripts/build.mjs';
 import { createEc2Inventory } from '../../src/aws/ec2-inventory.js';
 import { loadConfig } from '../../src/config.js';
 import { createEnricher } from '../../src/enrich/enricher.js';
@@ -41,6 +44,7 @@ import {
 } from './moto.js';
 
 const { available, required } = motoGate('EC2 integration tests');
+const root = join(import.meta.dirname, '../..');
 
 const UNKNOWN_ENI = 'eni-0123456789abcdef0';
 const tags = (record: Record<string, string>): Tag[] =>
@@ -501,6 +505,58 @@ describe.skipIf(!available && !required)('EC2 inventory against moto_server', ()
       });
     }
     expect(count(calls.map((c) => c.action)).DescribeNetworkInterfaces).toBe(1);
+  });
+
+  it('enriches in the Lambda bundle as the build ships it (SDK shapes tree-shaken), warm-up included', async () => {
+    // Prepare: the handler bundled with the build's own options, in a scratch directory under dist/.
+    const server = moto as Moto;
+    mkdirSync(join(root, 'dist'), { recursive: true });
+    const dir = mkdtempSync(join(root, 'dist', 'test-handler-'));
+    try {
+      await build({
+        ...HANDLER_OPTIONS,
+        absWorkingDir: root,
+        outdir: dir,
+        sourcemap: false,
+        logLevel: 'warning',
+      });
+      const lines = Object.values(world.placements).map(
+        (p, i) =>
+          `2 ${MOTO_ACCOUNT} ${p.eniId} 198.51.100.23 ${p.privateIp} ${41000 + i} 443 6 10 4000 1700000000 1700000060 ACCEPT OK\n`,
+      );
+      const event = JSON.stringify(firehoseEvent(lines.map((line) => firehoseRecord(line))));
+      const script = `const { handler } = await import(${JSON.stringify(join(dir, 'handler.mjs'))});
+        const result = await handler(${event}, { getRemainingTimeInMillis: () => 60000, awsRequestId: 'r' });
+        process.stderr.write('RESULT' + JSON.stringify(result));`;
+
+      // Act
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          AWS_REGION: MOTO_REGION,
+          AWS_ENDPOINT_URL: server.endpoint,
+          AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          PEER_LOOKUP: 'off',
+        },
+      });
+
+      // Assess
+      expect(child.status, child.stderr).toBe(0);
+      const result = JSON.parse(child.stderr.slice(child.stderr.indexOf('RESULT') + 6)) as {
+        records: { result: string; data: string }[];
+      };
+      const out = result.records.flatMap((r) => decodeLines(r.data));
+      expect(out.map((r) => r.enrichment_status)).toStrictEqual(lines.map(() => 'ok'));
+      expect(out.map((r) => r.subnet_tier)).toStrictEqual(
+        Object.values(PLACEMENTS).map((p) => p.expected.tier),
+      );
+      expect(child.stdout).not.toContain('warm-up failed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports an unreachable EC2 endpoint as unavailable, without rejecting', async () => {

@@ -166,7 +166,8 @@ describe('flowlog-enrich run (end to end)', () => {
       const result = await cli(['query', name, '--out', out, '--json', ...window]);
       expect(result.code, `${name}: ${result.stderr}`).toBe(0);
       rows[name] = JSON.parse(result.stdout) as Record<string, unknown>[];
-      expect(rows[name]?.length, name).toBeGreaterThan(0);
+      // The Transit Gateway queries have nothing to say about VPC flow logs (tgw-pipeline.test.ts runs them).
+      if (!name.startsWith('tgw-')) expect(rows[name]?.length, name).toBeGreaterThan(0);
     }
     // What each query must say about the sample's attacks and its three tiers.
     expect(rows['admin-port-attempts']?.[0]).toStrictEqual({

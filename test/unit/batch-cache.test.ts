@@ -528,6 +528,41 @@ describe('BatchCache', () => {
     expect(keysOf(load).at(-1)).toStrictEqual(['b']);
   });
 
+  it('keeps every entry, its TTL and its recency as it grows past its first allocation, up to max', async () => {
+    // Prepare: more keys than the cache first makes room for (1,024), fewer than max.
+    const keys = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `k${from + i}`);
+    const known = Object.fromEntries(keys(0, 2500).map((k) => [k, k.toUpperCase()]));
+    const { cache, load, deadline, advance } = setup(known, 2000);
+    await cache.getMany([...keys(0, 1500), 'gone'], load, deadline(), newStats());
+
+    // Act 1: within the negative TTL everything is a hit; past it only the negative entry is looked up.
+    const within = newStats();
+    const answers = await cache.getMany([...keys(0, 1500), 'gone'], load, deadline(), within);
+    await advance(NEGATIVE_TTL_MS + 1);
+    const after = newStats();
+    await cache.getMany([...keys(0, 1500), 'gone'], load, deadline(), after);
+
+    // Assess 1
+    expect(within).toMatchObject({ hits: 1501, misses: 0, calls: 0 });
+    expect(answers.get('k1499')).toBe('K1499');
+    expect(answers.get('gone')).toBeNull();
+    expect(after).toMatchObject({ hits: 1500, misses: 1, calls: 1 });
+    expect(keysOf(load).at(-1)).toStrictEqual(['gone']);
+
+    // Act 2: k0…k499 used most recently, then 1,000 new keys push the cache past max.
+    await cache.getMany(keys(0, 500), load, deadline(), newStats());
+    await cache.getMany(keys(1500, 2500), load, deadline(), newStats());
+    const evicted = newStats();
+    await cache.getMany(keys(500, 1000), load, deadline(), evicted);
+
+    // Assess 2: bounded by max; the least recently used (k500…, `gone`) went first, the recent stayed.
+    expect(cache.size).toBe(2000);
+    expect(evicted).toMatchObject({ hits: 0, misses: 500, calls: 1 });
+    const kept = newStats();
+    await cache.getMany(keys(0, 500), load, deadline(), kept);
+    expect(kept).toMatchObject({ hits: 500, misses: 0, calls: 0 });
+  });
+
   it('answers primed entries without a load', async () => {
     // Prepare
     const { cache, load, deadline } = setup();

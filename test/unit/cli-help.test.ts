@@ -7,7 +7,7 @@ import { runCli } from '../helpers/cli.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('flowlog-enrich help and version', () => {
-  it.each(['invoke', 'run', 'query', 'redrive', 'inventory', 'generate', 'demo'])(
+  it.each(['invoke', 'run', 'query', 'report', 'redrive', 'inventory', 'generate', 'demo'])(
     '%s --help shows that command, its flags and an example, nothing else',
     async (command) => {
       // Act

@@ -24,10 +24,10 @@ const countryDir = join(root, 'node_modules/@ip-location-db/geo-whois-asn-countr
 const ASN_VERSION = '2.3.2026061719';
 
 let peers: PeerDatabase;
-beforeAll(() => {
+beforeAll(async () => {
   // The file `npm run build` ships (built by `npm ci` already; rebuilt here only when it is stale).
   buildPeerData(root, dataFile);
-  peers = loadPeerDatabase(dataFile);
+  peers = await loadPeerDatabase(dataFile);
 }, 120_000);
 
 describe('peer lookup: well-known addresses', () => {
@@ -321,7 +321,7 @@ describe('peer data: building and loading', () => {
     { name: 'another file', bytes: Buffer.from('{"not":"peer data"}'), message: /not a peer data file/ },
     { name: 'another format version', bytes: 'version', message: /format 99, expected \d+: rebuild it/ },
     { name: 'a truncated file', bytes: 'truncated', message: /out of bounds|truncated/ },
-  ] as const)('refuses $name with a PeerDataError naming the file', ({ bytes, message }) => {
+  ] as const)('refuses $name with a PeerDataError naming the file', async ({ bytes, message }) => {
     // Prepare
     const path = join(tmpdir(), `peer-data-test-${process.pid}-${Math.random()}.bin`);
     const good = readFileSync(dataFile);
@@ -335,9 +335,9 @@ describe('peer data: building and loading', () => {
       writeFileSync(path, bytes);
     }
     // Act, Assess
-    expect(() => loadPeerDatabase(path)).toThrow(PeerDataError);
-    expect(() => loadPeerDatabase(path)).toThrow(message);
-    expect(() => loadPeerDatabase(path)).toThrow(path);
+    await expect(loadPeerDatabase(path)).rejects.toThrow(PeerDataError);
+    await expect(loadPeerDatabase(path)).rejects.toThrow(message);
+    await expect(loadPeerDatabase(path)).rejects.toThrow(path);
   });
 
   it('reads bytes at any offset (a pooled Buffer need not be aligned)', () => {

@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import bundledJson from '../../data/ip-ranges.json' with { type: 'json' };
 import { loadConfig } from '../../src/config.js';
 import { IP_RANGES_MAX_AGE_DAYS, parseCreateDate } from '../../src/enrich/ip-ranges.js';
+import { PeerDataError } from '../../src/enrich/peer.js';
+import type { Inventory, RawNetworkInterface } from '../../src/enrich/ports.js';
 import type { ResultRecord } from '../../src/firehose/result.js';
 import { type ParsedAddress, parseAddress } from '../../src/net/ip.js';
 import { createPipeline } from '../../src/pipeline.js';
@@ -188,4 +190,95 @@ describe('a large transfer to an EC2 address (regression)', () => {
       expect(((out?.flags ?? []) as string[]).includes('exfiltration_volume')).toBe(exfiltration);
     },
   );
+});
+
+describe('cold start: the warm-up and the peer data are awaited after the rest is built', () => {
+  const ENI = 'eni-0a1b2c3d4e5f60718';
+  const LINE = `2 123456789012 ${ENI} 10.0.1.5 198.51.100.7 49152 443 6 10 840 1795420800 1795420860 ACCEPT OK\n`;
+  /** An inventory that answers nothing and counts the interface lookups it was asked for. */
+  const emptyInventory = () => {
+    const asked: string[][] = [];
+    const inventory: Inventory = {
+      networkInterfaces: async (_account, ids) => {
+        asked.push([...ids]);
+        return [];
+      },
+      subnets: async () => [],
+      vpcs: async () => [],
+      routeTables: async () => [],
+      instances: async () => [],
+    };
+    return { inventory, asked };
+  };
+  const eni: RawNetworkInterface = {
+    NetworkInterfaceId: ENI,
+    OwnerId: '123456789012',
+    InterfaceType: 'interface',
+    SubnetId: 'subnet-0123456789abcdef0',
+    VpcId: 'vpc-0123456789abcdef0',
+    PrivateIpAddresses: [{ PrivateIpAddress: '10.0.1.5' }],
+  };
+
+  it('primes the cache with what the warm-up listed: the first batch asks EC2 for no interface', async () => {
+    // Prepare
+    const { inventory, asked } = emptyInventory();
+    const lines: string[] = [];
+    const pipeline = await createPipeline({
+      config: loadConfig({ ENRICHMENT: 'ec2', WARM_UP_ENI_PAGES: '1' }),
+      inventory,
+      warmUp: async () => ({ accountId: '123456789012', interfaces: [eni] }),
+      writeLine: (line) => lines.push(line),
+    });
+
+    // Act
+    const response = await pipeline.transform(firehoseEvent([firehoseRecord(LINE)]));
+
+    // Assess
+    const [out] = decodeLines((response.records[0] as ResultRecord & { result: 'Ok' }).data);
+    expect(out).toMatchObject({ interface_id: ENI, vpc_id: 'vpc-0123456789abcdef0' });
+    expect(asked).toStrictEqual([]);
+    expect(lines.join('\n')).not.toContain('warm-up failed');
+  });
+
+  it('says a failed warm-up by its error name and starts anyway', async () => {
+    // Prepare
+    const { inventory } = emptyInventory();
+    const lines: Record<string, unknown>[] = [];
+
+    // Act
+    await createPipeline({
+      config: loadConfig({ ENRICHMENT: 'ec2', WARM_UP_ENI_PAGES: '1' }),
+      inventory,
+      warmUp: async () => {
+        throw Object.assign(new Error('denied'), { name: 'AccessDenied' });
+      },
+      writeLine: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+    });
+
+    // Assess
+    expect(lines).toContainEqual({
+      level: 'WARN',
+      message: 'cache warm-up failed; the first batches look interfaces up',
+      error: 'AccessDenied',
+    });
+  });
+
+  it('fails the start on a missing peer data file, even while a warm-up is failing too', async () => {
+    // Prepare: a rejected warm-up nobody awaits would be an unhandled rejection (vitest fails the run on one).
+    const { inventory } = emptyInventory();
+    const missing = join(dir, 'no-such-peer-data.bin');
+
+    // Act, Assess
+    await expect(
+      createPipeline({
+        config: loadConfig({ ENRICHMENT: 'ec2', WARM_UP_ENI_PAGES: '1' }),
+        inventory,
+        warmUp: async () => {
+          throw new Error('no credentials');
+        },
+        writeLine: () => {},
+        peerDataPath: missing,
+      }),
+    ).rejects.toThrow(PeerDataError);
+  });
 });

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { HANDLER_OPTIONS, PEER_DATA_FILE } from '../../scripts/build.mjs';
 import { syncedTemplate } from '../../scripts/sync-queries.mjs';
 import { COLUMNS } from '../../src/columns.js';
+import { loadConfig } from '../../src/config.js';
 import { FLAG_IDS } from '../../src/detect/rules/index.js';
-import { DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
+import { DEFAULT_FORMAT, TGW_DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
 import { DATA_PREFIX, ERROR_PREFIX, PARTITION_KEY_NAMES } from '../../src/output/partition.js';
 import { METRIC } from '../../src/telemetry.js';
 import { LAYOUTS, loadTemplate, references, resolveIf, type Yaml } from '../helpers/template.js';
@@ -184,6 +185,52 @@ describe('template.yaml: function', () => {
     });
     // The stack's own flow log keeps its one format.
     expect(resources.FlowLog?.Properties.LogFormat).toStrictEqual({ Ref: 'LogFormat' });
+  });
+});
+
+describe('template.yaml: Transit Gateway flow log', () => {
+  const variable = resources.TransformFunction?.Properties.Environment.Variables.FLOW_LOG_FORMAT;
+  const flowLog = resources.TransitGatewayFlowLog;
+
+  it('is made only for a transit gateway id (none by default), into the same stream', () => {
+    expect(template.Parameters.TransitGatewayId).toMatchObject({ Type: 'String', Default: '' });
+    expect(template.Conditions.CreateTransitGatewayFlowLog).toStrictEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'TransitGatewayId' }, ''] }],
+    });
+    expect(flowLog?.Condition).toBe('CreateTransitGatewayFlowLog');
+    expect(flowLog?.Properties).toStrictEqual({
+      ResourceId: { Ref: 'TransitGatewayId' },
+      ResourceType: 'TransitGateway',
+      // The only interval TGW flow logs accept; TrafficType is refused for them.
+      MaxAggregationInterval: 60,
+      LogDestinationType: 'kinesis-data-firehose',
+      LogDestination: { 'Fn::GetAtt': ['DeliveryStream', 'Arn'] },
+      LogFormat: { Ref: 'TransitGatewayLogFormat' },
+    });
+  });
+
+  it("uses AWS's default TGW format, which the function reads beside the default VPC format", () => {
+    expect(template.Parameters.TransitGatewayLogFormat?.Default).toBe(TGW_DEFAULT_FORMAT);
+    const both = `${String(template.Parameters.LogFormat?.Default)},${TGW_DEFAULT_FORMAT}`;
+    expect(loadConfig({ FLOW_LOG_FORMAT: both }).formats).toHaveLength(2);
+  });
+
+  it.each([
+    {
+      truths: ['CreateTransitGatewayFlowLog'],
+      expected: { 'Fn::Join': [',', [{ Ref: 'LogFormat' }, { Ref: 'TransitGatewayLogFormat' }]] },
+    },
+    {
+      truths: ['CreateTransitGatewayFlowLog', 'HasAdditionalLogFormats'],
+      expected: {
+        'Fn::Join': [
+          ',',
+          [{ Ref: 'LogFormat' }, { Ref: 'AdditionalLogFormats' }, { Ref: 'TransitGatewayLogFormat' }],
+        ],
+      },
+    },
+  ])("adds the TGW format to the function's formats when $truths", ({ truths, expected }) => {
+    expect(resolveIf(variable, new Set(truths))).toStrictEqual(expected);
   });
 });
 

@@ -7,6 +7,7 @@ import { externalToInternalTier } from './external-to-internal-tier.js';
 import { highConnectionRate } from './high-connection-rate.js';
 import { largeTransfer } from './large-transfer.js';
 import { portScan } from './port-scan.js';
+import { tgwBlackholeDrops } from './tgw-blackhole-drops.js';
 import { unusualProtocol } from './unusual-protocol.js';
 
 /**
@@ -23,6 +24,7 @@ export const RULES: readonly Rule[] = [
   unusualProtocol,
   highConnectionRate,
   exfiltrationVolume,
+  tgwBlackholeDrops,
 ];
 
 /** Flag ids, in `RULES` order. */
