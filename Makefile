@@ -5,3 +5,8 @@
 build-TransformFunction:
 	HANDLER_TARGET=node22 npm ci --no-audit --no-fund
 	cp dist/handler.mjs dist/handler.mjs.map dist/peer-data.bin dist/peer-data.NOTICE.txt "$(ARTIFACTS_DIR)/"
+
+# The backfill worker (BackfillFunction): the same transform, its own bundle (it carries the S3 client).
+build-BackfillFunction:
+	npm ci --no-audit --no-fund
+	cp dist/backfill-handler.mjs dist/backfill-handler.mjs.map dist/peer-data.bin dist/peer-data.NOTICE.txt "$(ARTIFACTS_DIR)/"

@@ -76,6 +76,14 @@ export async function buildPeerDataFile() {
 async function main() {
   mkdirSync(`${root}dist`, { recursive: true });
   await build({ ...HANDLER_OPTIONS, absWorkingDir: root, outdir: `${root}dist`, logLevel: 'warning' });
+  // The backfill worker: the same options, its own entry (it bundles the S3 client; the transform does not).
+  await build({
+    ...HANDLER_OPTIONS,
+    entryPoints: ['src/backfill-handler.ts'],
+    absWorkingDir: root,
+    outdir: `${root}dist`,
+    logLevel: 'warning',
+  });
   await buildPeerDataFile();
   // The CLI and the benchmark keep node_modules external: DuckDB is native and the S3 client stays out
   // of the Lambda bundle.

@@ -29,8 +29,9 @@ Usage:
       The whole pipeline locally: flow-log files (plain, .gz, S3 delivery files with their header, Parquet),
       directories, s3://bucket/prefix, - for stdin, or a tree of Firehose error records to replay; writes
       partitioned GZIP JSON Lines (or Parquet) like Firehose, failed records under errors/. Replaces what
-      an earlier run wrote under --out (--append adds to it instead).
-  flowlog-enrich query [NAME | --sql SQL] [--out DIR] [--today YYYY-MM-DD] [--json]
+      an earlier run wrote under --out (--append adds to it instead). With --out s3://bucket/prefix (and
+      s3:// inputs): the backfill worker, writing the objects it writes.
+  flowlog-enrich query [NAME | --sql SQL] [--out DIR] [--today YYYY-MM-DD] [--since 15m [--until ISO]] [--json]
       Run a named Athena query (or SQL) with DuckDB over what run wrote; without NAME, list the queries.
   flowlog-enrich report [--out DIR] [--file report.html] [--from TIME] [--to TIME]
       One self-contained HTML page (opens from disk, no network) of charts and tables over what run wrote:
@@ -132,6 +133,8 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             out: { type: 'string', default: 'out' },
             today: { type: 'string' },
             json: { type: 'boolean' },
+            since: { type: 'string' },
+            until: { type: 'string' },
             help: { type: 'boolean', short: 'h' },
           },
           allowPositionals: true,
@@ -147,6 +150,8 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
             ...(positionals[0] ? { name: positionals[0] } : {}),
             ...(values.sql ? { sql: values.sql } : {}),
             ...(values.today ? { today: values.today } : {}),
+            ...(values.since ? { since: values.since } : {}),
+            ...(values.until ? { until: values.until } : {}),
             ...(values.json ? { json: true } : {}),
           },
           ctx,

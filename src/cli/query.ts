@@ -15,6 +15,10 @@ export interface QueryFlags {
   /** The date the named queries take as today (default: the newest day in the data). */
   readonly today?: string;
   readonly json?: boolean;
+  /** The window of a fleet query (`15m`, `2h`, `1d`): its `?` parameters. */
+  readonly since?: string;
+  /** The window's end (ISO 8601; default: the newest flow end in the data). */
+  readonly until?: string;
 }
 
 export interface NamedQuery {
@@ -86,9 +90,10 @@ export async function query(flags: QueryFlags, ctx: CliContext): Promise<QueryRe
     // Local data is from whenever it was generated: "today" is the newest day in it unless given.
     const today = flags.today ?? (await newestDay(db));
     if (today) await db.setToday(today);
+    const params = await windowParameters(sql as string, flags, db);
     let result: QueryResult;
     try {
-      result = await db.query(sql as string);
+      result = await db.query(sql as string, params);
     } catch (error) {
       // A mistake in the SQL is the user's to fix: say what DuckDB said, without a stack trace.
       throw new UsageError(`query failed: ${(error as Error).message}`);
@@ -106,4 +111,38 @@ export async function query(flags: QueryFlags, ctx: CliContext): Promise<QueryRe
   } finally {
     db.close();
   }
+}
+
+/** `15m`, `2h`, `1d` → minutes. */
+export function parseWindow(text: string): number {
+  const match = /^(\d+)([mhd])$/.exec(text.trim());
+  if (!match || Number(match[1]) === 0)
+    throw new UsageError(`--since ${JSON.stringify(text)}: give a window like 15m, 2h or 1d`);
+  return Number(match[1]) * { m: 1, h: 60, d: 1440 }[match[2] as 'm' | 'h' | 'd'];
+}
+
+/**
+ * The `?` parameters of a fleet query, as the scheduled state machine passes them to Athena: pairs of the
+ * window's end (ISO 8601) and its length in minutes, one pair per placeholder pair. Locally the end is the
+ * newest flow end in the data unless `--until` gives it (data is from whenever it was generated).
+ */
+async function windowParameters(
+  sql: string,
+  flags: QueryFlags,
+  db: Awaited<ReturnType<typeof openFlowLogs>>,
+): Promise<(string | number)[]> {
+  const placeholders = (sql.replace(/--[^\n]*/g, '').match(/\?/g) ?? []).length;
+  if (placeholders === 0) {
+    if (flags.since) throw new UsageError('--since is for the fleet queries (their window is a parameter)');
+    return [];
+  }
+  if (!flags.since) throw new UsageError(`${flags.name ?? 'this query'} takes a window: add --since 15m`);
+  const minutes = parseWindow(flags.since);
+  let end = flags.until;
+  if (end === undefined) {
+    const { rows } = await db.query('SELECT max("end") AS newest FROM flow_logs');
+    const newest = Number(rows[0]?.newest);
+    end = new Date((Number.isFinite(newest) ? newest : Date.now() / 1000) * 1000).toISOString();
+  } else if (Number.isNaN(Date.parse(end))) throw new UsageError(`--until ${end}: not an ISO 8601 time`);
+  return Array.from({ length: placeholders }, (_, i) => (i % 2 === 0 ? (end as string) : minutes));
 }

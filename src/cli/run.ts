@@ -67,6 +67,8 @@ const SCRATCH_PREFIX = 'flowlog-enrich-run-';
 
 /** `flowlog-enrich run`: the whole pipeline on one machine. */
 export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> {
+  // To S3: the backfill worker's code path and keys (src/backfill/worker.ts), not the local tree below.
+  if (flags.out.startsWith('s3://')) return (await import('./run-s3.js')).runToS3(flags, ctx);
   if (flags.inputs.length === 0)
     throw new UsageError('run needs at least one --input PATH (a file, directory, s3://bucket/prefix or -)');
   for (const input of flags.inputs) {

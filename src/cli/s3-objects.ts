@@ -10,6 +10,11 @@ export interface S3Objects extends ObjectSource {
   put(bucket: string, key: string, body: Buffer): Promise<void>;
 }
 
+/** S3Objects that also lists each object's LastModified (ms), all pages (`run --out s3://…`, backfill). */
+export interface ListedS3Objects extends S3Objects {
+  listDetailed(bucket: string, prefix: string): Promise<{ key: string; lastModifiedMs: number }[]>;
+}
+
 /**
  * The CLI's S3 access (`run --input s3://…`, `redrive`): every key under a prefix, all pages; object bodies.
  * The client is loaded only when a command needs it, so it never enters the Lambda bundle.
@@ -17,29 +22,34 @@ export interface S3Objects extends ObjectSource {
 export async function s3Objects(
   flags: Pick<PipelineFlags, 'region' | 'endpointUrl'>,
   env: Env,
-): Promise<S3Objects> {
+): Promise<ListedS3Objects> {
   const { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectCommand, PutObjectCommand } =
     await import('@aws-sdk/client-s3');
   const client = new S3Client({ ...awsClientConfig(flags, env), forcePathStyle: Boolean(flags.endpointUrl) });
+  const listDetailed = async (bucket: string, prefix: string) => {
+    const keys: { key: string; lastModifiedMs: number }[] = [];
+    let token: string | undefined;
+    do {
+      const command = new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ContinuationToken: token,
+      });
+      const page = await callAws('S3 ListObjectsV2', command, (abortSignal) =>
+        client.send(command, { abortSignal }),
+      );
+      for (const object of page.Contents ?? [])
+        if (object.Key && !object.Key.endsWith('/'))
+          keys.push({ key: object.Key, lastModifiedMs: object.LastModified?.getTime() ?? 0 });
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  };
   return {
     async list(bucket, prefix) {
-      const keys: string[] = [];
-      let token: string | undefined;
-      do {
-        const command = new ListObjectsV2Command({
-          Bucket: bucket,
-          Prefix: prefix,
-          ContinuationToken: token,
-        });
-        const page = await callAws('S3 ListObjectsV2', command, (abortSignal) =>
-          client.send(command, { abortSignal }),
-        );
-        for (const object of page.Contents ?? [])
-          if (object.Key && !object.Key.endsWith('/')) keys.push(object.Key);
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-      return keys;
+      return (await listDetailed(bucket, prefix)).map((object) => object.key);
     },
+    listDetailed,
     async get(bucket, key) {
       const command = new GetObjectCommand({ Bucket: bucket, Key: key });
       const object = await callAws('S3 GetObject', command, (abortSignal) =>

@@ -16,7 +16,8 @@ export interface QueryResult {
 }
 
 export interface FlowLogsDatabase {
-  query(sql: string): Promise<QueryResult>;
+  /** Runs `sql`; `params` are bound to its `?` placeholders in order (Athena's ExecutionParameters). */
+  query(sql: string, params?: readonly (string | number)[]): Promise<QueryResult>;
   /** Makes `current_date` this day (YYYY-MM-DD), for queries that filter on days relative to today. */
   setToday(today: string): Promise<void>;
   close(): void;
@@ -129,8 +130,11 @@ export async function openFlowLogs(
   }
   return {
     setToday: (today) => setToday(connection, today),
-    async query(sql) {
-      const reader = await connection.runAndReadAll(sql);
+    async query(sql, params) {
+      const reader = await connection.runAndReadAll(
+        sql,
+        params && params.length > 0 ? [...params] : undefined,
+      );
       const columns = reader.columnNames();
       const rows = reader.getRowObjectsJson() as Record<string, unknown>[];
       // DuckDB's JSON form writes BIGINT and HUGEINT as strings to stay lossless; give back numbers where

@@ -280,26 +280,39 @@ async function* readS3(
   const slash = rest.indexOf('/');
   const bucket = slash === -1 ? rest : rest.slice(0, slash);
   const prefix = slash === -1 ? '' : rest.slice(slash + 1);
-  for (const key of (await objects.list(bucket, prefix)).sort()) {
-    const body = await objects.open(bucket, key);
-    const source = `s3://${bucket}/${key}`;
-    if (key.endsWith('.parquet')) {
-      if (!options.tempFile) throw new Error('Parquet from S3 needs a temporary file');
-      const path = options.tempFile('.parquet');
-      try {
-        await pipelineAsync(body, createWriteStream(path));
-      } catch (error) {
-        damaged({ source, message: `cannot be read to its end (${(error as Error).message})` });
-        continue;
-      }
-      try {
-        yield* readParquet(path, source, options, damaged);
-      } finally {
-        rmSync(path, { force: true });
-      }
-    } else {
-      yield* readText(body, source, damaged, key.endsWith('.gz'));
+  for (const key of (await objects.list(bucket, prefix)).sort())
+    yield* readObject(bucket, key, await objects.open(bucket, key), options, damaged);
+}
+
+/**
+ * One S3 object's records, read as its body arrives: `.parquet` through a temporary file (Parquet is read
+ * from its footer), `.gz` through gunzip, anything else as text. Shared by `run --input s3://…` and the
+ * backfill worker.
+ */
+export async function* readObject(
+  bucket: string,
+  key: string,
+  body: Readable,
+  options: InputOptions,
+  damaged: (problem: InputProblem) => void,
+): AsyncGenerator<InputRecord> {
+  const source = `s3://${bucket}/${key}`;
+  if (key.endsWith('.parquet')) {
+    if (!options.tempFile) throw new Error('Parquet from S3 needs a temporary file');
+    const path = options.tempFile('.parquet');
+    try {
+      await pipelineAsync(body, createWriteStream(path));
+    } catch (error) {
+      damaged({ source, message: `cannot be read to its end (${(error as Error).message})` });
+      return;
     }
+    try {
+      yield* readParquet(path, source, options, damaged);
+    } finally {
+      rmSync(path, { force: true });
+    }
+  } else {
+    yield* readText(body, source, damaged, key.endsWith('.gz'));
   }
 }
 

@@ -9,7 +9,8 @@ import type { InputRecord } from './inputs.js';
 import { release, SpillBuffer, writeGzip } from './spill-buffer.js';
 
 export const LOCAL_STREAM_ARN = 'arn:aws:firehose:us-east-1:123456789012:deliverystream/flowlog-enrich-local';
-const LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:flowlog-enrich-local';
+/** The processor the local run's error records name, as Firehose names its Lambda. */
+export const LOCAL_LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:flowlog-enrich-local';
 
 export interface LocalFirehoseOptions {
   readonly outDir: string;
@@ -336,7 +337,7 @@ export class LocalFirehose {
         errorMessage: `${input.source}:${input.line}: ${message}`,
         attemptEndingTimestamp: this.now(),
         rawData: input.data.toString('base64'),
-        lambdaArn: LAMBDA_ARN,
+        lambdaArn: LOCAL_LAMBDA_ARN,
       })}\n`,
     );
   }

@@ -11,10 +11,29 @@ if (!available && process.env.CI === 'true')
   throw new Error('cfn-lint is not installed: CI requires it (pip install cfn-lint)');
 if (!available) console.warn('cfn-lint not found on PATH: skipping the template lint (CI would fail here)');
 
+/** Parameter values that turn every optional part of the stack on. */
+const OPTIONAL_PARTS_ON = [
+  'EnableBackfill=true',
+  'BackfillSourceBucket=my-flow-log-archive',
+  'EnableFleetDetections=true',
+  'TransitGatewayId=tgw-0123456789abcdef0',
+];
+
 describe.skipIf(!available)('cfn-lint', () => {
   it('passes template.yaml, SAM transform included', () => {
     const run = () => execFileSync('cfn-lint', ['template.yaml'], { cwd: root, encoding: 'utf8' });
     expect(run).not.toThrow();
+  }, 90_000);
+
+  it('passes with the optional parts on (backfill state machine and worker, fleet-wide detections)', () => {
+    // cfn-lint resolves conditions from these values, so the optional resources are checked as deployed.
+    const run = spawnSync(
+      'cfn-lint',
+      ['-t', 'template.yaml', '--include-checks', 'I', '--parameters', ...OPTIONAL_PARTS_ON],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(run.stdout + run.stderr).toBe('');
+    expect(run.status).toBe(0);
   }, 90_000);
 
   it('passes with the Transit Gateway flow log enabled (TransitGatewayId given)', () => {

@@ -161,7 +161,9 @@ describe('flowlog-enrich run (end to end)', () => {
     expect(names.length).toBeGreaterThanOrEqual(13);
     const rows: Record<string, Record<string, unknown>[]> = {};
     for (const name of names) {
-      const result = await cli(['query', name, '--out', out, '--json']);
+      // The fleet queries take their window; a day covers the sample.
+      const window = name.startsWith('fleet-') ? ['--since', '1d'] : [];
+      const result = await cli(['query', name, '--out', out, '--json', ...window]);
       expect(result.code, `${name}: ${result.stderr}`).toBe(0);
       rows[name] = JSON.parse(result.stdout) as Record<string, unknown>[];
       // The Transit Gateway queries have nothing to say about VPC flow logs (tgw-pipeline.test.ts runs them).
@@ -175,6 +177,7 @@ describe('flowlog-enrich run (end to end)', () => {
       rejected: 30,
       targets: 1,
     });
+    expect(rows['fleet-brute-force']?.[0]).toMatchObject({ source: ATTACKERS.ssh_brute_force, attempts: 30 });
     expect(rows['rejected-connections']?.[0]).toMatchObject({
       srcaddr: ATTACKERS.ssh_brute_force,
       dstport: 22,
