@@ -26,12 +26,18 @@ export function findBlocks(readme) {
   for (let i = 0; i < lines.length; i++) {
     const marker = MARKER.exec(lines[i]);
     if (!marker) continue;
-    if (lines[i + 1] !== '```text') throw new Error(`README line ${i + 2}: an OUTPUT marker must precede a \`\`\`text block`);
+    if (lines[i + 1] !== '```text')
+      throw new Error(`README line ${i + 2}: an OUTPUT marker must precede a \`\`\`text block`);
     const end = lines.indexOf('```', i + 2);
     if (end === -1) throw new Error(`README line ${i + 2}: unterminated block`);
     const commands = lines.slice(i + 2, end).filter((line) => line.startsWith('$ '));
     if (commands.length === 0) throw new Error(`README line ${i + 2}: the block names no command ($ …)`);
-    blocks.push({ start: i + 2, end, commands: commands.map((c) => c.slice(2)), limit: marker[1] ? Number(marker[1]) : undefined });
+    blocks.push({
+      start: i + 2,
+      end,
+      commands: commands.map((c) => c.slice(2)),
+      limit: marker[1] ? Number(marker[1]) : undefined,
+    });
   }
   return blocks;
 }
@@ -63,7 +69,8 @@ function render(block, cwd, cli) {
   for (const command of block.commands) {
     out.push(`$ ${command}`);
     const lines = run(command, cwd, cli).split('\n');
-    const kept = block.limit !== undefined && lines.length > block.limit ? lines.slice(0, block.limit) : lines;
+    const kept =
+      block.limit !== undefined && lines.length > block.limit ? lines.slice(0, block.limit) : lines;
     out.push(...kept.map((line) => line.trimEnd()));
     if (kept.length < lines.length) out.push(`… (${lines.length - kept.length} more lines)`);
   }

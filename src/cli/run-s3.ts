@@ -133,6 +133,14 @@ function summarize(results: readonly ObjectResult[], dataPrefix: string): RunRes
     errorObjects: written.length - data.length,
     peakHeldBytes: 0,
     spilledBytes: 0,
+    invocationTimes: [],
   };
-  return { ...stats, damaged, skipped: [], unreadable: stats.failed > 0 && stats.ok <= stats.failed / 9 };
+  // Keys derive from the source objects: a re-run overwrites what an earlier one wrote for them.
+  return {
+    ...stats,
+    damaged,
+    skipped: [],
+    unreadable: stats.failed > 0 && stats.ok <= stats.failed / 9,
+    outputMode: 'replaced',
+  };
 }

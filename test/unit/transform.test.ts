@@ -7,7 +7,6 @@ import type { Reingester } from '../../src/firehose/reingest.js';
 import type { ResultRecord } from '../../src/firehose/result.js';
 import { responseSize } from '../../src/firehose/result.js';
 import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT, formatUpTo } from '../../src/flowlog/fields.js';
-import { parseFormat } from '../../src/flowlog/format.js';
 import { validateEmittedRecord } from '../../src/generated/validators.js';
 import type { InvocationSummary } from '../../src/telemetry.js';
 import { createTransformer } from '../../src/transform.js';
