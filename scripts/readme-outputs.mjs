@@ -11,7 +11,7 @@
 // In --check, what varies from run to run on the same code (durations, rates, time per line, the cost lines
 // computed from it, sizes of the report) is compared as `#`.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +80,8 @@ function render(block, cwd, cli) {
 /** The README with every block from a fresh run. */
 export function regenerate(readme, cli = join(root, 'dist/cli.js')) {
   const cwd = mkdtempSync(join(tmpdir(), 'readme-outputs-'));
+  // Commands name the sample events as a user in the project folder would.
+  symlinkSync(join(root, 'events'), join(cwd, 'events'));
   try {
     const lines = readme.split('\n');
     // From the last block up, so earlier indexes stay valid; but run in README order.
