@@ -6,5 +6,5 @@ FROM flow_logs
 WHERE dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
   AND dstport IN (22, 23, 135, 139, 445, 3389, 5900, 5985, 5986)
 GROUP BY srcaddr, dstport
-ORDER BY attempts DESC
+ORDER BY attempts DESC, srcaddr, dstport
 LIMIT 50

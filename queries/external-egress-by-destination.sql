@@ -5,5 +5,5 @@ WHERE dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
   AND peer_scope = 'external'
   AND flow_direction = 'egress'
 GROUP BY dstaddr, dst_aws_service
-ORDER BY total_bytes DESC
+ORDER BY total_bytes DESC, dstaddr, dst_aws_service
 LIMIT 25

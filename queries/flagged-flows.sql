@@ -5,5 +5,5 @@ FROM flow_logs
 WHERE dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
   AND severity <> 'none'
 GROUP BY severity, srcaddr
-ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, flows DESC
+ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, flows DESC, srcaddr
 LIMIT 100

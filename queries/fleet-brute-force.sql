@@ -11,5 +11,5 @@ WHERE dt >= date_format(from_unixtime(to_unixtime(from_iso8601_timestamp(?)) - ?
   AND dstport IN (22, 23, 135, 139, 445, 3389, 5900, 5985, 5986)
 GROUP BY srcaddr
 HAVING count(*) >= 10
-ORDER BY attempts DESC
+ORDER BY attempts DESC, source
 LIMIT 50

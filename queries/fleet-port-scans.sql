@@ -13,5 +13,5 @@ WHERE dt >= date_format(from_unixtime(to_unixtime(from_iso8601_timestamp(?)) - ?
   AND (action = 'REJECT' OR dstport < srcport)
 GROUP BY srcaddr
 HAVING count(DISTINCT dstport) >= 20
-ORDER BY distinct_ports DESC
+ORDER BY distinct_ports DESC, source
 LIMIT 50

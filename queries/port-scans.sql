@@ -9,5 +9,5 @@ WHERE dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
   AND (action = 'REJECT' OR dstport < srcport)
 GROUP BY srcaddr
 HAVING count(DISTINCT dstport) >= 20
-ORDER BY distinct_ports DESC
+ORDER BY distinct_ports DESC, srcaddr
 LIMIT 50

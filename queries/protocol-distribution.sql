@@ -4,4 +4,4 @@ FROM flow_logs_v
 WHERE dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
   AND protocol_name IS NOT NULL
 GROUP BY protocol_name
-ORDER BY flows DESC
+ORDER BY flows DESC, protocol_name

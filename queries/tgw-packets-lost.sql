@@ -20,4 +20,4 @@ WITH lost AS (
 SELECT reason, tgw_attachment_id, max(src_vpc_name) AS src_vpc_name, sum(packets) AS packets_lost, count(*) AS flows
 FROM lost
 GROUP BY reason, tgw_attachment_id
-ORDER BY packets_lost DESC
+ORDER BY packets_lost DESC, reason, tgw_attachment_id

@@ -12,5 +12,5 @@ WHERE dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
   AND coalesce(tgw_src_vpc_account_id, 'on-premises') <> coalesce(tgw_dst_vpc_account_id, 'on-premises')
 GROUP BY coalesce(tgw_src_vpc_account_id, 'on-premises'), srcaddr,
          coalesce(tgw_dst_vpc_account_id, 'on-premises'), dstaddr
-ORDER BY total_bytes DESC
+ORDER BY total_bytes DESC, src_account, srcaddr, dst_account, dstaddr
 LIMIT 25

@@ -12,5 +12,5 @@ WHERE dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
   AND tgw_pair_attachment_id IS NOT NULL
 GROUP BY coalesce(src_vpc_name, tgw_src_vpc_id, tgw_attachment_id),
          coalesce(dst_vpc_name, tgw_dst_vpc_id, tgw_pair_attachment_id), src_subnet_tier, dst_subnet_tier
-ORDER BY total_bytes DESC
+ORDER BY total_bytes DESC, src_vpc, dst_vpc, src_subnet_tier, dst_subnet_tier
 LIMIT 50

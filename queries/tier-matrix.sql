@@ -16,4 +16,4 @@ WHERE f.dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
   AND f.flow_direction = 'ingress'
   AND f.dstport < f.srcport
 GROUP BY coalesce(s.tier, 'external'), coalesce(d.tier, 'external')
-ORDER BY total_bytes DESC
+ORDER BY total_bytes DESC, src_tier, dst_tier

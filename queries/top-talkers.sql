@@ -4,5 +4,5 @@ FROM flow_logs
 WHERE dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
   AND log_status = 'OK'
 GROUP BY srcaddr, dstaddr
-ORDER BY total_bytes DESC
+ORDER BY total_bytes DESC, srcaddr, dstaddr
 LIMIT 25

@@ -4,4 +4,4 @@ FROM flow_logs
 WHERE dt >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
   AND coalesce(dst_aws_service, src_aws_service) IS NOT NULL
 GROUP BY coalesce(dst_aws_service, src_aws_service)
-ORDER BY total_bytes DESC
+ORDER BY total_bytes DESC, aws_service
