@@ -40,6 +40,8 @@ export const HANDLER_OPTIONS = {
   banner: { js: REQUIRE_BANNER },
   // Without it the bundle keeps every EC2 shape (see the plugin): +545 KiB and about +150 ms of cold start.
   plugins: [sdkSchemaKeys],
+  // Lambda gives credentials in the environment: the rest of the SDK's default chain stays out of the bundle.
+  alias: { '@aws-sdk/credential-provider-node': './src/aws/lambda-credentials.ts' },
 };
 
 /** Where the build writes the peer data (ASN, organisation, country): beside the handler's bundle. */

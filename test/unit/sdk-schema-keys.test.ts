@@ -84,5 +84,8 @@ describe('inlineSchemaKeys', () => {
     expect(bundle).toContain('DescribeNetworkInterfacesRequest');
     expect(bundle).not.toContain('AcceptAddressTransferRequest');
     expect(bundle.length).toBeLessThan(1_000_000);
+    // Credentials come from the environment in Lambda: none of the rest of the SDK's chain is in.
+    expect(bundle).toContain('AWS_SECRET_ACCESS_KEY');
+    expect(bundle).not.toMatch(/child_process|fromSSO|credential_process/);
   });
 });
