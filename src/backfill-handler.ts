@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createEc2Inventory } from './aws/ec2-inventory.js';
 import { AWS_REQUEST_HANDLER, callAws } from './aws/timeouts.js';
-import { type BackfillBatch, lastModifiedMs, loadBackfillConfig } from './backfill/config.js';
+import { type BatchResult, backfillBatch } from './backfill/batch.js';
+import { type BackfillBatch, loadBackfillConfig } from './backfill/config.js';
 import { createBackfillWorker } from './backfill/worker.js';
 import { loadConfig } from './config.js';
 import { createPipeline } from './pipeline.js';
@@ -54,28 +55,16 @@ const worker = createBackfillWorker({
 
 /**
  * The Distributed Map's worker: each listed object of the batch, one after the other, into the stack's
- * bucket. An object that cannot be read to its end fails the batch (after writing what it read), so the map
- * counts it against ToleratedFailurePercentage and its ResultWriter lists it; running it again overwrites.
+ * bucket (`backfillBatch`). A damaged object is named in the answer's `cause` and the state machine fails the
+ * batch with it, so the map counts it against ToleratedFailurePercentage and its ResultWriter lists it; the
+ * other objects of the batch are backfilled all the same. Running it again overwrites.
  */
-export const handler = async (event: BackfillBatch) => {
-  const results = [];
-  for (const item of event.Items) {
-    const result = await worker.backfill(
-      {
-        bucket: backfill.sourceBucket,
-        key: item.Key,
-        lastModifiedMs: lastModifiedMs(item),
-        ...(typeof item.Size === 'number' ? { size: item.Size } : {}),
-      },
-      { bucket: backfill.outputBucket, prefix: '', layout: backfill.layout },
-    );
-    const { written, damaged, ...counts } = result;
-    process.stdout.write(
-      `${JSON.stringify({ level: 'INFO', message: 'backfilled', ...counts, objects: written.length })}\n`,
-    );
-    if (damaged.length > 0)
-      throw new Error(`${result.source} is damaged: ${damaged.map((problem) => problem.message).join('; ')}`);
-    results.push({ ...counts, objects: written.length });
-  }
-  return { objects: results.length, lines: results.reduce((n, r) => n + r.lines, 0), results };
-};
+export const handler = async (event: BackfillBatch): Promise<BatchResult> =>
+  backfillBatch(
+    worker,
+    event.Items,
+    backfill.sourceBucket,
+    { bucket: backfill.outputBucket, prefix: '', layout: backfill.layout },
+    (summary) =>
+      process.stdout.write(`${JSON.stringify({ level: 'INFO', message: 'backfilled', ...summary })}\n`),
+  );

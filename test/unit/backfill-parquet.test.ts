@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { parquetMetadata } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BackfillBatchError, backfillBatch } from '../../src/backfill/batch.js';
 import { openParquet, ROWS_PER_BATCH, rangeBuffer } from '../../src/backfill/parquet.js';
 import { createBackfillWorker, type ObjectStore, sourceStem } from '../../src/backfill/worker.js';
 import { loadConfig } from '../../src/config.js';
@@ -249,5 +250,76 @@ describe('Parquet objects in the backfill worker (hyparquet, ranged reads)', () 
     );
     expect(result.ok).toBe(2048);
     expect(records(written, sourceStem('src', 'c.parquet'))).toHaveLength(2048);
+  });
+
+  it('backfills every other object of a batch around a damaged one, and names the damaged one in its cause', async () => {
+    // Prepare
+    const { store, written } = memoryStore({
+      'src/a.parquet': parquet,
+      'src/b.parquet': parquet.subarray(0, 1000),
+      'src/c.log.gz': gzipSync(`${HEADER}\n${lines.slice(0, 10).join('\n')}\n`),
+    });
+    const items = ['a.parquet', 'b.parquet', 'c.log.gz'].map((Key) => ({ Key, LastModified: DAY }));
+    // Act
+    const result = await backfillBatch(worker(store), items, 'src', { bucket: 'lake', prefix: '' });
+    // Assess
+    expect(result).toMatchObject({ objects: 3, lines: ROWS + 10, damaged: 1 });
+    expect(result.cause).toBe(
+      's3://src/b.parquet: not a readable Parquet file (parquet file invalid (footer != PAR1))',
+    );
+    expect(result.results.map((r) => r.damaged)).toStrictEqual([
+      undefined,
+      ['s3://src/b.parquet: not a readable Parquet file (parquet file invalid (footer != PAR1))'],
+      undefined,
+    ]);
+    expect(records(written, sourceStem('src', 'a.parquet'))).toHaveLength(ROWS);
+    expect(records(written, sourceStem('src', 'c.log.gz'))).toHaveLength(10);
+  });
+
+  it('uses the size the listing gives, and asks the store only when there is none', async () => {
+    // Prepare
+    const { store } = memoryStore({ 'src/a.parquet': parquet });
+    let asked = 0;
+    const counting: ObjectStore = {
+      ...store,
+      size: (bucket, key) => {
+        asked++;
+        return store.size(bucket, key);
+      },
+    };
+    // Act
+    await backfillBatch(
+      worker(counting),
+      [{ Key: 'a.parquet', LastModified: DAY, Size: parquet.length }],
+      'src',
+      {
+        bucket: 'lake',
+        prefix: '',
+      },
+    );
+    const listedSize = asked;
+    await backfillBatch(worker(counting), [{ Key: 'a.parquet', LastModified: DAY }], 'src', {
+      bucket: 'lake',
+      prefix: '',
+    });
+    // Assess
+    expect([listedSize, asked]).toStrictEqual([0, 1]);
+  });
+
+  it('finishes the batch when S3 fails one object, then throws naming it (the map retries the batch)', async () => {
+    // Prepare
+    const { store, written } = memoryStore({
+      'src/c.log.gz': gzipSync(`${HEADER}\n${lines.slice(0, 3).join('\n')}\n`),
+    });
+    const items = [
+      { Key: 'gone.log.gz', LastModified: DAY },
+      { Key: 'c.log.gz', LastModified: DAY },
+    ];
+    // Act
+    const batch = backfillBatch(worker(store), items, 'src', { bucket: 'lake', prefix: '' });
+    // Assess
+    await expect(batch).rejects.toThrow(BackfillBatchError);
+    await expect(batch).rejects.toThrow('1 object(s) failed: gone.log.gz: NoSuchKey: src/gone.log.gz');
+    expect(records(written, sourceStem('src', 'c.log.gz'))).toHaveLength(3);
   });
 });
