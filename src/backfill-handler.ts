@@ -1,12 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createEc2Inventory } from './aws/ec2-inventory.js';
-import { AWS_REQUEST_HANDLER } from './aws/timeouts.js';
-import { type BackfillBatch, lastModifiedMs, loadBackfillConfig } from './backfill/config.js';
+import { AWS_REQUEST_HANDLER, callAws } from './aws/timeouts.js';
+import { type BatchResult, backfillBatch } from './backfill/batch.js';
+import { type BackfillBatch, loadBackfillConfig } from './backfill/config.js';
 import { createBackfillWorker } from './backfill/worker.js';
 import { loadConfig } from './config.js';
 import { createPipeline } from './pipeline.js';
@@ -16,12 +14,25 @@ const config = loadConfig(process.env);
 const backfill = loadBackfillConfig(process.env);
 const inventory = createEc2Inventory({ roles: config.enrichment.crossAccountRoles });
 const s3 = new S3Client({ requestHandler: AWS_REQUEST_HANDLER });
-const scratch = mkdtempSync(join(tmpdir(), 'backfill-'));
-let temp = 0;
 
 const worker = createBackfillWorker({
   store: {
     open: async (Bucket, Key) => (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body as Readable,
+    // Parquet: the footer, then each row group's column chunks, by range (never the whole object).
+    read: async (Bucket, Key, start, end) => {
+      const command = new GetObjectCommand({ Bucket, Key, Range: `bytes=${start}-${end - 1}` });
+      const object = await callAws('S3 GetObject', command, (abortSignal) =>
+        s3.send(command, { abortSignal }),
+      );
+      return (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+    },
+    size: async (Bucket, Key) => {
+      const command = new HeadObjectCommand({ Bucket, Key });
+      const head = await callAws('S3 HeadObject', command, (abortSignal) =>
+        s3.send(command, { abortSignal }),
+      );
+      return head.ContentLength ?? 0;
+    },
     put: async (Bucket, Key, Body) => {
       await s3.send(new PutObjectCommand({ Bucket, Key, Body, ContentType: 'application/x-ndjson' }));
     },
@@ -40,35 +51,20 @@ const worker = createBackfillWorker({
   bufferBytes: backfill.bufferBytes,
   streamArn: backfill.streamArn,
   lambdaArn: backfill.transformFunctionArn,
-  tempFile: (extension) => join(scratch, `object-${temp++}${extension}`),
-  // DuckDB (native) is not in the Lambda bundle: a Parquet object fails its item, named, and
-  // `flowlog-enrich run --input s3://… --out s3://…` backfills it with the same keys.
-  readParquet: async () => {
-    throw new Error(
-      'the worker Lambda does not read Parquet; backfill it with flowlog-enrich run --out s3://',
-    );
-  },
 });
 
 /**
  * The Distributed Map's worker: each listed object of the batch, one after the other, into the stack's
- * bucket. An object that cannot be read to its end fails the batch (after writing what it read), so the map
- * counts it against ToleratedFailurePercentage and its ResultWriter lists it; running it again overwrites.
+ * bucket (`backfillBatch`). A damaged object is named in the answer's `cause` and the state machine fails the
+ * batch with it, so the map counts it against ToleratedFailurePercentage and its ResultWriter lists it; the
+ * other objects of the batch are backfilled all the same. Running it again overwrites.
  */
-export const handler = async (event: BackfillBatch) => {
-  const results = [];
-  for (const item of event.Items) {
-    const result = await worker.backfill(
-      { bucket: backfill.sourceBucket, key: item.Key, lastModifiedMs: lastModifiedMs(item) },
-      { bucket: backfill.outputBucket, prefix: '', layout: backfill.layout },
-    );
-    const { written, damaged, ...counts } = result;
-    process.stdout.write(
-      `${JSON.stringify({ level: 'INFO', message: 'backfilled', ...counts, objects: written.length })}\n`,
-    );
-    if (damaged.length > 0)
-      throw new Error(`${result.source} is damaged: ${damaged.map((problem) => problem.message).join('; ')}`);
-    results.push({ ...counts, objects: written.length });
-  }
-  return { objects: results.length, lines: results.reduce((n, r) => n + r.lines, 0), results };
-};
+export const handler = async (event: BackfillBatch): Promise<BatchResult> =>
+  backfillBatch(
+    worker,
+    event.Items,
+    backfill.sourceBucket,
+    { bucket: backfill.outputBucket, prefix: '', layout: backfill.layout },
+    (summary) =>
+      process.stdout.write(`${JSON.stringify({ level: 'INFO', message: 'backfilled', ...summary })}\n`),
+  );

@@ -6,9 +6,10 @@ import type { FirehoseTransformationEventRecord } from 'aws-lambda';
 import type { FlowlogError } from '../errors.js';
 import type { Reingester } from '../firehose/reingest.js';
 import type { PartitionKeys } from '../firehose/result.js';
-import { type InputOptions, type InputProblem, readObject } from '../local/inputs.js';
+import { type InputProblem, type InputRecord, readObject, readParquetTable } from '../local/inputs.js';
 import { sanitizeKey } from '../output/partition.js';
 import type { Pipeline } from '../pipeline.js';
+import { openParquet, rangeBuffer } from './parquet.js';
 
 /**
  * The backfill worker: one S3 object of flow logs (text, gzip or Parquet as flow logs deliver them) through
@@ -25,6 +26,10 @@ import type { Pipeline } from '../pipeline.js';
 export interface ObjectStore {
   /** The object's body as a stream: read as it arrives, never held whole. */
   open(bucket: string, key: string): Promise<Readable>;
+  /** Bytes `[start, end)` of the object (a ranged GET): Parquet is read from its footer, a row group at a time. */
+  read(bucket: string, key: string, start: number, end: number): Promise<Uint8Array>;
+  /** The object's size in bytes (HeadObject), for a Parquet object the listing gave no size for. */
+  size(bucket: string, key: string): Promise<number>;
   put(bucket: string, key: string, body: Buffer): Promise<void>;
 }
 
@@ -78,6 +83,8 @@ export interface SourceObject {
   readonly bucket: string;
   readonly key: string;
   readonly lastModifiedMs: number;
+  /** Its size in bytes, as listed (the map's item `Size`); asked of the store when not given. */
+  readonly size?: number;
 }
 
 /** Where the output goes: a bucket, a prefix above `flowlogs/` and `errors/` ('' for the bucket's root). */
@@ -102,9 +109,6 @@ export interface WorkerOptions {
   readonly objectBytes?: number;
   /** Compressed bytes held across all open objects before the largest is written (default 32 MiB). */
   readonly memoryBytes?: number;
-  /** Parquet and temporary files (see `readInputs`). */
-  readonly readParquet?: InputOptions['readParquet'];
-  readonly tempFile?: InputOptions['tempFile'];
   /** The ARNs the transform and the error records name (the stream's and the worker's). */
   readonly streamArn: string;
   readonly lambdaArn: string;
@@ -303,16 +307,16 @@ export function createBackfillWorker(options: WorkerOptions): BackfillWorker {
         while (batch.length > 0) batch = await invoke(batch);
       };
 
-      const records = readObject(
-        source.bucket,
-        source.key,
-        await options.store.open(source.bucket, source.key),
-        {
-          ...(options.readParquet ? { readParquet: options.readParquet } : {}),
-          ...(options.tempFile ? { tempFile: options.tempFile } : {}),
-        },
-        (problem) => result.damaged.push(problem),
-      );
+      const damaged = (problem: InputProblem) => result.damaged.push(problem);
+      const records = source.key.endsWith('.parquet')
+        ? readParquetObject(options.store, source, sourceUrl, damaged)
+        : readObject(
+            source.bucket,
+            source.key,
+            await options.store.open(source.bucket, source.key),
+            {},
+            damaged,
+          );
       for await (const record of records) {
         result.lines++;
         // One object has one format (its header or its Parquet columns); it is known by its first record.
@@ -330,4 +334,28 @@ export function createBackfillWorker(options: WorkerOptions): BackfillWorker {
       return result;
     },
   };
+}
+
+/**
+ * A Parquet object's records, read with ranged GETs (never whole, never to a file): its footer, then a row
+ * group at a time. A footer that cannot be read, or a row group that cannot be decoded, is reported to
+ * `damaged` (after the rows before it), never thrown.
+ */
+async function* readParquetObject(
+  store: ObjectStore,
+  source: SourceObject,
+  sourceUrl: string,
+  damaged: (problem: InputProblem) => void,
+): AsyncGenerator<InputRecord> {
+  const size = source.size ?? (await store.size(source.bucket, source.key));
+  let table: Awaited<ReturnType<typeof openParquet>>;
+  try {
+    table = await openParquet(
+      rangeBuffer(size, (start, end) => store.read(source.bucket, source.key, start, end)),
+    );
+  } catch (error) {
+    damaged({ source: sourceUrl, message: `not a readable Parquet file (${(error as Error).message})` });
+    return;
+  }
+  yield* readParquetTable(table, sourceUrl, damaged);
 }

@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { createBackfillWorker, type ObjectResult } from '../backfill/worker.js';
-import type { InputProblem, ParquetTable } from '../local/inputs.js';
+import type { InputProblem } from '../local/inputs.js';
 import { LOCAL_LAMBDA_ARN, LOCAL_STREAM_ARN, type LocalRunStats } from '../local/local-firehose.js';
 import { createPipeline } from '../pipeline.js';
 import { type CliContext, UsageError } from './context.js';
@@ -40,9 +36,6 @@ export async function runToS3(flags: RunFlags, ctx: CliContext): Promise<RunResu
   const baseConfig = cliConfig(flags, ctx.env);
   const inventory =
     baseConfig.enrichment.mode === 'off' ? undefined : cliInventory(flags, baseConfig, ctx.env);
-  const scratch = mkdtempSync(join(tmpdir(), 'flowlog-enrich-backfill-'));
-  let duck: DuckDBInstance | undefined;
-  let temp = 0;
   const worker = createBackfillWorker({
     store,
     region: flags.region ?? 'us-east-1',
@@ -58,38 +51,20 @@ export async function runToS3(flags: RunFlags, ctx: CliContext): Promise<RunResu
         onRecordError,
         writeLine: () => {},
       }),
-    tempFile: (extension) => join(scratch, `object-${temp++}${extension}`),
-    readParquet: async (path): Promise<ParquetTable> => {
-      duck ??= await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '128MB' });
-      const connection = await duck.connect();
-      const result = await connection.stream(`SELECT * FROM read_parquet('${path.replaceAll("'", "''")}')`);
-      async function* batches() {
-        try {
-          yield* result.yieldRowObjectJson() as AsyncIterable<Record<string, unknown>[]>;
-        } finally {
-          connection.closeSync();
-        }
-      }
-      return { columns: result.columnNames(), batches: batches() };
-    },
   });
   const results: ObjectResult[] = [];
-  try {
-    for (const input of flags.inputs) {
-      const source = parseS3Url(input);
-      for (const object of await store.listDetailed(source.bucket, source.prefix)) {
-        const result = await worker.backfill(
-          { bucket: source.bucket, key: object.key, lastModifiedMs: object.lastModifiedMs },
-          { bucket: target.bucket, prefix },
-        );
-        results.push(result);
-        for (const problem of result.damaged)
-          ctx.stderr(`flowlog-enrich: ${problem.source}: ${problem.message}\n`);
-      }
+  for (const input of flags.inputs) {
+    const source = parseS3Url(input);
+    for (const object of await store.listDetailed(source.bucket, source.prefix)) {
+      // Parquet too goes through the worker's own reader (hyparquet, ranged GETs), as in Lambda.
+      const result = await worker.backfill(
+        { bucket: source.bucket, key: object.key, lastModifiedMs: object.lastModifiedMs, size: object.size },
+        { bucket: target.bucket, prefix },
+      );
+      results.push(result);
+      for (const problem of result.damaged)
+        ctx.stderr(`flowlog-enrich: ${problem.source}: ${problem.message}\n`);
     }
-  } finally {
-    duck?.closeSync();
-    rmSync(scratch, { recursive: true, force: true });
   }
   const result = summarize(results, `${prefix}flowlogs/`);
   if (!flags.quiet) {

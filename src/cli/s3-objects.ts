@@ -10,9 +10,19 @@ export interface S3Objects extends ObjectSource {
   put(bucket: string, key: string, body: Buffer): Promise<void>;
 }
 
-/** S3Objects that also lists each object's LastModified (ms), all pages (`run --out s3://…`, backfill). */
+/**
+ * S3Objects that also lists each object's LastModified (ms) and size, all pages, and reads byte ranges
+ * (`run --out s3://…`: the backfill worker's store, Parquet read a row group at a time).
+ */
 export interface ListedS3Objects extends S3Objects {
-  listDetailed(bucket: string, prefix: string): Promise<{ key: string; lastModifiedMs: number }[]>;
+  listDetailed(
+    bucket: string,
+    prefix: string,
+  ): Promise<{ key: string; lastModifiedMs: number; size: number }[]>;
+  /** Bytes `[start, end)` of an object (a ranged GET). */
+  read(bucket: string, key: string, start: number, end: number): Promise<Uint8Array>;
+  /** An object's size in bytes (HeadObject). */
+  size(bucket: string, key: string): Promise<number>;
 }
 
 /**
@@ -23,11 +33,17 @@ export async function s3Objects(
   flags: Pick<PipelineFlags, 'region' | 'endpointUrl'>,
   env: Env,
 ): Promise<ListedS3Objects> {
-  const { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectCommand, PutObjectCommand } =
-    await import('@aws-sdk/client-s3');
+  const {
+    S3Client,
+    ListObjectsV2Command,
+    GetObjectCommand,
+    HeadObjectCommand,
+    DeleteObjectCommand,
+    PutObjectCommand,
+  } = await import('@aws-sdk/client-s3');
   const client = new S3Client({ ...awsClientConfig(flags, env), forcePathStyle: Boolean(flags.endpointUrl) });
   const listDetailed = async (bucket: string, prefix: string) => {
-    const keys: { key: string; lastModifiedMs: number }[] = [];
+    const keys: { key: string; lastModifiedMs: number; size: number }[] = [];
     let token: string | undefined;
     do {
       const command = new ListObjectsV2Command({
@@ -40,7 +56,11 @@ export async function s3Objects(
       );
       for (const object of page.Contents ?? [])
         if (object.Key && !object.Key.endsWith('/'))
-          keys.push({ key: object.Key, lastModifiedMs: object.LastModified?.getTime() ?? 0 });
+          keys.push({
+            key: object.Key,
+            lastModifiedMs: object.LastModified?.getTime() ?? 0,
+            size: object.Size ?? 0,
+          });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return keys;
@@ -58,6 +78,20 @@ export async function s3Objects(
       return Buffer.from(
         await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
       );
+    },
+    async read(bucket, key, start, end) {
+      const command = new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` });
+      const object = await callAws('S3 GetObject', command, (abortSignal) =>
+        client.send(command, { abortSignal }),
+      );
+      return (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+    },
+    async size(bucket, key) {
+      const command = new HeadObjectCommand({ Bucket: bucket, Key: key });
+      const head = await callAws('S3 HeadObject', command, (abortSignal) =>
+        client.send(command, { abortSignal }),
+      );
+      return head.ContentLength ?? 0;
     },
     async open(bucket, key) {
       const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

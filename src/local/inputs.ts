@@ -398,7 +398,7 @@ function isErrorRecord(line: string): boolean {
   }
 }
 
-/** Parquet as flow logs deliver it to S3: one column per field, named with `_`; rows become lines again. */
+/** Parquet as flow logs deliver it to S3: a file DuckDB reads (`options.readParquet`), mapped by `readParquetTable`. */
 async function* readParquet(
   path: string,
   source: string,
@@ -413,19 +413,59 @@ async function* readParquet(
     damaged({ source, message: `not a readable Parquet file (${(error as Error).message})` });
     return;
   }
+  yield* readParquetTable(table, source, damaged);
+}
+
+/**
+ * The log format of a Parquet file of flow logs, from its column names: AWS names each column after its field
+ * with `_` for `-` (`log_status`, `pkt_srcaddr`, `tgw_src_eni`); `start`, `end` and the rest are verbatim.
+ *
+ * @example parquetFormat(['version', 'account_id', 'interface_id', 'log_status'])
+ *   // '${version} ${account-id} ${interface-id} ${log-status}'
+ */
+export function parquetFormat(columns: readonly string[]): string {
+  return formatFromHeader(
+    columns.map((column) => PARQUET_FIELD.get(column) ?? column.replaceAll('_', '-')).join(' '),
+  );
+}
+
+/** Parquet column name (a field's key) → the field's name in a log format. */
+const PARQUET_FIELD = new Map([...FIELDS.values()].map((field) => [field.key, field.name]));
+
+/**
+ * One Parquet row as the flow-log line the text path would read: the values in column order, separated by
+ * spaces, a missing value (`null`) as `-`. Integers arrive as numbers or bigints (INT64) and print the same.
+ *
+ * @example parquetLine(['version', 'srcport', 'action'], { version: 2, srcport: 443n, action: null })
+ *   // '2 443 -\n'
+ */
+export function parquetLine(columns: readonly string[], row: Readonly<Record<string, unknown>>): string {
+  let line = '';
+  for (const [index, column] of columns.entries()) {
+    const value = row[column];
+    line += `${index === 0 ? '' : ' '}${value === null || value === undefined ? '-' : String(value)}`;
+  }
+  return `${line}\n`;
+}
+
+/**
+ * Every row of a Parquet table (DuckDB's over a file, or hyparquet's over ranged S3 reads) as a record of one
+ * flow-log line, in the format its columns name. A table that fails part-way is reported to `damaged` after
+ * the rows before the damage.
+ */
+export async function* readParquetTable(
+  table: ParquetTable,
+  source: string,
+  damaged: (problem: InputProblem) => void,
+): AsyncGenerator<InputRecord> {
   const { columns } = table;
-  const byKey = new Map([...FIELDS.values()].map((field) => [field.key, field.name]));
-  const names = columns.map((column) => byKey.get(column) ?? column.replaceAll('_', '-'));
-  const format = formatFromHeader(names.join(' '));
+  const format = parquetFormat(columns);
   let number = 0;
   try {
     for await (const rows of table.batches) {
       for (const row of rows) {
         number++;
-        const line = columns
-          .map((column) => (row[column] === null || row[column] === undefined ? '-' : String(row[column])))
-          .join(' ');
-        yield { data: Buffer.from(`${line}\n`), source, line: number, format };
+        yield { data: Buffer.from(parquetLine(columns, row)), source, line: number, format };
       }
     }
   } catch (error) {

@@ -1,9 +1,10 @@
 /**
  * `flowlog-enrich run --input s3://… --out s3://…` against moto's S3: the backfill worker's code path
- * (src/backfill/worker.ts, the code the Step Functions worker Lambda runs) over text, gzip and Parquet objects,
- * its keys, and that running it twice leaves exactly the same objects.
+ * (src/backfill/worker.ts, the code the Step Functions worker Lambda runs) over text, gzip and Parquet objects
+ * (Parquet read as in Lambda: hyparquet over ranged GETs, not DuckDB), its keys, that a Parquet object gives
+ * the records its text twin gives, and that running it twice leaves exactly the same objects.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -15,6 +16,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { parquetMetadata } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataFolder, errorFolder, sourceStem } from '../../src/backfill/worker.js';
 import { runCli } from '../helpers/cli.js';
@@ -42,8 +44,11 @@ const GZ_LINES = [
   '2 not-a-flow-line',
   ...Array.from({ length: 200 }, (_, n) => line(1000 + n, 3600 + n)),
 ];
-// Parquet as flow logs deliver it (one column per field): read through DuckDB by the CLI.
-const PARQUET_KEY = `${PREFIX}c.parquet`;
+// Parquet as flow logs deliver it (one column per field, GZIP), in three row groups, and the same flows as
+// text (`.log.gz` with its header): the two must give the same records.
+const PARQUET_KEY = `${PREFIX}${MOTO_ACCOUNT}_vpcflowlogs_${MOTO_REGION}_fl-2_20261123T0000Z_c3d4.log.parquet`;
+const TWIN_KEY = `${PREFIX}${MOTO_ACCOUNT}_vpcflowlogs_${MOTO_REGION}_fl-3_20261123T0000Z_e5f6.log.gz`;
+const TWIN_LINES = Array.from({ length: 5000 }, (_, n) => line(5000 + n, 120 + (n % 3000)));
 // Plain text, no header: the configured format.
 const TEXT_KEY = `${PREFIX}plain.log`;
 const TEXT_LINES = Array.from({ length: 50 }, (_, n) => line(2000 + n, 60 + n));
@@ -51,6 +56,8 @@ const TEXT_LINES = Array.from({ length: 50 }, (_, n) => line(2000 + n, 60 + n));
 describe.skipIf(!available && !required)('run --out s3:// (the backfill worker) against moto_server', () => {
   let moto: Moto | undefined;
   let s3: S3Client;
+  /** The Parquet object's row groups and codec, as written. */
+  let written: { groups: number; codec: string | undefined };
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -71,19 +78,40 @@ describe.skipIf(!available && !required)('run --out s3:// (the backfill worker) 
     await s3.send(
       new PutObjectCommand({ Bucket: SOURCE, Key: TEXT_KEY, Body: `${TEXT_LINES.join('\n')}\n` }),
     );
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: SOURCE,
+        Key: TWIN_KEY,
+        Body: gzipSync(`${HEADER}\n${TWIN_LINES.join('\n')}\n`),
+      }),
+    );
+    // DuckDB only writes the fixture; the run reads it with the worker's reader.
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const scratch = mkdtempSync(join(tmpdir(), 'backfill-parquet-'));
     const parquet = join(scratch, 'c.parquet');
+    const text = join(scratch, 'twin.txt');
+    writeFileSync(text, `${TWIN_LINES.join('\n')}\n`);
+    const types = HEADER.split(' ').map((field) => {
+      const type = ['packets', 'bytes', 'start', 'end'].includes(field)
+        ? 'BIGINT'
+        : ['version', 'srcport', 'dstport', 'protocol'].includes(field)
+          ? 'INTEGER'
+          : 'VARCHAR';
+      return `'${field.replaceAll('-', '_')}': '${type}'`;
+    });
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     await connection.run(
-      `COPY (SELECT 2 AS version, '${MOTO_ACCOUNT}' AS account_id, 'eni-1235b8ca123456789' AS interface_id,
-         '10.0.0.9' AS srcaddr, '52.94.0.9' AS dstaddr, 7000 + i AS srcport, 443 AS dstport, 6 AS protocol,
-         10 AS packets, 840 AS bytes, ${DAY} + 120 AS start, ${DAY} + 180 AS "end", 'ACCEPT' AS action, 'OK' AS log_status
-       FROM range(5) t(i)) TO '${parquet}' (FORMAT parquet)`,
+      `COPY (SELECT * FROM read_csv('${text}', delim=' ', header=false, columns={${types.join(', ')}}))
+       TO '${parquet}' (FORMAT parquet, COMPRESSION gzip, ROW_GROUP_SIZE 2048)`,
     );
     connection.closeSync();
     instance.closeSync();
+    const metadata = parquetMetadata(readFileSync(parquet));
+    written = {
+      groups: metadata.row_groups.length,
+      codec: metadata.row_groups[0]?.columns[0]?.meta_data?.codec,
+    };
     await s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: PARQUET_KEY, Body: readFileSync(parquet) }));
     rmSync(scratch, { recursive: true, force: true });
   }, 60_000);
@@ -145,8 +173,10 @@ describe.skipIf(!available && !required)('run --out s3:// (the backfill worker) 
     const gz = sourceStem(SOURCE, GZ_KEY);
     const text = sourceStem(SOURCE, TEXT_KEY);
     const parquet = sourceStem(SOURCE, PARQUET_KEY);
+    const twin = sourceStem(SOURCE, TWIN_KEY);
     expect(Object.keys(objects).sort()).toStrictEqual(
       [
+        `backfill/${dataFolder(keys('00'))}${twin}-0.gz`,
         `backfill/${dataFolder(keys('00'))}${gz}-0.gz`,
         `backfill/${dataFolder(keys('01'))}${gz}-0.gz`,
         `backfill/${dataFolder(keys('00'))}${text}-0.gz`,
@@ -160,8 +190,15 @@ describe.skipIf(!available && !required)('run --out s3:// (the backfill worker) 
     expect(ports(`backfill/${dataFolder(keys('00'))}${text}-0.gz`)).toStrictEqual(
       TEXT_LINES.map((_, n) => 1024 + 2000 + n),
     );
-    expect(ports(`backfill/${dataFolder(keys('00'))}${parquet}-0.gz`)).toStrictEqual([
-      7000, 7001, 7002, 7003, 7004,
+    // The Parquet object (three GZIP row groups) gives its text twin's records, record for record.
+    expect(written).toStrictEqual({ groups: 3, codec: 'GZIP' });
+    const parquetRecords = objects[`backfill/${dataFolder(keys('00'))}${parquet}-0.gz`];
+    expect(parquetRecords).toHaveLength(TWIN_LINES.length);
+    expect(parquetRecords).toStrictEqual(objects[`backfill/${dataFolder(keys('00'))}${twin}-0.gz`]);
+    expect(ports(`backfill/${dataFolder(keys('00'))}${parquet}-0.gz`).slice(0, 3)).toStrictEqual([
+      1024 + 5000,
+      1024 + 5001,
+      1024 + 5002,
     ]);
     const [failed] = objects[`backfill/${errorFolder(await modified(GZ_KEY))}${gz}-0.gz`] as {
       rawData: string;

@@ -41,7 +41,7 @@ describe('statemachine/backfill.asl.json', () => {
   it('fails validation when broken (the check can fail)', () => {
     // Prepare
     const broken = rendered(SAMPLE);
-    delete broken.States.Backfill.ItemProcessor.States.Worker.End;
+    delete broken.States.Backfill.ItemProcessor.States.Worker.Next;
     // Act
     const result = validateAsl(broken);
     // Assess
@@ -88,6 +88,22 @@ describe('statemachine/backfill.asl.json', () => {
       ToleratedFailurePercentage: { Ref: 'BackfillToleratedFailurePercentage' },
       ItemsPerBatch: { Ref: 'BackfillItemsPerBatch' },
     });
+  });
+
+  it('fails a batch whose worker answered with damaged objects, naming them, and lets the others succeed', () => {
+    // Prepare
+    const states = rendered(SAMPLE).States.Backfill.ItemProcessor.States;
+    // Assess: the worker's BatchResult (src/backfill/batch.ts) carries `damaged` (a count) and `cause` (text)
+    expect(states.Worker.Next).toBe('CheckDamage');
+    expect(states.CheckDamage.Choices).toStrictEqual([
+      { Variable: '$.result.damaged', NumericGreaterThan: 0, Next: 'Damaged' },
+    ]);
+    expect(states.Damaged).toStrictEqual({
+      Type: 'Fail',
+      Error: 'DamagedObjects',
+      CausePath: '$.result.cause',
+    });
+    expect(states[states.CheckDamage.Default].Type).toBe('Succeed');
   });
 
   it('refuses a prefix outside the source prefix before listing anything', () => {

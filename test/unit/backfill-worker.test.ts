@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { lastModifiedMs, loadBackfillConfig } from '../../src/backfill/config.js';
@@ -6,30 +5,12 @@ import { createBackfillWorker, type ObjectStore, sourceStem } from '../../src/ba
 import { loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { createPipeline } from '../../src/pipeline.js';
+import { memoryStore } from '../helpers/memory-store.js';
 
 /** 2026-11-23T00:00:00Z */
 const DAY = 1_795_392_000;
 const line = (n: number, offset: number) =>
   `2 123456789012 eni-1235b8ca123456789 10.0.0.${n % 250} 52.94.0.${n % 97} ${1024 + n} 443 6 10 840 ${DAY + offset} ${DAY + offset + 60} ACCEPT OK`;
-
-/** An object store in memory; `open` hands the body out in small chunks, as a network stream would. */
-function memoryStore(objects: Record<string, Buffer>) {
-  const written = new Map<string, Buffer>();
-  const store: ObjectStore = {
-    open: async (bucket, key) => {
-      const body = objects[`${bucket}/${key}`];
-      if (!body) throw new Error(`no object ${bucket}/${key}`);
-      const chunks = Array.from({ length: Math.ceil(body.length / 4096) }, (_, i) =>
-        body.subarray(i * 4096, (i + 1) * 4096),
-      );
-      return Readable.from(chunks);
-    },
-    put: async (bucket, key, body) => {
-      written.set(`${bucket}/${key}`, body);
-    },
-  };
-  return { store, written };
-}
 
 const worker = (store: ObjectStore, sizes: { objectBytes?: number; memoryBytes?: number } = {}) =>
   createBackfillWorker({
