@@ -1,3 +1,5 @@
+// First, so that the peer database's read starts before the other modules (the AWS SDK's) evaluate.
+import './prefetch.js';
 import { fileURLToPath } from 'node:url';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { FirehoseTransformationHandler, FirehoseTransformationResult } from 'aws-lambda';
@@ -6,6 +8,7 @@ import { createFirehoseReingester } from './aws/firehose-reingester.js';
 import { AWS_REQUEST_HANDLER, withDeadline } from './aws/timeouts.js';
 import { loadConfig } from './config.js';
 import { createPipeline } from './pipeline.js';
+import { PEER_DATA_PATH, peerDataRead } from './prefetch.js';
 
 const WARM_UP_DEADLINE_MS = 8000;
 
@@ -28,8 +31,9 @@ const pipeline = await createPipeline({
   reingester: createFirehoseReingester(new FirehoseClient({ requestHandler: AWS_REQUEST_HANDLER })),
   // Lambda sends stdout to CloudWatch Logs; raw JSON lines (no console prefix) keep EMF extractable.
   writeLine: (line) => process.stdout.write(`${line}\n`),
-  // Shipped next to the bundle (see the template's build): read once per container.
-  peerDataPath: fileURLToPath(new URL('./peer-data.bin', import.meta.url)),
+  // Shipped next to the bundle (see the template's build): read once per container, from the start.
+  peerDataPath: fileURLToPath(PEER_DATA_PATH),
+  ...(peerDataRead ? { peerDataRead } : {}),
 });
 
 /** Amazon Data Firehose data-transformation entry point. */

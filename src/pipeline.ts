@@ -36,6 +36,8 @@ export interface PipelineOptions {
    * with PEER_LOOKUP=off, no `peer_*` columns. A path that does not hold a valid file fails the start.
    */
   readonly peerDataPath?: string;
+  /** The file's read, when it was started earlier (the handler starts it before its modules evaluate). */
+  readonly peerDataRead?: Promise<Uint8Array>;
 }
 
 export interface Pipeline {
@@ -63,7 +65,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   // the warm-up's EC2 calls (network) with the ip-ranges index and everything else built here.
   const peersLoading =
     options.peerDataPath !== undefined && config.enrichment.peerLookup === 'on'
-      ? settle(loadPeerDatabase(options.peerDataPath))
+      ? settle(loadPeerDatabase(options.peerDataPath, options.peerDataRead))
       : undefined;
   const warming =
     options.warmUp && options.inventory && config.enrichment.warmUpPages > 0

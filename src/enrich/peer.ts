@@ -72,13 +72,13 @@ export class PeerDataError extends FlowlogError {
 }
 
 /**
- * Reads and checks `peer-data.bin`. Asynchronous on purpose: the read runs on libuv's thread pool, where
+ * Reads and checks `peer-data.bin` (or the bytes of a read `started` earlier). Asynchronous on purpose: the read runs on libuv's thread pool, where
  * first touching its ~10 MB costs the cold start nothing while the main thread builds everything else.
  */
-export async function loadPeerDatabase(path: string): Promise<PeerDatabase> {
-  let bytes: Buffer;
+export async function loadPeerDatabase(path: string, started?: Promise<Uint8Array>): Promise<PeerDatabase> {
+  let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await (started ?? readFile(path));
   } catch (error) {
     throw new PeerDataError(path, (error as Error).message, { cause: error });
   }
