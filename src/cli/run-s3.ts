@@ -1,11 +1,10 @@
 import { createBackfillWorker, type ObjectResult } from '../backfill/worker.js';
 import type { InputProblem } from '../local/inputs.js';
 import { LOCAL_LAMBDA_ARN, LOCAL_STREAM_ARN, type LocalRunStats } from '../local/local-firehose.js';
-import { createPipeline } from '../pipeline.js';
 import { type CliContext, UsageError } from './context.js';
 import type { RunFlags, RunResult } from './run.js';
 import { s3Objects } from './s3-objects.js';
-import { cliConfig, cliInventory } from './setup.js';
+import { cliConfig, cliInventory, localPipelineFor } from './setup.js';
 
 /** `s3://bucket/some/prefix` → bucket and prefix (a prefix that names a folder keeps its `/`). */
 export function parseS3Url(url: string): { bucket: string; prefix: string } {
@@ -42,15 +41,7 @@ export async function runToS3(flags: RunFlags, ctx: CliContext): Promise<RunResu
     bufferBytes: Math.round((flags.bufferMb ?? 0.5) * 1024 * 1024),
     streamArn: LOCAL_STREAM_ARN,
     lambdaArn: LOCAL_LAMBDA_ARN,
-    pipelineFor: (format, reingester, onRecordError) =>
-      createPipeline({
-        // The object's own header (or Parquet columns) is its format, unless --format says otherwise.
-        config: cliConfig({ ...flags, ...(format && !flags.format ? { format } : {}) }, ctx.env),
-        ...(inventory ? { inventory } : {}),
-        reingester,
-        onRecordError,
-        writeLine: () => {},
-      }),
+    pipelineFor: localPipelineFor(flags, ctx.env, inventory),
   });
   const results: ObjectResult[] = [];
   for (const input of flags.inputs) {

@@ -16,12 +16,11 @@ import { estimateMonthlyCost, PRICES, steadyMsPerLine } from '../local/cost.js';
 import { writeParquet as ndjsonToParquet } from '../local/duckdb.js';
 import { describeProblem, type InputProblem, readInputs } from '../local/inputs.js';
 import { LocalFirehose, type LocalRunStats } from '../local/local-firehose.js';
-import { createPipeline } from '../pipeline.js';
 import { type CliContext, UsageError } from './context.js';
 import { checkInputFile } from './input-files.js';
 import { projectRoot } from './project-root.js';
 import { s3Objects } from './s3-objects.js';
-import { checkFlagFiles, cliConfig, cliInventory, type PipelineFlags } from './setup.js';
+import { checkFlagFiles, cliConfig, cliInventory, localPipelineFor, type PipelineFlags } from './setup.js';
 import { count, formatTable, formatNumber as n } from './table.js';
 
 /** The template's default ProcessorBufferSizeMB: input per invocation. */
@@ -132,15 +131,7 @@ export async function run(flags: RunFlags, ctx: CliContext): Promise<RunResult> 
       .slice(0, 14)}-${basename(stage).slice(STAGE_PREFIX.length)}`,
     bufferBytes: Math.round((flags.bufferMb ?? DEFAULT_BUFFER_MB) * 1024 * 1024),
     region: flags.region ?? 'us-east-1',
-    pipelineFor: (format, reingester, onRecordError) =>
-      createPipeline({
-        // A file's own header (or Parquet columns) is its format, unless --format says otherwise.
-        config: cliConfig({ ...flags, ...(format && !flags.format ? { format } : {}) }, ctx.env),
-        ...(inventory ? { inventory } : {}),
-        reingester,
-        onRecordError,
-        writeLine: () => {},
-      }),
+    pipelineFor: localPipelineFor(flags, ctx.env, inventory),
     ...(flags.parquet
       ? {
           writeParquet: async (path: string, ndjson: string) => {

@@ -126,3 +126,23 @@ export function cliInventory(flags: PipelineFlags, config: Config, env: Env = {}
     roles: config.enrichment.crossAccountRoles,
   });
 }
+
+/**
+ * The pipeline a local run builds for each input's format (`run`, and `run --out s3://` as the backfill worker
+ * does): a file's own header (or Parquet columns) is its format unless --format says otherwise; no summary
+ * lines (the run prints its own).
+ */
+export function localPipelineFor(flags: PipelineFlags, env: Env, inventory: Inventory | undefined) {
+  return (
+    format: string | undefined,
+    reingester: Reingester,
+    onRecordError: NonNullable<PipelineOptions['onRecordError']>,
+  ): Promise<Pipeline> =>
+    createPipeline({
+      config: cliConfig({ ...flags, ...(format && !flags.format ? { format } : {}) }, env),
+      ...(inventory ? { inventory } : {}),
+      reingester,
+      onRecordError,
+      writeLine: () => {},
+    });
+}

@@ -53,7 +53,7 @@ export interface GenerateOptions {
 }
 
 /** mulberry32: small, fast, good enough for synthetic traffic, and the same everywhere. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,5 +1,5 @@
 import type { InventoryDocument, RawNetworkInterface, RawSubnet } from '../enrich/ports.js';
-import type { AttackKind, GeneratedFlow, Sample } from './generate.js';
+import { type AttackKind, type GeneratedFlow, random, type Sample } from './generate.js';
 
 /**
  * Deterministic synthetic Transit Gateway flow logs for a hub-and-spoke network: a transit gateway owned by
@@ -89,17 +89,6 @@ export interface TgwGenerateOptions {
   readonly startSeconds?: number;
   /** Connections per minute across the transit gateway (default 20). */
   readonly connectionsPerMinute?: number;
-}
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Builds the hub-and-spoke traffic minute by minute, and its inventory. */
