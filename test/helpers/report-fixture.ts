@@ -2,23 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { namedQueries, viewDefinitions } from '../../src/cli/query.js';
-import { main } from '../../src/cli.js';
 import { type FlowLogsDatabase, newestDay, openFlowLogs } from '../../src/local/duckdb.js';
+import { runCli } from './cli.js';
 
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    env: {},
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+/** The CLI as a user runs it: the environment's enrichment setting (on), not the tests' default. */
+const cli = (argv: string[]) => runCli(argv, { ENRICHMENT: undefined });
 
 /** Lines the default format cannot read: one short of fields, one with a bad port. */
 export const BAD_LINES =

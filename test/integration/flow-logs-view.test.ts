@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { viewDefinitions } from '../../src/cli/query.js';
-import { main } from '../../src/cli.js';
 import { type FlowLogsDatabase, openFlowLogs } from '../../src/local/duckdb.js';
+import { runCli } from '../helpers/cli.js';
 import { LAYOUTS, loadTemplate, resolveIf, type Yaml } from '../helpers/template.js';
 import { decode, evaluate } from '../helpers/view.js';
 
@@ -170,20 +170,8 @@ beforeAll(() => {
   writeFileSync(join(dir, 'part-0.gz'), gzipSync(lines));
 });
 
-async function cli(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    env: {},
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+/** The CLI as a user runs it: the environment's enrichment setting (on), not the tests' default. */
+const cli = (argv: string[]) => runCli(argv, { ENRICHMENT: undefined });
 
 describe('flow_logs_v (queries/views/flow_logs_v.sql)', () => {
   let db: FlowLogsDatabase;

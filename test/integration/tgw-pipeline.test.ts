@@ -3,27 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
 import { TGW_DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
 import { TGW_HUB_ACCOUNT, TGW_SCANNER } from '../../src/sample/tgw.js';
+import { runCli } from '../helpers/cli.js';
 
 // Transit Gateway flow logs end to end: generated hub-and-spoke traffic through `run` (the same transform as
 // the Lambda), then the named TGW queries answered by DuckDB over what it wrote.
 
-async function cli(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    env: {},
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
-}
+/** The CLI as a user runs it: the environment's enrichment setting (on), not the tests' default. */
+const cli = (argv: string[]) => runCli(argv, { ENRICHMENT: undefined });
 
 async function query(name: string, out: string): Promise<Record<string, unknown>[]> {
   const result = await cli(['query', name, '--out', out, '--json']);
