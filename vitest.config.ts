@@ -1,7 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
-/** Unit tests that measure their process's own memory: other files' leftovers must not count. */
-const OWN_PROCESS = ['test/unit/memory-bound.test.ts'];
+/**
+ * Unit tests that need a fresh module state: one measures its process's own memory (other files' leftovers
+ * must not count); the others mock the AWS SDK's clients with aws-sdk-client-mock, whose stubs would stay on
+ * the clients of every file that later shares the worker.
+ */
+const OWN_PROCESS = [
+  'test/unit/memory-bound.test.ts',
+  'test/unit/ec2-inventory.test.ts',
+  'test/unit/firehose-reingester.test.ts',
+  'test/unit/redrive.test.ts',
+];
 
 export default defineConfig({
   test: {
