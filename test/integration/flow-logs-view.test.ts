@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { viewDefinitions } from '../../src/cli/query.js';
 import { type FlowLogsDatabase, openFlowLogs } from '../../src/local/duckdb.js';
+import { V2_ACCEPTED_SSH } from '../fixtures/aws-v2-example.js';
 import { runCli } from '../helpers/cli.js';
 import { LAYOUTS, loadTemplate, resolveIf, type Yaml } from '../helpers/template.js';
 import { decode, evaluate } from '../helpers/view.js';
@@ -23,20 +24,7 @@ const PRESTO_OF_DUCKDB: Record<string, string> = {
 const RECORDS = [
   {
     // AWS documentation, accepted SSH; tcp_flags FIN|SYN|ACK
-    version: 2,
-    account_id: '123456789010',
-    interface_id: 'eni-1235b8ca123456789',
-    srcaddr: '172.31.16.139',
-    dstaddr: '172.31.16.21',
-    srcport: 20641,
-    dstport: 22,
-    protocol: 6,
-    packets: 20,
-    bytes: 4249,
-    start: 1418530010,
-    end: 1418530070,
-    action: 'ACCEPT',
-    log_status: 'OK',
+    ...V2_ACCEPTED_SSH,
     tcp_flags: 19,
     flags: [],
     severity: 'none',

@@ -3,6 +3,7 @@ import { ParseError } from '../../src/errors.js';
 import { DEFAULT_FORMAT, formatUpTo } from '../../src/flowlog/fields.js';
 import { parseFormat } from '../../src/flowlog/format.js';
 import { createLineParser } from '../../src/flowlog/parse.js';
+import { V2_ACCEPTED_SSH, V2_ACCEPTED_SSH_LINE } from '../fixtures/aws-v2-example.js';
 
 const parserFor = (format: string) => createLineParser(parseFormat(format), { maxLineLength: 8192 });
 
@@ -19,23 +20,8 @@ const valid = [
   {
     name: 'v2 accepted SSH',
     format: DEFAULT_FORMAT,
-    line: '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK',
-    expected: {
-      version: 2,
-      account_id: '123456789010',
-      interface_id: 'eni-1235b8ca123456789',
-      srcaddr: '172.31.16.139',
-      dstaddr: '172.31.16.21',
-      srcport: 20641,
-      dstport: 22,
-      protocol: 6,
-      packets: 20,
-      bytes: 4249,
-      start: 1418530010,
-      end: 1418530070,
-      action: 'ACCEPT',
-      log_status: 'OK',
-    },
+    line: V2_ACCEPTED_SSH_LINE,
+    expected: V2_ACCEPTED_SSH,
   },
   {
     name: 'v2 rejected RDP',

@@ -10,11 +10,15 @@ import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT, formatUpTo } from '../../src/flowlog
 import { validateEmittedRecord } from '../../src/generated/validators.js';
 import type { InvocationSummary } from '../../src/telemetry.js';
 import { createTransformer } from '../../src/transform.js';
+import {
+  V2_ACCEPTED_SSH,
+  V2_ACCEPTED_SSH_COMMUNITY_ID,
+  V2_ACCEPTED_SSH_LINE,
+} from '../fixtures/aws-v2-example.js';
 import { ALL_FIELDS_LINE } from '../fixtures/aws-v5-example.js';
 import { cwlEnvelope, decodeLines, firehoseEvent, firehoseRecord } from '../helpers/events.js';
 
-const LINE =
-  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+const LINE = V2_ACCEPTED_SSH_LINE;
 const NODATA = '2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA';
 const HEADER =
   'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
@@ -63,22 +67,8 @@ describe('transform', () => {
     });
     expect(decodeLines(record.data)).toStrictEqual([
       {
-        version: 2,
-        account_id: '123456789010',
-        interface_id: 'eni-1235b8ca123456789',
-        srcaddr: '172.31.16.139',
-        dstaddr: '172.31.16.21',
-        srcport: 20641,
-        dstport: 22,
-        protocol: 6,
-        packets: 20,
-        bytes: 4249,
-        start: 1418530010,
-        end: 1418530070,
-        action: 'ACCEPT',
-        log_status: 'OK',
-        // Computed independently: SHA-1 over seed 0, the ordered addresses, protocol 6, padding, ports.
-        community_id: '1:78twGw5/iHs2/5/1899dIS6GfPc=',
+        ...V2_ACCEPTED_SSH,
+        community_id: V2_ACCEPTED_SSH_COMMUNITY_ID,
         flags: [],
         severity: 'none',
       },
@@ -500,23 +490,7 @@ describe('transform with several log formats', () => {
   // The default v2 format, and a custom format with every field: the all-fields line carries the values
   // of AWS's version 5 example (test/fixtures/aws-v5-example.ts) in table order; the ECS fields are `-`.
   const ENV = { FLOW_LOG_FORMAT: `${DEFAULT_FORMAT},${ALL_FIELDS_FORMAT}` };
-  const V2_RECORD = {
-    version: 2,
-    account_id: '123456789010',
-    interface_id: 'eni-1235b8ca123456789',
-    srcaddr: '172.31.16.139',
-    dstaddr: '172.31.16.21',
-    srcport: 20641,
-    dstport: 22,
-    protocol: 6,
-    packets: 20,
-    bytes: 4249,
-    start: 1418530010,
-    end: 1418530070,
-    action: 'ACCEPT',
-    log_status: 'OK',
-    community_id: '1:78twGw5/iHs2/5/1899dIS6GfPc=',
-  };
+  const V2_RECORD = { ...V2_ACCEPTED_SSH, community_id: V2_ACCEPTED_SSH_COMMUNITY_ID };
   const V5_RECORD = {
     version: 5,
     account_id: '123456789012',
