@@ -118,7 +118,15 @@ export function createDetector(
           const byKey = batchTallies[r] as Map<string, Tally>;
           let tally = byKey.get(key);
           if (tally === undefined) {
-            tally = { key, earliest: facts.time, first: value, values: undefined, total: 0, crossed: false };
+            tally = {
+              key,
+              earliest: facts.time,
+              first: value,
+              values: undefined,
+              total: 0,
+              crossed: false,
+              entry: undefined,
+            };
             byKey.set(key, tally);
           } else {
             if (facts.time < tally.earliest) tally.earliest = facts.time;
@@ -170,15 +178,21 @@ export function createDetector(
             const rule = windowRules[r] as (typeof windowRules)[number];
             const byFlow = tallies[r] as (Tally | undefined)[];
             const contributed = values[r] as Float64Array;
-            const updated = new Set<string>();
+            const touched: Tally[] = [];
             for (let k = 0; k < okIndexes.length; k++) {
               const i = okIndexes[k] as number;
               const tally = byFlow[i];
               if (tally === undefined) continue;
-              rule.window.add(tally.key, times[i] as number, contributed[i] as number);
-              updated.add(tally.key);
+              const time = times[i] as number;
+              if (tally.entry === undefined) {
+                tally.entry = rule.window.entryOf(tally.key, time);
+                touched.push(tally);
+              }
+              rule.window.addTo(tally.entry, time, contributed[i] as number);
             }
-            rule.window.settle(updated);
+            rule.window.settle(touched.map((tally) => tally.key));
+            // Settling may drop entries: a second commit looks them up again.
+            for (const tally of touched) tally.entry = undefined;
           }
         },
       };

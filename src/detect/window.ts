@@ -1,7 +1,8 @@
 import type { Aggregate } from './rule.js';
 
 /** What one key (a source, a destination) did in earlier batches. */
-interface Entry {
+export interface Entry {
+  readonly key: string;
   /** The latest time anything was added, epoch seconds: the entry expires a window after it. */
   last: number;
   /** Its share of the window's byte estimate. */
@@ -22,6 +23,8 @@ export interface Tally {
   /** `count` / `sum`. */
   total: number;
   crossed: boolean;
+  /** Its entry in the window, once a commit has looked it up: one lookup per key, not per flow. */
+  entry: Entry | undefined;
 }
 
 // Rough V8 sizes, for the byte bound: a map entry with its key, a value in a Map, a number in an array.
@@ -92,9 +95,15 @@ export class KeyedWindow {
 
   /** Adds one flow's contribution, from a batch answered `Ok`. */
   add(key: string, time: number, value: number): Entry {
+    return this.addTo(this.entryOf(key, time), time, value);
+  }
+
+  /** The key's entry, made (empty) when it has none. */
+  entryOf(key: string, time: number): Entry {
     let entry = this.entries.get(key);
     if (entry === undefined) {
       entry = {
+        key,
         last: time,
         bytes: ENTRY_BYTES + 2 * key.length,
         values: this.aggregate === 'distinct' ? new Map() : undefined,
@@ -103,6 +112,12 @@ export class KeyedWindow {
       this.entries.set(key, entry);
       this.bytes += entry.bytes;
     }
+    return entry;
+  }
+
+  /** Adds one flow's contribution to an entry of this window (`entryOf`), until the next `settle`. */
+  addTo(entry: Entry, time: number, value: number): Entry {
+    const key = entry.key;
     const before = entry.bytes;
     if (this.aggregate === 'distinct') {
       const values = entry.values as Map<number, number>;

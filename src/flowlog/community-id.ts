@@ -106,7 +106,7 @@ const memoKeys = new Int32Array(MEMO_SLOTS * 10);
 const memoWordCount = new Uint8Array(MEMO_SLOTS);
 const memoIds = new Array<string>(MEMO_SLOTS).fill('');
 
-/** The ID of the `count` words of input now in `input` (`view` holds the same bytes). */
+/** The hash part of the ID of the `count` words of input now in `input` (`view` holds the same bytes). */
 function identify(view: Uint8Array, count: number): string {
   let h = count;
   for (let i = 0; i < count; i++) h = Math.imul(h ^ (words[i] as number), 0x9e3779b1);
@@ -117,7 +117,7 @@ function identify(view: Uint8Array, count: number): string {
     while (i < count && memoKeys[base + i] === words[i]) i++;
     if (i === count) return memoIds[slot] as string;
   }
-  const id = `1:${sha1Base64(view)}`;
+  const id = sha1Base64(view);
   for (let i = 0; i < count; i++) memoKeys[base + i] = words[i] as number;
   memoWordCount[slot] = count;
   memoIds[slot] = id;
@@ -139,6 +139,22 @@ function identify(view: Uint8Array, count: number): string {
  * communityId('172.31.16.139', '172.31.16.21', 6, 20641, 22); // '1:78twGw5/iHs2/5/1899dIS6GfPc='
  */
 export function communityId(
+  srcaddr: string | null | undefined,
+  dstaddr: string | null | undefined,
+  protocol: number | null | undefined,
+  srcport?: number | null,
+  dstport?: number | null,
+): string | undefined {
+  const hash = communityHash(srcaddr, dstaddr, protocol, srcport, dstport);
+  return hash === undefined ? undefined : `1:${hash}`;
+}
+
+/**
+ * The ID without its `1:` version prefix: the base64 SHA-1 as the hash made it, one flat string. The writer
+ * puts the prefix in its constant key bytes: `1:` joined to it here would be a rope of two strings that
+ * every byte read of it has to flatten first.
+ */
+export function communityHash(
   srcaddr: string | null | undefined,
   dstaddr: string | null | undefined,
   protocol: number | null | undefined,

@@ -4,7 +4,7 @@ import { assertSafeKey, compile, formatTag } from '../codegen.js';
 import type { Detection } from '../detect/types.js';
 import type { PeerInfo } from '../enrich/peer.js';
 import type { EniInfo, Enrichment } from '../enrich/types.js';
-import { communityId } from '../flowlog/community-id.js';
+import { communityHash } from '../flowlog/community-id.js';
 import type { FormatSpec } from '../flowlog/format.js';
 import type { Flow } from '../flowlog/parse.js';
 
@@ -174,9 +174,9 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
       scope = enrichment.peer_scope;
     }
     // The flow's Community ID (from the addresses as logged, not pkt-*): ASCII, written as it is.
-    const id = communityId(flow.srcaddr, flow.dstaddr, flow.protocol, flow.srcport, flow.dstport);
+    const id = communityHash(flow.srcaddr, flow.dstaddr, flow.protocol, flow.srcport, flow.dstport);
     if (id !== undefined) {
-      out.reserve(20 + id.length);
+      out.reserve(COMMUNITY_ID_KEY.length + 2 + id.length);
       const b = out.buffer;
       let p = out.length;
       if (sep) b[p++] = 0x2c;
@@ -192,7 +192,7 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
   };
 }
 
-const COMMUNITY_ID_KEY = '"community_id":"';
+const COMMUNITY_ID_KEY = '"community_id":"1:';
 
 /** 0 for none, 1 and 2 for a member's two values, -1 for anything else. */
 function code(value: string | undefined, first: string, second: string): number {
