@@ -201,6 +201,31 @@ describe('transform', () => {
     expect(summaries[0]?.counts.RecordsReingested).toBe(received.length);
   });
 
+  it('returns every record Ok while the response has room for it, once it has seen a batch like it', async () => {
+    // Prepare: 300 records whose answers take 96 % of the response limit (as a full batch at the template's
+    // 0.5 MB buffer does). The first invocations learn the output's expansion (an estimate that comes down
+    // by half at most per invocation); the next is the one measured. The learned estimate used to carry a
+    // 10 % margin, so the last few records of every such batch were re-ingested (billed and processed again)
+    // although their answers fit.
+    const lines = Array.from({ length: 300 }, (_, i) => LINE.replace('20641', String(20000 + i)));
+    const event = firehoseEvent(lines.map((line) => firehoseRecord(`${line}\n`)));
+    const unbounded = await setup().transform(event);
+    expect(unbounded.records.every((r) => r.result === 'Ok')).toBe(true);
+    const limit = Math.ceil(responseSize(unbounded.records) / 0.96);
+    const { reingester, received } = fakeReingester();
+    const { transform } = setup({ RESPONSE_LIMIT_BYTES: String(limit) }, reingester);
+    for (let i = 0; i < 4; i++) await transform(event);
+    received.length = 0;
+
+    // Act
+    const response = await transform(event);
+
+    // Assess
+    expect(response.records.filter((r) => r.result !== 'Ok')).toHaveLength(0);
+    expect(received).toHaveLength(0);
+    expect(responseSize(response.records)).toBeLessThanOrEqual(limit);
+  });
+
   it('counts input bytes of records it could decode and lines of records that then failed', async () => {
     // Prepare
     const { transform, summaries } = setup();
