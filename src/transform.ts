@@ -497,6 +497,8 @@ function write(container: Container, run: Run): void {
   const okFlows = new Uint8Array(flows.length);
   const okIndexes = run.okIndexes;
   const spans = new Int32Array(2 * n);
+  // Each record's last 1–2 bytes (past its whole 3-byte groups), read while they are still in cache.
+  const tails = new Int32Array(n);
   const okMetadata: { readonly partitionKeys: PartitionKeys }[] = [];
   output.reset();
   const members = fieldBytes.out.buffer;
@@ -559,6 +561,7 @@ function write(container: Container, run: Run): void {
       okIndexes.push(index);
       spans[2 * index] = aligned;
       spans[2 * index + 1] = output.length;
+      tails[index] = tailKey(output.buffer, output.length - (bytes % 3), output.length);
       // partitionKeys hands back the same frozen object for a repeated partition: share the metadata too.
       if (lastMetadata?.partitionKeys !== keys) lastMetadata = { partitionKeys: keys };
       okMetadata.push(lastMetadata);
@@ -588,13 +591,14 @@ function write(container: Container, run: Run): void {
   if (bytesOut > 0) counts[METRIC.bytesOut] = bytesOut;
   if (okIndexes.length > 0) {
     const encoded = output.buffer.toString('base64', 0, output.length);
-    const bytes = output.buffer;
     for (let k = 0; k < okIndexes.length; k++) {
       const index = okIndexes[k] as number;
       const start = spans[2 * index] as number;
       const end = spans[2 * index + 1] as number;
       const whole = end - ((end - start) % 3);
-      const data = encoded.slice((start / 3) * 4, (whole / 3) * 4) + base64Tail(bytes, whole, end);
+      const tail = tails[index] as number;
+      const slice = encoded.slice((start / 3) * 4, (whole / 3) * 4);
+      const data = tail === NO_TAIL ? slice : slice + base64Tail(tail);
       const metadata = okMetadata[k] as { readonly partitionKeys: PartitionKeys };
       results[index] = ok(batch.ids[index] as string, data, metadata.partitionKeys, metadata);
     }
@@ -884,16 +888,21 @@ function countFindings(
   });
 }
 
-/** Base64 of a record's last 0–2 bytes (with padding): few distinct values (`}\n`, `"}\n`…), kept. */
-function base64Tail(bytes: Buffer, start: number, end: number): string {
-  if (end === start) return '';
-  const key =
-    end - start === 1
-      ? (bytes[start] as number)
-      : 256 + (((bytes[start] as number) << 8) | (bytes[start + 1] as number));
+const NO_TAIL = -1;
+
+/** A record's last 0–2 bytes `bytes[start, end)` as one number (`NO_TAIL` for none): `base64Tail`'s key. */
+function tailKey(bytes: Buffer, start: number, end: number): number {
+  if (end === start) return NO_TAIL;
+  return end - start === 1
+    ? (bytes[start] as number)
+    : 256 + (((bytes[start] as number) << 8) | (bytes[start + 1] as number));
+}
+
+/** Base64 of a record's last 1–2 bytes (with padding): few distinct values (`}\n`, `"}\n`…), kept. */
+function base64Tail(key: number): string {
   let tail = TAILS.get(key);
   if (tail === undefined) {
-    tail = bytes.toString('base64', start, end);
+    tail = Buffer.from(key < 256 ? [key] : [(key - 256) >> 8, key & 0xff]).toString('base64');
     TAILS.set(key, tail);
   }
   return tail;
