@@ -249,6 +249,8 @@ interface Run {
   detection: DetectionBatch | undefined;
   /** The response's exact size so far, as answers are committed. */
   committed: number;
+  /** Answers `ProcessingFailed` so far. */
+  failedCount: number;
   readonly okIndexes: number[];
   /** 1 for each flow returned in an `Ok` record. */
   okFlows: Uint8Array;
@@ -284,6 +286,7 @@ function begin(container: Container, event: FirehoseTransformationEvent, context
     enrichments: [],
     detection: undefined,
     committed: RESPONSE_OVERHEAD,
+    failedCount: 0,
     okIndexes: [],
     okFlows: new Uint8Array(0),
   };
@@ -472,6 +475,7 @@ function answerFailed(container: Container, run: Run, index: number, error: Flow
   }
   run.committed += resultSize(result, idLength);
   run.results[index] = result;
+  run.failedCount++;
   bump(run.counts, METRIC.failed(error.reason));
   run.firstFailure ??= describeFailure(error);
 }
@@ -669,6 +673,7 @@ async function reingest(container: Container, run: Run): Promise<void> {
       data !== '' &&
       run.committed - minimalSize(idLength) + resultSize(withData, idLength) <= container.limit;
     results[index] = fits ? withData : failed(batch.recordAt(index), false);
+    run.failedCount++;
     if (fits) run.committed += resultSize(withData, idLength) - minimalSize(idLength);
     const reason = reingester ? 'reingest_failed' : 'too_large';
     // Errors (and their stack traces) only when someone reads them: thousands can fail at once.
@@ -692,7 +697,7 @@ async function reingest(container: Container, run: Run): Promise<void> {
 
 /** 6. Commit and report: only records returned Ok count, in the detection window and the metrics. */
 function report(container: Container, run: Run): void {
-  const { batch, results, counts, detection } = run;
+  const { batch, counts, detection } = run;
   const n = batch.n;
   const okFlowIndexes: number[] = [];
   for (let i = 0; i < run.okFlows.length; i++) if (run.okFlows[i] === 1) okFlowIndexes.push(i);
@@ -702,16 +707,10 @@ function report(container: Container, run: Run): void {
     phaseError(run, 'commit');
   }
   countFindings(counts, okFlowIndexes, run.enrichments, detection?.detections);
-  let dropCount = 0;
-  let failCount = 0;
-  for (let k = 0; k < n; k++) {
-    const record = results[k] as ResultRecord;
-    if (record.result === 'Dropped') dropCount++;
-    else if (record.result === 'ProcessingFailed') failCount++;
-  }
+  // Every record has its answer by now: what is neither Ok nor failed was dropped.
   counts[METRIC.recordsOk] = run.okIndexes.length;
-  counts[METRIC.recordsDropped] = dropCount;
-  counts[METRIC.recordsFailed] = failCount;
+  counts[METRIC.recordsDropped] = n - run.okIndexes.length - run.failedCount;
+  counts[METRIC.recordsFailed] = run.failedCount;
   counts[METRIC.recordsIn] = n;
   counts[METRIC.flowsOk] = okFlowIndexes.length;
   // The running total is exact (a test compares it with the serialized response).

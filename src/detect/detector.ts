@@ -144,9 +144,13 @@ export function createDetector(
       // 2. Per key of each window: the batch's total plus the window's, against the threshold.
       for (let r = 0; r < windowRules.length; r++) {
         const rule = windowRules[r] as (typeof windowRules)[number];
+        let crossed = false;
         (batchTallies[r] as Map<string, Tally>).forEach((tally) => {
           tally.crossed = rule.window.crosses(tally);
+          crossed ||= tally.crossed;
         });
+        // Most batches cross no threshold: then no flow needs looking at again.
+        if (!crossed) continue;
         const byFlow = tallies[r] as (Tally | undefined)[];
         for (let i = 0; i < count; i++) if (byFlow[i]?.crossed) found[i] = (found[i] as number) | rule.bit;
       }

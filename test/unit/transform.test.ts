@@ -349,6 +349,11 @@ describe('transform', () => {
     expect(results).not.toContain('Dropped');
     expect(results).toContain('ProcessingFailed');
     expect(summaries[0]?.counts.ReingestFailed).toBe(results.filter((r) => r === 'ProcessingFailed').length);
+    expect(summaries[0]?.counts).toMatchObject({
+      RecordsOk: results.filter((r) => r === 'Ok').length,
+      RecordsFailed: results.filter((r) => r === 'ProcessingFailed').length,
+      RecordsDropped: 0,
+    });
   });
 
   it('splits an envelope that can never fit one response into halves, each its own gzip envelope', async () => {
@@ -405,7 +410,7 @@ describe('transform', () => {
 });
 
 describe('the record contract (properties)', () => {
-  const { transform } = setup({ FLOW_LOG_FORMAT: formatUpTo(8) });
+  const { transform, summaries } = setup({ FLOW_LOG_FORMAT: formatUpTo(8) });
   const octet = fc.integer({ min: 0, max: 255 });
   const ipv4 = fc.tuple(octet, octet, octet, octet).map((p) => p.join('.'));
   const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
@@ -488,7 +493,7 @@ describe('the record contract (properties)', () => {
   );
 
   fcTest.prop([records], { numRuns: 150 })(
-    'never throws and returns every recordId once, in order',
+    'never throws, returns every recordId once, in order, and its summary counts what it returned',
     async (inputs) => {
       const response = await transform(firehoseEvent(inputs));
       expect(response.records.map((r) => r.recordId)).toStrictEqual(inputs.map((r) => r.recordId));
@@ -499,6 +504,13 @@ describe('the record contract (properties)', () => {
         }
       }
       expect(Buffer.byteLength(JSON.stringify(response))).toBe(responseSize(response.records));
+      const answered = (result: string) => response.records.filter((r) => r.result === result).length;
+      expect(summaries.at(-1)?.counts).toMatchObject({
+        RecordsIn: inputs.length,
+        RecordsOk: answered('Ok'),
+        RecordsDropped: answered('Dropped'),
+        RecordsFailed: answered('ProcessingFailed'),
+      });
     },
   );
 
