@@ -42,7 +42,9 @@ describe('highly compressible CloudWatch Logs envelopes', () => {
     const peak = process.resourceUsage().maxRSS * 1024;
     expect(response.records.map((r) => r.result)).toStrictEqual(Array(13).fill('Dropped'));
     expect(reingested).toBeGreaterThan(13);
-    // Before: 894 MB RSS for this batch. The function has 1,024 MB by default; the target is 256 MB in all.
-    expect(peak - before).toBeLessThan(160 * 1024 * 1024);
+    // Before: 894 MB RSS for this batch, and 199 MiB over the baseline with the admission this test was made
+    // for. Now 132–147 MiB run alone, and up to 160.5 MiB in a full CI run on a busy machine (GC runs later
+    // there): the bound sits between the two. The function has 1,024 MB by default; the target is 256 MB in all.
+    expect(peak - before).toBeLessThan(176 * 1024 * 1024);
   }, 120_000);
 });
