@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
-import type { ObjectStore } from '../../src/backfill/worker.js';
+import { createBackfillWorker, type ObjectStore } from '../../src/backfill/worker.js';
+import { loadConfig } from '../../src/config.js';
+import { createPipeline } from '../../src/pipeline.js';
 
 /**
  * An object store in memory for the backfill worker. `open` hands the body out in small chunks, as a network
@@ -35,3 +37,25 @@ export function memoryStore(objects: Record<string, Buffer>) {
   };
   return { store, written, ranges, opened };
 }
+
+/** A backfill worker over `store` with enrichment off and a 64 KiB buffer (object and memory sizes as given). */
+export const backfillWorker = (
+  store: ObjectStore,
+  sizes: { objectBytes?: number; memoryBytes?: number } = {},
+) =>
+  createBackfillWorker({
+    store,
+    region: 'us-east-1',
+    bufferBytes: 64 * 1024,
+    ...sizes,
+    streamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/flowlog-enrich',
+    lambdaArn: 'arn:aws:lambda:us-east-1:123456789012:function:transform',
+    now: () => 0,
+    pipelineFor: (format, reingester, onRecordError) =>
+      createPipeline({
+        config: loadConfig({ ENRICHMENT: 'off', ...(format ? { FLOW_LOG_FORMAT: format } : {}) }),
+        reingester,
+        onRecordError,
+        writeLine: () => {},
+      }),
+  });

@@ -11,11 +11,9 @@ import { parquetMetadata } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BackfillBatchError, backfillBatch } from '../../src/backfill/batch.js';
 import { openParquet, ROWS_PER_BATCH, rangeBuffer } from '../../src/backfill/parquet.js';
-import { createBackfillWorker, type ObjectStore, sourceStem } from '../../src/backfill/worker.js';
-import { loadConfig } from '../../src/config.js';
+import { type ObjectStore, sourceStem } from '../../src/backfill/worker.js';
 import { parquetFormat, parquetLine } from '../../src/local/inputs.js';
-import { createPipeline } from '../../src/pipeline.js';
-import { memoryStore } from '../helpers/memory-store.js';
+import { backfillWorker, memoryStore } from '../helpers/memory-store.js';
 
 /** 2026-11-23T00:00:00Z */
 const DAY = 1_795_392_000;
@@ -27,22 +25,7 @@ const HEADER = COLUMNS.replaceAll('_', '-');
 const textLine = (n: number) =>
   `2 123456789012 eni-1235b8ca123456789 10.0.0.${n % 250} 52.94.0.${n % 97} ${1024 + n} 443 6 ${10 + n} ${840 + n * 1000} ${DAY + n} ${DAY + n + 60} ${n % 5 === 0 ? 'REJECT' : 'ACCEPT'} OK ${n % 7 === 0 ? '-' : 'vpc-0a1b2c3d'} 10.0.0.${n % 250} ${n % 3 === 0 ? 2 : 19}`;
 
-const worker = (store: ObjectStore) =>
-  createBackfillWorker({
-    store,
-    region: 'us-east-1',
-    bufferBytes: 64 * 1024,
-    streamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/flowlog-enrich',
-    lambdaArn: 'arn:aws:lambda:us-east-1:123456789012:function:transform',
-    now: () => 0,
-    pipelineFor: (format, reingester, onRecordError) =>
-      createPipeline({
-        config: loadConfig({ ENRICHMENT: 'off', ...(format ? { FLOW_LOG_FORMAT: format } : {}) }),
-        reingester,
-        onRecordError,
-        writeLine: () => {},
-      }),
-  });
+const worker = backfillWorker;
 
 /** Every record written under `flowlogs/`, as parsed JSON, in the order of its lines. */
 const records = (written: Map<string, Buffer>, stem: string) =>

@@ -1,34 +1,16 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { lastModifiedMs, loadBackfillConfig } from '../../src/backfill/config.js';
-import { createBackfillWorker, type ObjectStore, sourceStem } from '../../src/backfill/worker.js';
-import { loadConfig } from '../../src/config.js';
+import { sourceStem } from '../../src/backfill/worker.js';
 import { ConfigError } from '../../src/errors.js';
-import { createPipeline } from '../../src/pipeline.js';
-import { memoryStore } from '../helpers/memory-store.js';
+import { backfillWorker, memoryStore } from '../helpers/memory-store.js';
 
 /** 2026-11-23T00:00:00Z */
 const DAY = 1_795_392_000;
 const line = (n: number, offset: number) =>
   `2 123456789012 eni-1235b8ca123456789 10.0.0.${n % 250} 52.94.0.${n % 97} ${1024 + n} 443 6 10 840 ${DAY + offset} ${DAY + offset + 60} ACCEPT OK`;
 
-const worker = (store: ObjectStore, sizes: { objectBytes?: number; memoryBytes?: number } = {}) =>
-  createBackfillWorker({
-    store,
-    region: 'us-east-1',
-    bufferBytes: 64 * 1024,
-    ...sizes,
-    streamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/flowlog-enrich',
-    lambdaArn: 'arn:aws:lambda:us-east-1:123456789012:function:transform',
-    now: () => 0,
-    pipelineFor: (format, reingester, onRecordError) =>
-      createPipeline({
-        config: loadConfig({ ENRICHMENT: 'off', ...(format ? { FLOW_LOG_FORMAT: format } : {}) }),
-        reingester,
-        onRecordError,
-        writeLine: () => {},
-      }),
-  });
+const worker = backfillWorker;
 
 const linesOf = (written: Map<string, Buffer>) =>
   [...written.values()].flatMap((body) => gunzipSync(body).toString().trimEnd().split('\n'));

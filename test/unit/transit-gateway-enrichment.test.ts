@@ -6,7 +6,14 @@ import type { ResultRecord } from '../../src/firehose/result.js';
 import { DEFAULT_FORMAT, TGW_DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
 import { validateEmittedRecord } from '../../src/generated/validators.js';
 import { createPipeline } from '../../src/pipeline.js';
-import { SPOKE_ACCOUNT, TGW_ACCOUNT, TGW_INVENTORY, tgwLine, tgwRecord } from '../fixtures/tgw-lines.js';
+import {
+  SPOKE_ACCOUNT,
+  TGW_ACCOUNT,
+  TGW_INVENTORY,
+  tgwLine,
+  tgwRecord,
+  VPN_SOURCE,
+} from '../fixtures/tgw-lines.js';
 import { decodeLines, firehoseEvent, firehoseRecord } from '../helpers/events.js';
 
 // A Transit Gateway line through the whole transform: read, both sides enriched from the inventory (each
@@ -104,14 +111,7 @@ describe('a Transit Gateway line through the transform', () => {
 
   it('looks up only the side a VPN attachment leaves: the source has no interface', async () => {
     // Prepare
-    const vpn = {
-      'tgw-src-vpc-account-id': null,
-      'tgw-src-vpc-id': null,
-      'tgw-src-subnet-id': null,
-      'tgw-src-eni': null,
-      'tgw-src-az-id': null,
-      srcaddr: '172.16.5.9',
-    };
+    const vpn = VPN_SOURCE;
 
     // Act
     const { records, asked } = await transformLines(TGW_DEFAULT_FORMAT, [tgwLine(TGW_DEFAULT_FORMAT, vpn)]);

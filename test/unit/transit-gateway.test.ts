@@ -12,7 +12,7 @@ import {
 import { parseFormat } from '../../src/flowlog/format.js';
 import { createLineParser, type Flow } from '../../src/flowlog/parse.js';
 import { createRecordParser } from '../../src/flowlog/record.js';
-import { tgwLine, tgwRecord } from '../fixtures/tgw-lines.js';
+import { tgwLine, tgwRecord, VPN_SOURCE } from '../fixtures/tgw-lines.js';
 
 // Transit Gateway flow logs (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-flow-logs.html#flow-log-records):
 // their fields are entries of the column table, typed and validated like the VPC ones.
@@ -146,14 +146,7 @@ describe('reading Transit Gateway lines', () => {
 
   it('reads a VPN attachment as the source: no source VPC, account, subnet or interface', () => {
     // Prepare
-    const vpn = {
-      'tgw-src-vpc-account-id': null,
-      'tgw-src-vpc-id': null,
-      'tgw-src-subnet-id': null,
-      'tgw-src-eni': null,
-      'tgw-src-az-id': null,
-      srcaddr: '172.16.5.9',
-    };
+    const vpn = VPN_SOURCE;
 
     // Act
     const { bytes, reference } = readBothWays(TGW_DEFAULT_FORMAT, tgwLine(TGW_DEFAULT_FORMAT, vpn));
