@@ -122,12 +122,14 @@ export class KeyedWindow {
     if (this.aggregate === 'distinct') {
       const values = entry.values as Map<number, number>;
       // Each value keeps the latest time it was seen: a late record of an earlier flow does not shorten
-      // its stay. Beyond the threshold more values add nothing: the one seen longest ago goes.
+      // its stay. Only the `threshold` values seen latest can decide (one seen before them leaves any
+      // window before they do): once twice as many are kept, the others go, in one sort instead of a
+      // scan for the oldest at every new value.
       const previous = values.get(value);
       if (previous === undefined || time > previous) {
         if (previous !== undefined) values.delete(value);
         values.set(value, time);
-        if (values.size > this.threshold) values.delete(oldest(values));
+        if (values.size > 2 * this.threshold) keepLatestValues(values, this.threshold);
       }
       entry.bytes = ENTRY_BYTES + 2 * key.length + MAP_VALUE_BYTES * values.size;
     } else if (this.aggregate === 'count') {
@@ -164,21 +166,32 @@ export class KeyedWindow {
   }
 }
 
-/** The value whose latest time is the earliest (the first of them in the map's order on a tie). */
-function oldest(values: ReadonlyMap<number, number>): number {
-  let found = -1;
-  let at = Number.POSITIVE_INFINITY;
-  values.forEach((time, value) => {
-    if (time < at) {
-      at = time;
-      found = value;
+/**
+ * Keeps the `cap` values seen latest; of those seen at the cut-off time, the ones first in the map's order
+ * go first.
+ */
+function keepLatestValues(values: Map<number, number>, cap: number): void {
+  const times = new Float64Array(values.size);
+  let n = 0;
+  for (const time of values.values()) times[n++] = time;
+  times.sort();
+  const cutoff = times[n - cap] as number;
+  // Of the values seen at the cut-off time, as many stay as the cap leaves room for.
+  let tiesToDrop = 0;
+  for (let k = n - cap - 1; k >= 0 && times[k] === cutoff; k--) tiesToDrop++;
+  for (const [value, time] of values) {
+    if (time < cutoff) values.delete(value);
+    else if (time === cutoff && tiesToDrop > 0) {
+      values.delete(value);
+      tiesToDrop--;
     }
-  });
-  return found;
+  }
 }
 
 function keepLatest(times: number[], cap: number): number[] {
-  return times.sort((a, b) => a - b).slice(times.length - cap);
+  // A typed array sorts numbers natively, without a comparator call per comparison.
+  const sorted = Float64Array.from(times).sort();
+  return Array.from(sorted.subarray(sorted.length - cap));
 }
 
 /** Bounds a `sum` entry: its older half collapses into one transfer at that half's latest time. */

@@ -1,3 +1,4 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { type Env, loadConfig } from '../../src/config.js';
 import { createDetector } from '../../src/detect/detector.js';
@@ -511,6 +512,45 @@ describe('the window across evaluate() calls', () => {
 
     // Assess
     expect(last.detections).toStrictEqual([found('critical', 'port_scan')]);
+  });
+
+  // The window keeps only the ports a source reached latest (a bounded number of them): it must decide as
+  // a window that kept every port would. Small ranges of ports and seconds make ties and late data common.
+  test.prop(
+    [
+      fc.array(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 0, max: 200 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        { minLength: 1, maxLength: 25 },
+      ),
+    ],
+    { numRuns: 300 },
+  )('decides port_scan as a window that keeps every port would', (batches) => {
+    const windowSeconds = 60;
+    const threshold = 5;
+    const detector = createDetector(
+      detectionConfig({ DETECTION_WINDOW_SECONDS: String(windowSeconds), PORT_SCAN_THRESHOLD: '5' }),
+    );
+    const latest = new Map<number, number>(); // every port committed → the latest second it was seen
+    for (const pairs of batches) {
+      const flows = pairs.map(([port, second]) =>
+        flow({ srcaddr: ATTACKER, dstport: port, start: T0 + second }),
+      );
+      const since = Math.min(...pairs.map(([, second]) => second)) - windowSeconds;
+      const ports = new Set(pairs.map(([port]) => port));
+      latest.forEach((second, port) => {
+        if (second >= since) ports.add(port);
+      });
+      const expected = ports.size >= threshold ? found('critical', 'port_scan') : NONE;
+
+      const batch = detector.evaluate(flows, repeat(flows.length, INTERNAL), (T0 + 200) * 1000);
+      batch.commit(flows.map((_, i) => i));
+
+      expect(batch.detections).toStrictEqual(repeat(flows.length, expected));
+      for (const [port, second] of pairs) latest.set(port, Math.max(second, latest.get(port) ?? second));
+    }
   });
 
   it('measures the exfiltration window from the destination’s own flows, not the latest of the batch', () => {
