@@ -211,11 +211,19 @@ async function prepareFormat(name: string, format: string, base64Bytes = BATCH_B
   const reingester: Reingester = {
     reingest: async (_arn, records) => ({ accepted: records.map(() => true), calls: 1, retries: 0 }),
   };
+  // Each measured run's summary says what its phases took.
+  const phaseRuns: Record<string, number>[] = [];
+  let recording = false;
   const pipeline = await createPipeline({
     config,
     inventory: createStaticInventory(inventory),
     reingester,
-    writeLine: () => {},
+    writeLine: (line) => {
+      if (recording)
+        phaseRuns.push(
+          (JSON.parse(line) as { context: { phaseMs: Record<string, number> } }).context.phaseMs,
+        );
+    },
   });
   const { event, lines, inputBytes } = batch(format, 7, base64Bytes);
   let response = await pipeline.transform(event); // warm-up: fills the cache, JIT
@@ -249,8 +257,10 @@ async function prepareFormat(name: string, format: string, base64Bytes = BATCH_B
     floor();
     for (let i = 0; i < pairs; i++) {
       let t = performance.now();
+      recording = true;
       response = await pipeline.transform(event);
       times.push(performance.now() - t);
+      recording = false;
       t = performance.now();
       floor();
       floors.push(performance.now() - t);
@@ -281,11 +291,21 @@ async function prepareFormat(name: string, format: string, base64Bytes = BATCH_B
       outputRatio: outputBytes / okInputBytes,
       okInputBytes,
       responseBytes: Buffer.byteLength(JSON.stringify(response)),
+      // Each phase's median, ms.
+      phases: Object.fromEntries(
+        Object.keys(phaseRuns[0] ?? {}).map((phase) => [
+          phase,
+          median(phaseRuns.map((run) => run[phase] ?? 0)),
+        ]),
+      ),
       sink,
     };
     console.error(
       `${name.padEnd(12)} ${lines} lines, ${(result.inputBase64Bytes / 1e6).toFixed(2)} MB base64 in: ${batchMs.toFixed(1)} ms/batch (floor ${floorMs.toFixed(1)} ms, ×${result.ratio.toFixed(2)}), ` +
-        `${Math.round(ok / (batchMs / 1000)).toLocaleString()} lines transformed/s, output ${result.outputRatio.toFixed(2)}× input, response ${(result.responseBytes / 1e6).toFixed(2)} MB (${ok} Ok, ${lines - ok} re-ingested)`,
+        `${Math.round(ok / (batchMs / 1000)).toLocaleString()} lines transformed/s, output ${result.outputRatio.toFixed(2)}× input, response ${(result.responseBytes / 1e6).toFixed(2)} MB (${ok} Ok, ${lines - ok} re-ingested)\n` +
+        `${' '.repeat(12)} phases (median ms): ${Object.entries(result.phases)
+          .map(([phase, ms]) => `${phase} ${ms.toFixed(2)}`)
+          .join(', ')}`,
     );
     return result;
   }

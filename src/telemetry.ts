@@ -19,6 +19,11 @@ export interface InvocationSummary {
    * `ReingestFailed` stay the counters.
    */
   readonly awsErrors?: Readonly<Record<string, number>>;
+  /**
+   * Milliseconds each phase of the transform took (begin, admit, enrich, detect, write, reingest,
+   * report): where an invocation's time went. Written as `context.phaseMs`, not as metrics.
+   */
+  readonly phaseMs?: Readonly<Record<string, number>>;
 }
 
 export const METRIC = {
@@ -99,6 +104,7 @@ function withContext(summary: InvocationSummary): { context?: Record<string, unk
   const context = {
     ...summary.context,
     ...(Object.keys(awsErrors).length > 0 ? { awsErrors } : {}),
+    ...(summary.phaseMs ? { phaseMs: summary.phaseMs } : {}),
   };
   return Object.keys(context).length > 0 ? { context } : {};
 }

@@ -189,11 +189,17 @@ export function createTransformer(deps: TransformDeps): Transform {
 
   return async (event, context) => {
     const run = begin(container, event, context);
+    lap(run, 'begin');
     admit(container, run);
+    lap(run, 'admit');
     await enrich(container, run);
+    lap(run, 'enrich');
     detect(container, run);
+    lap(run, 'detect');
     write(container, run);
+    lap(run, 'write');
     await reingest(container, run);
+    lap(run, 'reingest');
     report(container, run);
     return { records: run.results };
   };
@@ -225,6 +231,10 @@ interface Container {
 /** One invocation's batch as the phases hand it on: per-record facts in typed arrays, flows in one list. */
 interface Run {
   readonly started: number;
+  /** Milliseconds each phase took, for the summary: where an invocation's time went. */
+  readonly phaseMs: Record<string, number>;
+  /** When the phase running now began (`performance.now()`). */
+  lapStart: number;
   /** Every budget comes from the time the invocation has left. */
   readonly deadline: number;
   readonly batch: BatchInput;
@@ -257,6 +267,7 @@ interface Run {
 }
 
 function begin(container: Container, event: FirehoseTransformationEvent, context?: InvocationContext): Run {
+  const lapStart = performance.now();
   const started = container.now();
   // A budget that runs out makes Firehose retry the whole batch, and what was re-ingested would then come twice.
   const remaining = remainingMs(context);
@@ -268,6 +279,8 @@ function begin(container: Container, event: FirehoseTransformationEvent, context
   fieldBytes.reset();
   return {
     started,
+    phaseMs: {},
+    lapStart,
     deadline: started + Math.max(0, remaining - TIME_MARGIN_MS),
     batch,
     arena,
@@ -290,6 +303,13 @@ function begin(container: Container, event: FirehoseTransformationEvent, context
     okIndexes: [],
     okFlows: new Uint8Array(0),
   };
+}
+
+/** Ends the phase running now: its time goes in the summary. */
+function lap(run: Run, phase: string): void {
+  const now = performance.now();
+  run.phaseMs[phase] = Math.round((now - run.lapStart) * 100) / 100;
+  run.lapStart = now;
 }
 
 function phaseError(run: Run, phase: Phase): void {
@@ -717,11 +737,13 @@ function report(container: Container, run: Run): void {
   counts[METRIC.responseBytes] = n > 0 ? run.committed : RESPONSE_OVERHEAD + 1;
   for (const [flag, k] of Object.entries(detection?.suppressed ?? {}))
     bump(counts, METRIC.suppressed(flag), k);
+  lap(run, 'report');
   try {
     container.deps.report({
       stream: batch.stream,
       counts,
       durationMs: container.now() - run.started,
+      phaseMs: run.phaseMs,
       ...(run.firstFailure ? { context: { firstFailure: run.firstFailure } } : {}),
       awsErrors: run.awsErrors,
     });

@@ -247,7 +247,11 @@ describe('an AWS endpoint that accepts connections and never answers', () => {
       expect(summary.context).toStrictEqual({
         awsErrors: { TimeoutError: 1 },
         ipRanges: '2026-08-22-15-17-05',
+        phaseMs: expect.any(Object),
       });
+      // The hung lookup is the enrichment phase's time.
+      const { enrich } = (summary.context as { phaseMs: { enrich: number } }).phaseMs;
+      expect(enrich).toBeGreaterThanOrEqual(config.enrichment.budgetMs - 50);
     }
   });
 

@@ -46,6 +46,17 @@ describe('formatSummary', () => {
     });
   });
 
+  it('writes each phase’s milliseconds as context.phaseMs, not as metrics', () => {
+    // Act
+    const line = summaryLine({ phaseMs: { admit: 4.2, write: 6.1 } });
+
+    // Assess
+    expect(line.context).toStrictEqual({ phaseMs: { admit: 4.2, write: 6.1 } });
+    const metrics = (line._aws as { CloudWatchMetrics: { Metrics: { Name: string }[] }[] })
+      .CloudWatchMetrics[0]?.Metrics;
+    expect(metrics?.map((m) => m.Name)).toStrictEqual(['TransformMilliseconds']);
+  });
+
   it.each<{ name: string; awsErrors: Record<string, number> | undefined }>([
     { name: 'no errors', awsErrors: undefined },
     { name: 'an empty map', awsErrors: {} },

@@ -105,6 +105,25 @@ describe('transform', () => {
     expect(summaries[0]?.counts).toMatchObject({ Dropped_control_message: 1, RecordsOk: 1, FlowsOk: 2 });
   });
 
+  it('says in its summary how long each phase took', async () => {
+    const { transform, summaries } = setup();
+    await transform(firehoseEvent([firehoseRecord(`${LINE}\n`)]));
+    const phaseMs = summaries[0]?.phaseMs ?? {};
+    expect(Object.keys(phaseMs)).toStrictEqual([
+      'begin',
+      'admit',
+      'enrich',
+      'detect',
+      'write',
+      'reingest',
+      'report',
+    ]);
+    for (const ms of Object.values(phaseMs)) expect(ms).toBeGreaterThanOrEqual(0);
+    // The phases are parts of the invocation (whose duration is counted in whole milliseconds).
+    const total = Object.values(phaseMs).reduce((sum, ms) => sum + ms, 0);
+    expect(total).toBeLessThanOrEqual((summaries[0]?.durationMs ?? 0) + 2);
+  });
+
   it('drops header and empty records, and fails a record with any bad line as a whole', async () => {
     const { transform, summaries } = setup();
     const records = [
