@@ -211,18 +211,15 @@ async function prepareFormat(name: string, format: string, base64Bytes = BATCH_B
   const reingester: Reingester = {
     reingest: async (_arn, records) => ({ accepted: records.map(() => true), calls: 1, retries: 0 }),
   };
-  // Each measured run's summary says what its phases took.
-  const phaseRuns: Record<string, number>[] = [];
+  // Each measured run's summary says what its phases took (read after the runs, not during them).
+  const summaries: string[] = [];
   let recording = false;
   const pipeline = await createPipeline({
     config,
     inventory: createStaticInventory(inventory),
     reingester,
     writeLine: (line) => {
-      if (recording)
-        phaseRuns.push(
-          (JSON.parse(line) as { context: { phaseMs: Record<string, number> } }).context.phaseMs,
-        );
+      if (recording) summaries.push(line);
     },
   });
   const { event, lines, inputBytes } = batch(format, 7, base64Bytes);
@@ -292,12 +289,7 @@ async function prepareFormat(name: string, format: string, base64Bytes = BATCH_B
       okInputBytes,
       responseBytes: Buffer.byteLength(JSON.stringify(response)),
       // Each phase's median, ms.
-      phases: Object.fromEntries(
-        Object.keys(phaseRuns[0] ?? {}).map((phase) => [
-          phase,
-          median(phaseRuns.map((run) => run[phase] ?? 0)),
-        ]),
-      ),
+      phases: phaseMedians(summaries),
       sink,
     };
     console.error(
@@ -309,6 +301,16 @@ async function prepareFormat(name: string, format: string, base64Bytes = BATCH_B
     );
     return result;
   }
+}
+
+/** Each phase's median milliseconds over the runs whose summary lines are given. */
+function phaseMedians(summaries: readonly string[]): Record<string, number> {
+  const runs = summaries.map(
+    (line) => (JSON.parse(line) as { context: { phaseMs: Record<string, number> } }).context.phaseMs,
+  );
+  return Object.fromEntries(
+    Object.keys(runs[0] ?? {}).map((phase) => [phase, median(runs.map((run) => run[phase] ?? 0))]),
+  );
 }
 
 /** EC2 calls with a cold cache: the real EC2 adapter over a stub client that answers from the fixture. */
