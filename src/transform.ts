@@ -20,6 +20,7 @@ import {
   type DecodedRecord,
   decodeBase64Into,
   decodeRecord,
+  splitLines,
 } from './firehose/decode.js';
 import type { Reingester } from './firehose/reingest.js';
 import {
@@ -977,7 +978,9 @@ function trySplit(decoded: DecodedRecord | undefined, count: number): Pieces | u
 function split(decoded: DecodedRecord | undefined, count: number): Pieces | undefined {
   if (!decoded || decoded.kind === 'cwl-control') return undefined;
   if (decoded.kind === 'cwl-data') {
-    const events = decoded.envelope.logEvents;
+    // Only messages with a line in them: a piece of blank ones alone would be re-ingested for nothing, and
+    // once accepted, the record's failure would carry every line it came with.
+    const events = decoded.envelope.logEvents.filter((event) => splitLines(event.message).length > 0);
     if (events.length < 2) return undefined;
     const groups = chunk(events, Math.min(Math.max(2, count), events.length));
     const envelope = (logEvents: typeof events) =>
