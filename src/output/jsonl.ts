@@ -9,14 +9,16 @@ import type { FormatSpec } from '../flowlog/format.js';
 import type { Flow } from '../flowlog/parse.js';
 
 /**
- * Writes one flow's line. With `fields` and a span in it (`start >= 0`), the flow's own members are
- * copied from there (the record reader wrote them: `FieldBytes`) rather than serialized from the object.
+ * Writes one flow's line, given its Community ID's hash (`communityHash`: undefined for a flow without
+ * one). With `fields` and a span in it (`start >= 0`), the flow's own members are copied from there (the
+ * record reader wrote them: `FieldBytes`) rather than serialized from the object.
  */
 export type FlowWriter = (
   out: ByteWriter,
   flow: Flow,
   enrichment: Enrichment | undefined,
   detection: Detection,
+  communityHash: string | undefined,
   fields?: Uint8Array,
   start?: number,
   end?: number,
@@ -119,7 +121,7 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
     return sep;
   }
 
-  return (out, flow, enrichment, detection, fields, start = -1, end = -1) => {
+  return (out, flow, enrichment, detection, id, fields, start = -1, end = -1) => {
     // Room for the longest line this format can produce; the generated code then writes unchecked.
     out.reserve(reserveBytes);
     out.buffer[out.length++] = 0x7b;
@@ -174,7 +176,6 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
       scope = enrichment.peer_scope;
     }
     // The flow's Community ID (from the addresses as logged, not pkt-*): ASCII, written as it is.
-    const id = communityHash(flow.srcaddr, flow.dstaddr, flow.protocol, flow.srcport, flow.dstport);
     if (id !== undefined) {
       out.reserve(COMMUNITY_ID_KEY.length + 2 + id.length);
       const b = out.buffer;
@@ -232,7 +233,13 @@ export function flowToLine(
   detection: Detection,
 ): string {
   const out = new ByteWriter(1024);
-  writer(out, flow, enrichment, detection);
+  writer(
+    out,
+    flow,
+    enrichment,
+    detection,
+    communityHash(flow.srcaddr, flow.dstaddr, flow.protocol, flow.srcport, flow.dstport),
+  );
   return out.toString();
 }
 

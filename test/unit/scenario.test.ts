@@ -138,3 +138,41 @@ describe('suppression by a tag the output does not keep', () => {
     expect(summaries[0]?.counts.Suppressed_port_scan).toBe(30);
   });
 });
+
+describe('enrichment counts', () => {
+  it('counts each status once per flow, however the statuses alternate', async () => {
+    // Prepare: lines of a known interface, an unknown one and none (`-`), in runs of 1, 2 and 3.
+    const config = loadConfig({});
+    const sample = generateSample({ minutes: 1, seed: 1, requestsPerMinute: 1, attacks: false });
+    const known = sample.inventory.NetworkInterfaces?.[0]?.NetworkInterfaceId as string;
+    const summaries: { counts: Record<string, number> }[] = [];
+    const transform = createTransformer({
+      config,
+      enricher: createEnricher({
+        inventory: createStaticInventory(sample.inventory),
+        services: createServiceIndex(ipRanges),
+        config: config.enrichment,
+        format: config.format,
+      }),
+      report: (s) => summaries.push(s),
+    });
+    const interfaces = [known, 'eni-0000000000000dead', '-', '-', known, known, 'eni-0000000000000dead'];
+    interfaces.push(...interfaces.slice().reverse(), known);
+    const line = (eni: string) =>
+      `2 123456789012 ${eni} 10.0.1.11 10.0.1.12 40000 443 6 1 44 1795420800 1795420860 ACCEPT OK\n`;
+
+    // Act
+    const response = await transform(firehoseEvent(interfaces.map((eni) => firehoseRecord(line(eni)))));
+
+    // Assess: what each record says, and the summary's counts of it.
+    const out = response.records.flatMap((r) => decodeLines((r as ResultRecord & { result: 'Ok' }).data));
+    const expected = interfaces.map((eni) => (eni === known ? 'ok' : eni === '-' ? 'skipped' : 'not_found'));
+    expect(out.map((r) => r.enrichment_status)).toStrictEqual(expected);
+    const count = (status: string) => expected.filter((s) => s === status).length;
+    expect(summaries[0]?.counts).toMatchObject({
+      Enrichment_ok: count('ok'),
+      Enrichment_not_found: count('not_found'),
+      Enrichment_skipped: count('skipped'),
+    });
+  });
+});
