@@ -1,5 +1,5 @@
 // Prints the code this project generates for a log format (the byte reader, the line scanner, the field
-// writer), as `new Function` receives it: to read it, diff it between formats, or step through it.
+// writer) and for the detector's rule table (flow-rules, window-rules), as `new Function` receives it: to read it, diff it between formats, or step through it.
 // Usage: npm run print-generated [-- --format '${version} ${srcaddr} …'] [--only byte-reader]
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -14,11 +14,14 @@ export async function generatedFor(format) {
     import { createLineParser } from './src/flowlog/parse.ts';
     import { createRecordParser } from './src/flowlog/record.ts';
     import { createFlowWriter } from './src/output/jsonl.ts';
+    import { loadConfig } from './src/config.ts';
+    import { createDetector } from './src/detect/detector.ts';
     export function generate(source) {
       const spec = parseFormat(source ?? DEFAULT_FORMAT);
       createLineParser(spec, { maxLineLength: 8192 });
       createRecordParser(spec, { maxLineLength: 8192, maxDecompressedBytes: 1 << 20 });
       createFlowWriter(spec);
+      createDetector(loadConfig({}).detection);
       return generatedSources();
     }`;
   const bundle = await build({

@@ -1,13 +1,15 @@
 /**
  * The one place this project turns generated source into functions (`new Function`): the record reader,
  * the line scanner and the field writer are generated per log format, so that each reads or writes one
- * format in straight-line code with one object shape.
+ * format in straight-line code with one object shape; the detector's per-flow dispatch is generated per
+ * rule table, so that each rule is called from a call site of its own.
  *
  * Why this is safe from injection: generated source is built only from
  * - field keys, which `parseFormat` admits only as `${name}` tokens matching `[a-z][a-z0-9]*(-[a-z0-9]+)*`
  *   (so keys are `[a-z0-9_]`), and which are written into the source through `JSON.stringify`;
  * - numbers: field positions, integer bounds read off the project's own schemas, byte values of constants
- *   (`storeConstant` emits numeric stores, never the text);
+ *   (`storeConstant` emits numeric stores, never the text), and rules' indexes and bits (the rule functions
+ *   themselves are passed as arguments, never written into the source);
  * - fixed code written in this repository.
  * No value from a flow-log line, a record, an event or an environment variable other than the format's
  * field names ever reaches the source. `assertSafeKey` checks the first rule again where keys are embedded.

@@ -1,3 +1,4 @@
+import { compile } from '../codegen.js';
 import type { DetectionConfig } from '../config.js';
 import type { Flow } from '../flowlog/parse.js';
 import { initiator, servicePortSet } from './initiator.js';
@@ -65,6 +66,40 @@ export function createDetector(
       });
     }
   });
+  // Each rule's calls from a site of its own: a loop over the rules makes one call site see every rule's
+  // function, which V8 neither inlines nor calls directly; generated straight-line code gives each call
+  // one target. The source holds only numbers and fixed code (see codegen.ts).
+  const flowBits = compile<(facts: FlowFacts, hasAction: boolean) => number>(
+    `flow-rules-${flowRules.length}`,
+    flowRules.map((_, i) => `t${i}`),
+    [
+      'return function flowBits(facts, hasAction) {',
+      'let bits = 0;',
+      ...flowRules.map(
+        (rule, i) => `if (${rule.needsAction ? 'hasAction && ' : ''}t${i}(facts)) bits |= ${rule.bit | 0};`,
+      ),
+      'return bits;',
+      '};',
+    ].join('\n'),
+    flowRules.map((rule) => rule.test),
+  );
+  // Each windowed rule's key (undefined: the flow does not count) and value for one flow, into `keys`/`vals`.
+  const windowKeys = compile<
+    (facts: FlowFacts, hasAction: boolean, keys: (string | undefined)[], vals: Float64Array) => void
+  >(
+    `window-rules-${windowRules.length}`,
+    windowRules.flatMap((_, r) => [`k${r}`, `v${r}`]),
+    [
+      'return function windowKeys(facts, hasAction, keys, vals) {',
+      'let key;',
+      ...windowRules.map(
+        (rule, r) =>
+          `key = ${rule.needsAction ? 'hasAction ? ' : ''}k${r}(facts)${rule.needsAction ? ' : undefined' : ''}; keys[${r}] = key; if (key !== undefined) vals[${r}] = v${r}(facts);`,
+      ),
+      '};',
+    ].join('\n'),
+    windowRules.flatMap((rule) => [rule.compiled.key, rule.compiled.value]),
+  );
   // One frozen answer per combination of flags, made when first seen (at most 2^rules).
   const byFlags = new Map<number, Detection>();
   const detectionOf = (found: number): Detection => {
@@ -93,6 +128,9 @@ export function createDetector(
       const tallies = windowRules.map(() => new Array<Tally | undefined>(count));
       const values = windowRules.map(() => new Float64Array(count));
       const batchTallies = windowRules.map(() => new Map<string, Tally>());
+      // One flow's key and value per windowed rule.
+      const keys = new Array<string | undefined>(windowRules.length);
+      const vals = new Float64Array(windowRules.length);
 
       // 1. Per flow: the stateless rules, and what it adds to each window.
       for (let i = 0; i < count; i++) {
@@ -103,18 +141,13 @@ export function createDetector(
         facts.time = typeof flow.start === 'number' ? flow.start : fallbackTime;
         times[i] = facts.time;
         const hasAction = flow.action !== undefined && flow.action !== null;
-        let bits = 0;
-        for (let r = 0; r < flowRules.length; r++) {
-          const rule = flowRules[r] as (typeof flowRules)[number];
-          if ((hasAction || !rule.needsAction) && rule.test(facts)) bits |= rule.bit;
-        }
-        found[i] = bits;
+        found[i] = flowBits(facts, hasAction);
+        windowKeys(facts, hasAction, keys, vals);
         for (let r = 0; r < windowRules.length; r++) {
           const rule = windowRules[r] as (typeof windowRules)[number];
-          if (!hasAction && rule.needsAction) continue;
-          const key = rule.compiled.key(facts);
+          const key = keys[r];
           if (key === undefined) continue;
-          const value = rule.compiled.value(facts);
+          const value = vals[r] as number;
           const byKey = batchTallies[r] as Map<string, Tally>;
           let tally = byKey.get(key);
           if (tally === undefined) {
