@@ -197,11 +197,40 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] as number;
 };
 
+/** The batches measured: a full 3 MB batch of each format, and one of the template's 0.5 MB buffer. */
+const BATCHES = {
+  default: { name: 'default v2', format: DEFAULT_FORMAT, base64Bytes: BATCH_BASE64_BYTES },
+  all: { name: 'all fields', format: ALL_FIELDS_FORMAT, base64Bytes: BATCH_BASE64_BYTES },
+  // The template's default processor buffer (0.5 MB of data, ~0.67 MB of base64): everything fits one response.
+  template: { name: 'default v2 @0.5 MB', format: DEFAULT_FORMAT, base64Bytes: 700_000 },
+} as const;
+type Which = keyof typeof BATCHES;
+
+/** What measuring one batch gave, in one process: the pairs, and the facts of the batch and its answer. */
+interface Measured {
+  readonly name: string;
+  readonly lines: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly inputBase64Bytes: number;
+  readonly inputBytes: number;
+  readonly outputBytes: number;
+  readonly okInputBytes: number;
+  readonly responseBytes: number;
+  readonly times: number[];
+  readonly floors: number[];
+  /** Each measured run's `context.phaseMs`. */
+  readonly phaseRuns: Record<string, number>[];
+  /** What the floor computed: kept, so that it cannot be optimized away. */
+  readonly sink: number;
+}
+
 /**
- * One format's pipeline and full batch, warmed up, with its floor prepared. `measure` runs handler and
- * floor in alternation; `result` summarizes every pair measured.
+ * One batch's pipeline and event, warmed up, with its floor prepared. `measure` runs handler and floor in
+ * alternation; `measured` returns every pair measured so far.
  */
-async function prepareFormat(name: string, format: string, base64Bytes = BATCH_BASE64_BYTES) {
+async function prepareFormat(which: Which) {
+  const { name, format, base64Bytes } = BATCHES[which];
   const { inventory } = fixture(1);
   const config = loadConfig({
     FLOW_LOG_FORMAT: format,
@@ -249,7 +278,7 @@ async function prepareFormat(name: string, format: string, base64Bytes = BATCH_B
   const floors: number[] = [];
   // Handler and floor alternate, so that both see the same state of a shared, noisy machine.
   async function measure(pairs: number) {
-    // Back to this format's steady state (another format may have run just before), unmeasured.
+    // Back to this batch's steady state after the floor's and others' allocations, unmeasured.
     for (let i = 0; i < 2; i++) response = await pipeline.transform(event);
     floor();
     for (let i = 0; i < pairs; i++) {
@@ -263,54 +292,96 @@ async function prepareFormat(name: string, format: string, base64Bytes = BATCH_B
       floors.push(performance.now() - t);
     }
   }
-  return { measure, result };
+  return { measure, measured };
 
-  /** What every pair measured says, printed as one line. */
-  function result() {
-    const ok = response.records.filter((r) => r.result === 'Ok').length;
-    const failedCount = response.records.filter((r) => r.result === 'ProcessingFailed').length;
-    if (failedCount > 0) console.error(`${name}: ${failedCount} valid records came back ProcessingFailed`);
-    const batchMs = median(times);
-    const floorMs = median(floors);
-    const result = {
+  function measured(): Measured {
+    return {
       name,
       lines,
-      ok,
-      results: response.records.length,
+      ok: response.records.filter((r) => r.result === 'Ok').length,
+      failed: response.records.filter((r) => r.result === 'ProcessingFailed').length,
       inputBase64Bytes: event.records.reduce((s, r) => s + r.data.length, 0),
       inputBytes,
       outputBytes,
-      batchMs,
-      floorMs,
-      // Each handler run is paired with the floor run right after it; the median of the pairs' ratios is
-      // steadier than a ratio of medians when the machine's speed drifts during the run.
-      ratio: median(times.map((t, i) => t / (floors[i] as number))),
-      outputRatio: outputBytes / okInputBytes,
       okInputBytes,
       responseBytes: Buffer.byteLength(JSON.stringify(response)),
-      // Each phase's median, ms.
-      phases: phaseMedians(summaries),
+      times,
+      floors,
+      phaseRuns: phaseRuns(summaries),
       sink,
     };
-    console.error(
-      `${name.padEnd(12)} ${lines} lines, ${(result.inputBase64Bytes / 1e6).toFixed(2)} MB base64 in: ${batchMs.toFixed(1)} ms/batch (floor ${floorMs.toFixed(1)} ms, ×${result.ratio.toFixed(2)}), ` +
-        `${Math.round(ok / (batchMs / 1000)).toLocaleString()} lines transformed/s, output ${result.outputRatio.toFixed(2)}× input, response ${(result.responseBytes / 1e6).toFixed(2)} MB (${ok} Ok, ${lines - ok} re-ingested)\n` +
-        `${' '.repeat(12)} phases (median ms): ${Object.entries(result.phases)
-          .map(([phase, ms]) => `${phase} ${ms.toFixed(2)}`)
-          .join(', ')}`,
-    );
-    return result;
   }
 }
 
-/** Each phase's median milliseconds over the runs whose summary lines are given. */
-function phaseMedians(summaries: readonly string[]): Record<string, number> {
-  const runs = summaries.map(
+/** One batch's figures over every pair measured (in one process or several), printed as two lines. */
+function summarize(parts: readonly Measured[]) {
+  const last = parts[parts.length - 1] as Measured;
+  const { name, lines, ok, outputBytes, okInputBytes } = last;
+  if (last.failed > 0) console.error(`${name}: ${last.failed} valid records came back ProcessingFailed`);
+  const times = parts.flatMap((part) => part.times);
+  const floors = parts.flatMap((part) => part.floors);
+  const batchMs = median(times);
+  const floorMs = median(floors);
+  const result = {
+    ...last,
+    batchMs,
+    floorMs,
+    // Each handler run is paired with the floor run right after it; the median of the pairs' ratios is
+    // steadier than a ratio of medians when the machine's speed drifts during the run.
+    ratio: median(times.map((t, i) => t / (floors[i] as number))),
+    outputRatio: outputBytes / okInputBytes,
+    // Each phase's median, ms.
+    phases: phaseMedians(parts.flatMap((part) => part.phaseRuns)),
+  };
+  console.error(
+    `${name.padEnd(12)} ${lines} lines, ${(result.inputBase64Bytes / 1e6).toFixed(2)} MB base64 in: ${batchMs.toFixed(1)} ms/batch (floor ${floorMs.toFixed(1)} ms, ×${result.ratio.toFixed(2)}), ` +
+      `${Math.round(ok / (batchMs / 1000)).toLocaleString()} lines transformed/s, output ${result.outputRatio.toFixed(2)}× input, response ${(result.responseBytes / 1e6).toFixed(2)} MB (${ok} Ok, ${lines - ok} re-ingested)\n` +
+      `${' '.repeat(12)} phases (median ms): ${Object.entries(result.phases)
+        .map(([phase, ms]) => `${phase} ${ms.toFixed(2)}`)
+        .join(', ')}`,
+  );
+  return result;
+}
+
+/** Each run's phase milliseconds, from its summary line. */
+function phaseRuns(summaries: readonly string[]): Record<string, number>[] {
+  return summaries.map(
     (line) => (JSON.parse(line) as { context: { phaseMs: Record<string, number> } }).context.phaseMs,
   );
+}
+
+/** Each phase's median milliseconds over the runs given. */
+function phaseMedians(runs: readonly Record<string, number>[]): Record<string, number> {
   return Object.fromEntries(
     Object.keys(runs[0] ?? {}).map((phase) => [phase, median(runs.map((run) => run[phase] ?? 0))]),
   );
+}
+
+/**
+ * Measures `pairs` pairs of one batch in a process of its own, as a Lambda container runs one
+ * configuration: in one process with the other batches, the code they share (enrichment, detection, the
+ * writer) would see the flow objects of both formats and run slower than any deployed function does.
+ */
+function measureInChild(which: Which, pairs: number): Measured {
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--measure', which, String(pairs)],
+    {
+      cwd: root,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  if (child.status !== 0) throw new Error(`measuring ${which} failed: ${child.stderr}`);
+  return JSON.parse(child.stdout) as Measured;
+}
+
+async function measureChild(which: string, pairs: number) {
+  if (!(which in BATCHES)) throw new Error(`no batch ${which}`);
+  const batch = await prepareFormat(which as Which);
+  await batch.measure(pairs);
+  process.stdout.write(JSON.stringify(batch.measured()));
 }
 
 /** EC2 calls with a cold cache: the real EC2 adapter over a stub client that answers from the fixture. */
@@ -534,24 +605,31 @@ async function main() {
     );
     return;
   }
-  // BENCH_ONLY=default|all measures one format (for profiling).
+  // BENCH_ONLY=default|all|template measures one batch, in this process (for profiling: node --cpu-prof).
   const only = process.env.BENCH_ONLY;
-  const prepared = [];
-  if (!only || only === 'default') prepared.push(await prepareFormat('default v2', DEFAULT_FORMAT));
-  if (!only || only === 'all') prepared.push(await prepareFormat('all fields', ALL_FIELDS_FORMAT));
-  // The template's default processor buffer (0.5 MB of data, ~0.67 MB of base64): everything fits one response.
-  const templated =
-    !only || only === 'template'
-      ? await prepareFormat('default v2 @0.5 MB', DEFAULT_FORMAT, 700_000)
-      : undefined;
-  // The machine's speed drifts over seconds: the formats take turns, a block of pairs at a time, so that
-  // a slow spell is shared by all of them rather than falling on one format's whole measurement.
-  const all = templated ? [...prepared, templated] : prepared;
-  for (let block = 0; block < BLOCKS; block++) {
-    for (const format of all) await format.measure(Math.ceil(REPETITIONS / BLOCKS));
+  if (only && !(only in BATCHES))
+    throw new Error(`BENCH_ONLY must be run, ${Object.keys(BATCHES).join(', ')}`);
+  const parts = new Map<Which, Measured[]>();
+  if (only) {
+    const batch = await prepareFormat(only as Which);
+    for (let block = 0; block < BLOCKS; block++) await batch.measure(Math.ceil(REPETITIONS / BLOCKS));
+    parts.set(only as Which, [batch.measured()]);
+  } else {
+    // Each batch in processes of its own (see measureInChild). The machine's speed drifts over seconds:
+    // the batches take turns, a block of pairs at a time, so that a slow spell is shared by all of them
+    // rather than falling on one batch's whole measurement.
+    for (let block = 0; block < BLOCKS; block++) {
+      for (const which of Object.keys(BATCHES) as Which[]) {
+        parts.set(which, [
+          ...(parts.get(which) ?? []),
+          measureInChild(which, Math.ceil(REPETITIONS / BLOCKS)),
+        ]);
+      }
+    }
   }
-  const formats = prepared.map((format) => format.result());
-  const atTemplateBuffer = templated?.result();
+  const summarized = new Map([...parts].map(([which, measured]) => [which, summarize(measured)]));
+  const formats = (['default', 'all'] as const).flatMap((which) => summarized.get(which) ?? []);
+  const atTemplateBuffer = summarized.get('template');
   // BENCH_TRANSFORM_ONLY=1 stops here: a CPU profile of the transform alone (node --cpu-prof).
   if (process.env.BENCH_TRANSFORM_ONLY) return;
   const ec2 = await coldCacheCalls();
@@ -599,4 +677,5 @@ async function main() {
 }
 
 if (process.argv[2] === '--rss') await rssChild(process.argv[3] ?? 'default');
+else if (process.argv[2] === '--measure') await measureChild(process.argv[3] ?? '', Number(process.argv[4]));
 else await main();
