@@ -22,20 +22,29 @@ const EXPECTED: Record<AttackKind, string[]> = {
   unusual_protocol: ['unusual_protocol'],
 };
 
-async function runScenario(format: string) {
-  const config = loadConfig({ FLOW_LOG_FORMAT: format });
-  const sample = generateSample({ minutes: 30, seed: 7, requestsPerMinute: 15 });
-  const transform = createTransformer({
+/** The transform as the Lambda builds it, over a static inventory and the bundled ip-ranges subset. */
+function transformerOver(
+  config: ReturnType<typeof loadConfig>,
+  inventory: Parameters<typeof createStaticInventory>[0],
+  report: (summary: { counts: Record<string, number> }) => void = () => {},
+) {
+  return createTransformer({
     config,
     enricher: createEnricher({
-      inventory: createStaticInventory(sample.inventory),
+      inventory: createStaticInventory(inventory),
       services: createServiceIndex(ipRanges),
       config: config.enrichment,
       format: config.format,
     }),
     detector: createDetector(config.detection),
-    report: () => {},
+    report,
   });
+}
+
+async function runScenario(format: string) {
+  const config = loadConfig({ FLOW_LOG_FORMAT: format });
+  const sample = generateSample({ minutes: 30, seed: 7, requestsPerMinute: 15 });
+  const transform = transformerOver(config, sample.inventory);
   const out: { attack?: AttackKind; record: Record<string, unknown> }[] = [];
   for (let i = 0; i < sample.flows.length; i += 400) {
     const batch = sample.flows.slice(i, i + 400);
@@ -110,17 +119,7 @@ describe('suppression by a tag the output does not keep', () => {
     const web1 = inventory.NetworkInterfaces.find((e) => e.PrivateIpAddress === '10.0.1.11');
     if (!web1) throw new Error('fixture has no web-1');
     const summaries: { counts: Record<string, number> }[] = [];
-    const transform = createTransformer({
-      config,
-      enricher: createEnricher({
-        inventory: createStaticInventory(inventory),
-        services: createServiceIndex(ipRanges),
-        config: config.enrichment,
-        format: config.format,
-      }),
-      detector: createDetector(config.detection),
-      report: (s) => summaries.push(s),
-    });
+    const transform = transformerOver(config, inventory, (s) => summaries.push(s));
     const eni = (web1 as { NetworkInterfaceId: string }).NetworkInterfaceId;
     const lines = Array.from(
       { length: 30 },
@@ -146,16 +145,7 @@ describe('enrichment counts', () => {
     const sample = generateSample({ minutes: 1, seed: 1, requestsPerMinute: 1, attacks: false });
     const known = sample.inventory.NetworkInterfaces?.[0]?.NetworkInterfaceId as string;
     const summaries: { counts: Record<string, number> }[] = [];
-    const transform = createTransformer({
-      config,
-      enricher: createEnricher({
-        inventory: createStaticInventory(sample.inventory),
-        services: createServiceIndex(ipRanges),
-        config: config.enrichment,
-        format: config.format,
-      }),
-      report: (s) => summaries.push(s),
-    });
+    const transform = transformerOver(config, sample.inventory, (s) => summaries.push(s));
     const interfaces = [known, 'eni-0000000000000dead', '-', '-', known, known, 'eni-0000000000000dead'];
     interfaces.push(...interfaces.slice().reverse(), known);
     const line = (eni: string) =>
