@@ -57,6 +57,8 @@ export interface TransformDeps {
   readonly stages?: {
     readonly writeFlow?: FlowWriter;
     readonly partitionKeys?: typeof partitionKeys;
+    /** A flow's Community ID hash; the batch's pass (`communityHashes`) uses it too. */
+    readonly communityHash?: typeof communityHash;
   };
 }
 
@@ -530,9 +532,10 @@ function write(container: Container, run: Run): void {
   const members = fieldBytes.out.buffer;
   // Every flow's Community ID first, in a pass of its own (see communityHashes). Should it throw (a bug),
   // each record's write makes its own, so that only a flow that throws again fails its record.
+  const hashOf = deps.stages?.communityHash;
   let hashes: (string | undefined)[] | undefined;
   try {
-    hashes = communityHashes(flows);
+    hashes = communityHashes(flows, hashOf);
   } catch {
     hashes = undefined;
   }
@@ -572,7 +575,13 @@ function write(container: Container, run: Run): void {
           detections?.[i] ?? NO_FINDINGS,
           hashes
             ? hashes[i]
-            : communityHash(flow.srcaddr, flow.dstaddr, flow.protocol, flow.srcport, flow.dstport),
+            : (hashOf ?? communityHash)(
+                flow.srcaddr,
+                flow.dstaddr,
+                flow.protocol,
+                flow.srcport,
+                flow.dstport,
+              ),
           members,
           fieldBytes.start(i),
           fieldBytes.end(i),

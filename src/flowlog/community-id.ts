@@ -158,11 +158,14 @@ export function communityId(
  * memo stay in the core's caches, where between the writes of each line they would not (measured on a
  * 4,608-line batch: hashing while writing cost 2.9 ms, this pass 1.8 ms).
  */
-export function communityHashes(flows: readonly Flow[]): (string | undefined)[] {
+export function communityHashes(
+  flows: readonly Flow[],
+  hash: typeof communityHash = communityHash,
+): (string | undefined)[] {
   const hashes = new Array<string | undefined>(flows.length);
   for (let i = 0; i < flows.length; i++) {
     const flow = flows[i] as Flow;
-    hashes[i] = communityHash(flow.srcaddr, flow.dstaddr, flow.protocol, flow.srcport, flow.dstport);
+    hashes[i] = hash(flow.srcaddr, flow.dstaddr, flow.protocol, flow.srcport, flow.dstport);
   }
   return hashes;
 }

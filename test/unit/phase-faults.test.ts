@@ -6,6 +6,7 @@ import type { Detector } from '../../src/detect/types.js';
 import type { Enricher } from '../../src/enrich/types.js';
 import type { Reingester } from '../../src/firehose/reingest.js';
 import type { TransformResponse } from '../../src/firehose/result.js';
+import { communityHash } from '../../src/flowlog/community-id.js';
 import { createFlowWriter } from '../../src/output/jsonl.js';
 import { partitionKeys } from '../../src/output/partition.js';
 import type { InvocationSummary } from '../../src/telemetry.js';
@@ -118,6 +119,38 @@ describe('a phase that throws', () => {
     expect(response.records.map((r) => r.result)).toStrictEqual(['Ok', 'ProcessingFailed', 'Ok']);
     expect(response.records[1]?.data).toBe(inputs[1]?.data);
     expect(decodeLines(response.records[0]?.data as string)).toHaveLength(1);
+    expect(summaries[0]?.counts).toMatchObject({ RecordsOk: 2, RecordsFailed: 1, Failed_internal: 1 });
+  });
+
+  it('a Community ID hash that throws for one flow fails that flow’s record only', async () => {
+    // Prepare: the real hash, throwing for the second record's flow (srcport 40000). The batch's pass
+    // meets it first; then each record's write hashes its own flows again.
+    const { transform, summaries } = run({
+      stages: {
+        communityHash: (srcaddr, dstaddr, protocol, srcport, dstport) => {
+          if (srcport === 40000) throw new Error('injected fault');
+          return communityHash(srcaddr, dstaddr, protocol, srcport, dstport);
+        },
+      },
+    });
+    const inputs = [
+      firehoseRecord(`${LINE}\n`),
+      firehoseRecord(`${LINE.replace('20641', '40000')}\n`),
+      firehoseRecord(`${LINE}\n`),
+    ];
+
+    // Act
+    const response = await transform(firehoseEvent(inputs));
+
+    // Assess
+    expectAllAnswered(inputs, response);
+    expect(response.records.map((r) => r.result)).toStrictEqual(['Ok', 'ProcessingFailed', 'Ok']);
+    expect(response.records[1]?.data).toBe(inputs[1]?.data);
+    for (const i of [0, 2]) {
+      expect(decodeLines(response.records[i]?.data as string)[0]?.community_id).toBe(
+        '1:78twGw5/iHs2/5/1899dIS6GfPc=',
+      );
+    }
     expect(summaries[0]?.counts).toMatchObject({ RecordsOk: 2, RecordsFailed: 1, Failed_internal: 1 });
   });
 
