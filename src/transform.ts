@@ -35,7 +35,7 @@ import {
   resultSize,
   type TransformResponse,
 } from './firehose/result.js';
-import { communityHash, communityHashes } from './flowlog/community-id.js';
+import { communityHash, communityHashes, flowCommunityHash } from './flowlog/community-id.js';
 import type { Flow } from './flowlog/parse.js';
 import { createRecordParser, type RecordSummary } from './flowlog/record.js';
 import { createFlowWriter, type FlowWriter } from './output/jsonl.js';
@@ -532,10 +532,10 @@ function write(container: Container, run: Run): void {
   const members = fieldBytes.out.buffer;
   // Every flow's Community ID first, in a pass of its own (see communityHashes). Should it throw (a bug),
   // each record's write makes its own, so that only a flow that throws again fails its record.
-  const hashOf = deps.stages?.communityHash;
+  const hash = deps.stages?.communityHash ?? communityHash;
   let hashes: (string | undefined)[] | undefined;
   try {
-    hashes = communityHashes(flows, hashOf);
+    hashes = communityHashes(flows, hash);
   } catch {
     hashes = undefined;
   }
@@ -573,15 +573,7 @@ function write(container: Container, run: Run): void {
           flow,
           enrichments[i],
           detections?.[i] ?? NO_FINDINGS,
-          hashes
-            ? hashes[i]
-            : (hashOf ?? communityHash)(
-                flow.srcaddr,
-                flow.dstaddr,
-                flow.protocol,
-                flow.srcport,
-                flow.dstport,
-              ),
+          hashes ? hashes[i] : flowCommunityHash(flow, hash),
           members,
           fieldBytes.start(i),
           fieldBytes.end(i),
@@ -929,8 +921,7 @@ function countFindings(
     }
     run++;
     const found = detections?.[i];
-    if (found !== undefined && found !== NO_FINDINGS && found.flags.length > 0)
-      findings.set(found, (findings.get(found) ?? 0) + 1);
+    if (found && found.flags.length > 0) findings.set(found, (findings.get(found) ?? 0) + 1);
   }
   if (status) statuses.set(status, (statuses.get(status) ?? 0) + run);
   statuses.forEach((n, status) => {

@@ -66,40 +66,8 @@ export function createDetector(
       });
     }
   });
-  // Each rule's calls from a site of its own: a loop over the rules makes one call site see every rule's
-  // function, which V8 neither inlines nor calls directly; generated straight-line code gives each call
-  // one target. The source holds only numbers and fixed code (see codegen.ts).
-  const flowBits = compile<(facts: FlowFacts, hasAction: boolean) => number>(
-    `flow-rules-${flowRules.length}`,
-    flowRules.map((_, i) => `t${i}`),
-    [
-      'return function flowBits(facts, hasAction) {',
-      'let bits = 0;',
-      ...flowRules.map(
-        (rule, i) => `if (${rule.needsAction ? 'hasAction && ' : ''}t${i}(facts)) bits |= ${rule.bit | 0};`,
-      ),
-      'return bits;',
-      '};',
-    ].join('\n'),
-    flowRules.map((rule) => rule.test),
-  );
-  // Each windowed rule's key (undefined: the flow does not count) and value for one flow, into `keys`/`vals`.
-  const windowKeys = compile<
-    (facts: FlowFacts, hasAction: boolean, keys: (string | undefined)[], vals: Float64Array) => void
-  >(
-    `window-rules-${windowRules.length}`,
-    windowRules.flatMap((_, r) => [`k${r}`, `v${r}`]),
-    [
-      'return function windowKeys(facts, hasAction, keys, vals) {',
-      'let key;',
-      ...windowRules.map(
-        (rule, r) =>
-          `key = ${rule.needsAction ? 'hasAction ? ' : ''}k${r}(facts)${rule.needsAction ? ' : undefined' : ''}; keys[${r}] = key; if (key !== undefined) vals[${r}] = v${r}(facts);`,
-      ),
-      '};',
-    ].join('\n'),
-    windowRules.flatMap((rule) => [rule.compiled.key, rule.compiled.value]),
-  );
+  const flowBits = compileFlowBits(flowRules);
+  const windowKeys = compileWindowKeys(windowRules);
   // One frozen answer per combination of flags, made when first seen (at most 2^rules).
   const byFlags = new Map<number, Detection>();
   const detectionOf = (found: number): Detection => {
@@ -238,3 +206,47 @@ export function createDetector(
 }
 
 const EMPTY: Flow = Object.freeze({}) as Flow;
+
+// Each rule is called from a call site of its own: a loop over the rules makes one call site see every
+// rule's function, which V8 neither inlines nor calls directly; generated straight-line code gives each
+// call one target. The source holds only numbers and fixed code (see codegen.ts).
+
+/** The stateless rules' bits for one flow (a rule that needs `action` is asked only when there is one). */
+function compileFlowBits(
+  rules: readonly { bit: number; needsAction: boolean; test: (facts: FlowFacts) => boolean }[],
+): (facts: FlowFacts, hasAction: boolean) => number {
+  return compile(
+    `flow-rules-${rules.length}`,
+    rules.map((_, i) => `t${i}`),
+    [
+      'return function flowBits(facts, hasAction) {',
+      'let bits = 0;',
+      ...rules.map(
+        (rule, i) => `if (${rule.needsAction ? 'hasAction && ' : ''}t${i}(facts)) bits |= ${rule.bit | 0};`,
+      ),
+      'return bits;',
+      '};',
+    ].join('\n'),
+    rules.map((rule) => rule.test),
+  );
+}
+
+/** Each windowed rule's key (undefined: the flow does not count) and value for one flow, into `keys`/`vals`. */
+function compileWindowKeys(
+  rules: readonly { needsAction: boolean; compiled: CompiledWindowRule }[],
+): (facts: FlowFacts, hasAction: boolean, keys: (string | undefined)[], vals: Float64Array) => void {
+  return compile(
+    `window-rules-${rules.length}`,
+    rules.flatMap((_, r) => [`k${r}`, `v${r}`]),
+    [
+      'return function windowKeys(facts, hasAction, keys, vals) {',
+      'let key;',
+      ...rules.map(
+        (rule, r) =>
+          `key = ${rule.needsAction ? 'hasAction ? ' : ''}k${r}(facts)${rule.needsAction ? ' : undefined' : ''}; keys[${r}] = key; if (key !== undefined) vals[${r}] = v${r}(facts);`,
+      ),
+      '};',
+    ].join('\n'),
+    rules.flatMap((rule) => [rule.compiled.key, rule.compiled.value]),
+  );
+}

@@ -93,11 +93,6 @@ export class KeyedWindow {
     return total >= threshold;
   }
 
-  /** Adds one flow's contribution, from a batch answered `Ok`. */
-  add(key: string, time: number, value: number): Entry {
-    return this.addTo(this.entryOf(key, time), time, value);
-  }
-
   /** The key's entry, made (empty) when it has none. */
   entryOf(key: string, time: number): Entry {
     let entry = this.entries.get(key);

@@ -163,11 +163,16 @@ export function communityHashes(
   hash: typeof communityHash = communityHash,
 ): (string | undefined)[] {
   const hashes = new Array<string | undefined>(flows.length);
-  for (let i = 0; i < flows.length; i++) {
-    const flow = flows[i] as Flow;
-    hashes[i] = hash(flow.srcaddr, flow.dstaddr, flow.protocol, flow.srcport, flow.dstport);
-  }
+  for (let i = 0; i < flows.length; i++) hashes[i] = flowCommunityHash(flows[i] as Flow, hash);
   return hashes;
+}
+
+/** One flow's hash (`communityHash`), from its addresses as logged (not `pkt-*`), protocol and ports. */
+export function flowCommunityHash(
+  flow: Flow,
+  hash: typeof communityHash = communityHash,
+): string | undefined {
+  return hash(flow.srcaddr, flow.dstaddr, flow.protocol, flow.srcport, flow.dstport);
 }
 
 /**

@@ -4,7 +4,7 @@ import { assertSafeKey, compile, formatTag } from '../codegen.js';
 import type { Detection } from '../detect/types.js';
 import type { PeerInfo } from '../enrich/peer.js';
 import type { EniInfo, Enrichment } from '../enrich/types.js';
-import { communityHash } from '../flowlog/community-id.js';
+import { flowCommunityHash } from '../flowlog/community-id.js';
 import type { FormatSpec } from '../flowlog/format.js';
 import type { Flow } from '../flowlog/parse.js';
 
@@ -233,13 +233,7 @@ export function flowToLine(
   detection: Detection,
 ): string {
   const out = new ByteWriter(1024);
-  writer(
-    out,
-    flow,
-    enrichment,
-    detection,
-    communityHash(flow.srcaddr, flow.dstaddr, flow.protocol, flow.srcport, flow.dstport),
-  );
+  writer(out, flow, enrichment, detection, flowCommunityHash(flow));
   return out.toString();
 }
 

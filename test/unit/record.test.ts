@@ -7,7 +7,7 @@ import { FieldBytes } from '../../src/bytes/field-bytes.js';
 import { NO_FINDINGS } from '../../src/detect/types.js';
 import { ParseError, toFlowlogError } from '../../src/errors.js';
 import { decodeRecord } from '../../src/firehose/decode.js';
-import { communityHash } from '../../src/flowlog/community-id.js';
+import { flowCommunityHash } from '../../src/flowlog/community-id.js';
 import { ALL_FIELDS_FORMAT, DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
 import { type FormatSpec, isHeaderLine, parseFormat } from '../../src/flowlog/format.js';
 import { createLineParser, type Flow, type LineParser } from '../../src/flowlog/parse.js';
@@ -73,8 +73,7 @@ function written(format: FormatSpec | readonly FormatSpec[], flows: readonly Flo
     const out = new ByteWriter(64);
     const writer = writers[formats.length > 1 ? fields.format(i) : 0] as FlowWriter;
     const flow = flows[i] as Flow;
-    const hash = communityHash(flow.srcaddr, flow.dstaddr, flow.protocol, flow.srcport, flow.dstport);
-    writer(out, flow, undefined, NO_FINDINGS, hash, fields.out.buffer, start, end);
+    writer(out, flow, undefined, NO_FINDINGS, flowCommunityHash(flow), fields.out.buffer, start, end);
     return out.toString();
   };
   return flows.map((_, i) => ({
