@@ -1,6 +1,5 @@
 import { gzipSync } from 'node:zlib';
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from 'aws-lambda';
-import { ByteWriter } from './bytes/byte-writer.js';
 import { FieldBytes } from './bytes/field-bytes.js';
 import type { Config } from './config.js';
 import type { Detection, DetectionBatch, Detector } from './detect/types.js';
@@ -186,7 +185,6 @@ export function createTransformer(deps: TransformDeps): Transform {
     decodeOptions: { maxDecompressedBytes: config.maxDecompressedBytes },
     limit: config.responseLimitBytes,
     expansion: INITIAL_EXPANSION,
-    output: new ByteWriter(1 << 16),
     idleArenas: [],
     idleFieldBytes: [],
   };
@@ -224,8 +222,6 @@ interface Container {
    * work is spent reading them, so a batch too large for one response costs only what it returns.
    */
   expansion: number;
-  /** Reused across records and invocations: one record's output at a time, encoded while still in cache. */
-  readonly output: ByteWriter;
   // Reused too, but never by two invocations at once (a caller may run them concurrently): each takes an
   // idle one and gives it back at the end.
   readonly idleArenas: ByteArena[];
@@ -505,15 +501,21 @@ function answerFailed(container: Container, run: Run, index: number, error: Flow
 }
 
 /**
- * 4. Write within the response budget, record by record. Each record's flows go into the reused buffer
- * from an offset that is a multiple of 3, and its answer's exact size is counted; one that does not fit is
+ * 4. Write within the response budget, record by record. Each record's flows go into the batch's buffer
+ * (the one the reader wrote the flows' members into, after them) from an offset that is a multiple of 3, and its answer's exact size is counted; one that does not fit is
  * taken back out and re-ingested. Then the buffer is base64 encoded once: a record's data is the slice of
  * that one string over its whole 3-byte groups, plus the encoding of its last 1–2 bytes. One native call
  * instead of one per record, and no copy per record. A fault writing one record fails that record only.
  */
 function write(container: Container, run: Run): void {
   const { batch, state, flows, fieldBytes, results, counts, reingestList, enrichments } = run;
-  const { output, writers, keysOf, limit, decodeOptions, deps } = container;
+  const { writers, keysOf, limit, decodeOptions, deps } = container;
+  // The output goes into the same buffer as the flows' members, after them: a line's members then move
+  // within one buffer (copyWithin), where from another they would need a view made per line.
+  const output = fieldBytes.out;
+  const base = output.length + ((3 - (output.length % 3)) % 3);
+  output.reserve(base - output.length);
+  output.length = base;
   const n = batch.n;
   const writeFlow = writers[0] as FlowWriter;
   const several = writers.length > 1;
@@ -528,8 +530,6 @@ function write(container: Container, run: Run): void {
   // Each record's last 1–2 bytes (past its whole 3-byte groups), read while they are still in cache.
   const tails = new Int32Array(n);
   const okMetadata: { readonly partitionKeys: PartitionKeys }[] = [];
-  output.reset();
-  const members = fieldBytes.out.buffer;
   // Every flow's Community ID first, in a pass of its own (see communityHashes). Should it throw (a bug),
   // each record's write makes its own, so that only a flow that throws again fails its record.
   const hash = deps.stages?.communityHash ?? communityHash;
@@ -574,7 +574,7 @@ function write(container: Container, run: Run): void {
           enrichments[i],
           detections?.[i] ?? NO_FINDINGS,
           hashes ? hashes[i] : flowCommunityHash(flow, hash),
-          members,
+          output.buffer,
           fieldBytes.start(i),
           fieldBytes.end(i),
         );
@@ -629,14 +629,14 @@ function write(container: Container, run: Run): void {
   run.okFlows = okFlows;
   if (bytesOut > 0) counts[METRIC.bytesOut] = bytesOut;
   if (okIndexes.length > 0) {
-    const encoded = output.buffer.toString('base64', 0, output.length);
+    const encoded = output.buffer.toString('base64', base, output.length);
     for (let k = 0; k < okIndexes.length; k++) {
       const index = okIndexes[k] as number;
       const start = spans[2 * index] as number;
       const end = spans[2 * index + 1] as number;
       const whole = end - ((end - start) % 3);
       const tail = tails[index] as number;
-      const slice = encoded.slice((start / 3) * 4, (whole / 3) * 4);
+      const slice = encoded.slice(((start - base) / 3) * 4, ((whole - base) / 3) * 4);
       const data = tail === NO_TAIL ? slice : slice + base64Tail(tail);
       const metadata = okMetadata[k] as { readonly partitionKeys: PartitionKeys };
       results[index] = ok(batch.ids[index] as string, data, metadata.partitionKeys, metadata);

@@ -7,7 +7,8 @@ import { ByteWriter } from './byte-writer.js';
  * cold by then: on a format with every field that was the largest single cost of the transform.
  *
  * Flow `i` (its index in the batch's flow array) has bytes `out.buffer[start(i) .. end(i))`, or none
- * (`start(i) === -1`) when the general path read it; the writer then serializes the object.
+ * (`start(i) === -1`) when the general path read it; the writer then serializes the object. The transform
+ * writes its output into `out` too, after the members: a line's members then move within one buffer.
  */
 export class FieldBytes {
   readonly out = new ByteWriter(1 << 16);

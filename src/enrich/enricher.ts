@@ -370,10 +370,12 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     }
   }
 
+  let nextSerial = 0;
   function makeView(info: EniInfo): EniView & Scope {
     const internal = [...INTERNAL_RANGES, ...extraInternal];
     return {
       info,
+      serial: nextSerial++,
       // A VPC range inside an internal one (10.0.0.0/16 and the like, nearly all of them) cannot hold an
       // address that is not internal: only the others are checked, per flow.
       cidrs: (info.vpcCidrs ?? [])

@@ -61,6 +61,11 @@ export interface TransitGatewaySides {
 /** What enrichment found for one interface: shared by every flow of it (the writer keeps its bytes). */
 export interface EniView {
   readonly info: EniInfo;
+  /**
+   * A number no other view made by this enricher shares: a consumer can cache by it in an array slot, where
+   * a `WeakMap` lookup per flow costs several times more. Views made elsewhere (tests) may go without.
+   */
+  readonly serial?: number;
 }
 
 /** Counters one invocation's enrichment reports in its summary and metrics. */

@@ -296,7 +296,7 @@ function compileByteScanner(format: FormatSpec): ByteScanner {
   let addresses: Interner | undefined;
   const tables = format.fields.map((field, i) => {
     if (!ADDRESS_KEYS.has(field.key)) return new Interner(ID_KEYS.has(field.key) ? 12 : 10, validators[i]);
-    addresses ??= new Interner(15, validators[i]);
+    addresses ??= new Interner(13, validators[i]);
     return addresses;
   });
   const statements = format.fields.map((field, i) => {

@@ -3,7 +3,7 @@ import { ByteWriter, putAscii, putInt, storeConstant } from '../bytes/byte-write
 import { assertSafeKey, compile, formatTag } from '../codegen.js';
 import type { Detection } from '../detect/types.js';
 import type { PeerInfo } from '../enrich/peer.js';
-import type { EniInfo, Enrichment } from '../enrich/types.js';
+import type { EniInfo, EniView, Enrichment } from '../enrich/types.js';
 import { flowCommunityHash } from '../flowlog/community-id.js';
 import type { FormatSpec } from '../flowlog/format.js';
 import type { Flow } from '../flowlog/parse.js';
@@ -32,6 +32,9 @@ export type FlowWriter = (
  * members that take few values (`"peer_scope":"external"`, a service, the detection tail) are encoded
  * once per value and copied.
  */
+/** Interfaces whose bytes the writer finds by their view's serial (a power of two). */
+const VIEW_SLOTS = 4096;
+
 export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): FlowWriter {
   // Every token is at most the line long; keys, quotes and commas add a bounded amount per field.
   const reserveBytes = maxLineLength + format.fields.reduce((sum, field) => sum + field.key.length + 6, 64);
@@ -69,7 +72,21 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
     }
     return bytes;
   };
+  // In front of that map, by the view's serial: a slot compared by identity instead of a WeakMap lookup.
+  const viewSlots = new Array<EniView | undefined>(VIEW_SLOTS);
+  const viewBytes = new Array<Buffer | undefined>(VIEW_SLOTS);
+  const eniBytes = (view: EniView): Buffer => {
+    if (view.serial === undefined) return interfaceBytes(view.info);
+    const slot = view.serial & (VIEW_SLOTS - 1);
+    if (viewSlots[slot] === view) return viewBytes[slot] as Buffer;
+    const bytes = interfaceBytes(view.info);
+    viewSlots[slot] = view;
+    viewBytes[slot] = bytes;
+    return bytes;
+  };
   const tails = new WeakMap<Detection, (Buffer | undefined)[]>();
+  let lastDetection: Detection | undefined;
+  let lastShapes: (Buffer | undefined)[] | undefined;
   // Transit Gateway lines: each side's members, encoded once per interface answer.
   const srcSides = new WeakMap<EniInfo, Buffer>();
   const dstSides = new WeakMap<EniInfo, Buffer>();
@@ -88,11 +105,14 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
    * per combination (findings are shared per combination of flags) and copied at once.
    */
   function tailOf(detection: Detection, direction: string | undefined, scope: string | undefined): Buffer {
-    let byShape = tails.get(detection);
+    // Most flows of a batch share one detection (no findings): the last one is kept at hand.
+    let byShape = detection === lastDetection ? lastShapes : tails.get(detection);
     if (byShape === undefined) {
       byShape = new Array(9);
       tails.set(detection, byShape);
     }
+    lastDetection = detection;
+    lastShapes = byShape;
     const directionCode = code(direction, 'ingress', 'egress');
     const scopeCode = code(scope, 'internal', 'external');
     // Only the values this writer knows are kept; anything else is encoded each time.
@@ -127,14 +147,16 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
     out.buffer[out.length++] = 0x7b;
     let sep: boolean;
     if (fields !== undefined && start >= 0) {
-      out.buffer.set(new Uint8Array(fields.buffer, fields.byteOffset + start, end - start), out.length);
+      // Members in the output's own buffer (the transform writes after them) move without a view.
+      if (fields === out.buffer) out.buffer.copyWithin(out.length, start, end);
+      else out.buffer.set(new Uint8Array(fields.buffer, fields.byteOffset + start, end - start), out.length);
       out.length += end - start;
       sep = end > start;
     } else sep = writeFields(out, flow);
     let direction: string | undefined;
     let scope: string | undefined;
     if (enrichment) {
-      const eni = enrichment.eni ? interfaceBytes(enrichment.eni.info) : undefined;
+      const eni = enrichment.eni ? eniBytes(enrichment.eni) : undefined;
       out.reserve(TAIL_ROOM + (eni ? eni.length : 0));
       const b = out.buffer;
       let p = out.length;
