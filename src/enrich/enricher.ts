@@ -383,6 +383,7 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
         .filter((c): c is Cidr => c !== undefined && !internal.some((range) => within(c, range))),
       // An interface has one address or a few: compared in turn, quicker than hashing the flow's.
       addresses: info.addresses ?? [],
+      addressFacts: (info.addresses ?? []).map(facts),
     };
   }
 
@@ -516,16 +517,28 @@ export function createEnricher(deps: EnricherDeps): Enricher & {
     }
     const src = flow.pkt_srcaddr ?? flow.srcaddr;
     const dst = flow.pkt_dstaddr ?? flow.dstaddr;
-    const srcFacts = src ? facts(src) : undefined;
-    const dstFacts = dst ? facts(dst) : undefined;
+    let srcFacts: AddressFacts | undefined;
+    let dstFacts: AddressFacts | undefined;
     let direction = (flow.flow_direction ?? undefined) as 'ingress' | 'egress' | undefined;
     let inferred: 'ingress' | 'egress' | undefined;
     const addresses = view?.addresses;
     if (!direction && addresses) {
-      if (flow.dstaddr && addresses.includes(flow.dstaddr)) inferred = 'ingress';
-      else if (flow.srcaddr && addresses.includes(flow.srcaddr)) inferred = 'egress';
+      // The interface's own address, once found, brings its facts along: one map lookup a flow fewer.
+      let at = flow.dstaddr ? addresses.indexOf(flow.dstaddr) : -1;
+      if (at >= 0) {
+        inferred = 'ingress';
+        if (dst === flow.dstaddr) dstFacts = view?.addressFacts?.[at];
+      } else {
+        at = flow.srcaddr ? addresses.indexOf(flow.srcaddr) : -1;
+        if (at >= 0) {
+          inferred = 'egress';
+          if (src === flow.srcaddr) srcFacts = view?.addressFacts?.[at];
+        }
+      }
       direction = inferred;
     }
+    srcFacts ??= src ? facts(src) : undefined;
+    dstFacts ??= dst ? facts(dst) : undefined;
     const remote =
       direction === 'ingress'
         ? srcFacts
@@ -613,6 +626,8 @@ interface Scope {
   /** The VPC's ranges that are not inside an internal range. */
   readonly cidrs: readonly Cidr[];
   readonly addresses: readonly string[];
+  /** The facts of each of `addresses`, in the same order. */
+  readonly addressFacts: readonly AddressFacts[];
 }
 
 /** Whether `inner` lies wholly inside `outer`. */

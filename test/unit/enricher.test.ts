@@ -122,3 +122,51 @@ describe('createEnricher when the inventory does not answer in time', () => {
     expect(batch.stats.errors).toStrictEqual({ AccessDenied: 1 });
   });
 });
+
+describe("createEnricher and an interface's own addresses", () => {
+  it('gives each of them its own facts: an Elastic IP in EC2 ranges is EC2, the private address is not', async () => {
+    // Prepare: an interface with a private address and a public one inside an EC2 prefix.
+    const enricher = createEnricher({
+      inventory: inventoryOf(async () => [
+        {
+          NetworkInterfaceId: ENI,
+          OwnerId: ACCOUNT,
+          InterfaceType: 'interface',
+          PrivateIpAddress: '10.0.1.7',
+          Association: { PublicIp: '3.80.10.20' },
+        },
+      ]),
+      services: createServiceIndex({
+        prefixes: [
+          {
+            ip_prefix: '3.80.0.0/12',
+            region: 'us-east-1',
+            service: 'EC2',
+            network_border_group: 'us-east-1',
+          },
+        ],
+      }),
+      config: loadConfig({}).enrichment,
+      format: parseFormat(DEFAULT_FORMAT),
+    });
+    const flows: Flow[] = [
+      { ...FLOW, dstaddr: '3.80.10.20' },
+      { ...FLOW, dstaddr: '10.0.1.7' },
+      { ...FLOW, srcaddr: '3.80.10.20', dstaddr: '198.51.100.23', srcport: 443, dstport: 40_000 },
+    ];
+
+    // Act
+    const batch = await enricher.prepare(flows, Date.now() + 5_000, { accountId: ACCOUNT });
+
+    // Assess
+    expect(
+      batch
+        .enrichAll()
+        .map((e) => [e?.flow_direction, e?.src_aws_service, e?.dst_aws_service, e?.peer_scope]),
+    ).toStrictEqual([
+      ['ingress', undefined, 'EC2', 'external'],
+      ['ingress', undefined, undefined, 'external'],
+      ['egress', 'EC2', undefined, 'external'],
+    ]);
+  });
+});
