@@ -112,8 +112,6 @@ export class KeyedWindow {
 
   /** Adds one flow's contribution to an entry of this window (`entryOf`), until the next `settle`. */
   addTo(entry: Entry, time: number, value: number): Entry {
-    const key = entry.key;
-    const before = entry.bytes;
     if (this.aggregate === 'distinct') {
       const values = entry.values as Map<number, number>;
       // Each value keeps the latest time it was seen: a late record of an earlier flow does not shorten
@@ -121,26 +119,32 @@ export class KeyedWindow {
       // window before they do): once twice as many are kept, the others go, in one sort instead of a
       // scan for the oldest at every new value.
       const previous = values.get(value);
-      if (previous === undefined || time > previous) {
-        if (previous !== undefined) values.delete(value);
-        values.set(value, time);
-        if (values.size > 2 * this.threshold) keepLatestValues(values, this.threshold);
-      }
-      entry.bytes = ENTRY_BYTES + 2 * key.length + MAP_VALUE_BYTES * values.size;
+      // A value seen at this time or later already: nothing changes (and the entry's `last` is no earlier).
+      if (previous !== undefined && time <= previous) return entry;
+      if (previous !== undefined) values.delete(value);
+      values.set(value, time);
+      if (values.size > 2 * this.threshold) keepLatestValues(values, this.threshold);
+      this.resize(entry, MAP_VALUE_BYTES * values.size);
     } else if (this.aggregate === 'count') {
       entry.times.push(time);
       // The most recent `threshold` times decide as well as all of them; trim when doubled (amortised O(1)).
       if (entry.times.length > 2 * this.threshold) entry.times = keepLatest(entry.times, this.threshold);
-      entry.bytes = ENTRY_BYTES + 2 * key.length + NUMBER_BYTES * entry.times.length;
+      this.resize(entry, NUMBER_BYTES * entry.times.length);
     } else if (value > 0) {
       entry.times.push(time, value);
       if (entry.times.length > 2 * MAX_TRANSFERS) entry.times = mergeOlderHalf(entry.times);
-      entry.bytes = ENTRY_BYTES + 2 * key.length + NUMBER_BYTES * entry.times.length;
+      this.resize(entry, NUMBER_BYTES * entry.times.length);
     }
-    this.bytes += entry.bytes - before;
     if (time > entry.last) entry.last = time;
     if (time > this.newest) this.newest = time;
     return entry;
+  }
+
+  /** Sets an entry's share of the byte estimate from what it now holds. */
+  private resize(entry: Entry, contents: number): void {
+    const bytes = ENTRY_BYTES + 2 * entry.key.length + contents;
+    this.bytes += bytes - entry.bytes;
+    entry.bytes = bytes;
   }
 
   /** Moves the entries a commit updated behind the others, then enforces the bounds. */
