@@ -13,7 +13,7 @@ import {
   SEVERITY_RANK,
   type Severity,
 } from './types.js';
-import { KeyedWindow, type Tally } from './window.js';
+import { type Entry, KeyedWindow, type Tally } from './window.js';
 
 export interface DetectorOptions {
   /** The rules to run; all of them by default. */
@@ -127,6 +127,8 @@ export function createDetector(
               total: 0,
               crossed: false,
               entry: undefined,
+              generation: -1,
+              touched: false,
             };
             byKey.set(key, tally);
           } else {
@@ -184,20 +186,26 @@ export function createDetector(
             const byFlow = tallies[r] as (Tally | undefined)[];
             const contributed = values[r] as Float64Array;
             const touched: Tally[] = [];
+            const entries: Entry[] = [];
             for (let k = 0; k < okIndexes.length; k++) {
               const i = okIndexes[k] as number;
               const tally = byFlow[i];
               if (tally === undefined) continue;
               const time = times[i] as number;
-              if (tally.entry === undefined) {
-                tally.entry = rule.window.entryOf(tally.key, time);
+              if (!tally.touched) {
+                tally.entry = rule.window.entryOf(tally, time);
+                tally.touched = true;
                 touched.push(tally);
+                entries.push(tally.entry);
               }
-              rule.window.addTo(tally.entry, time, contributed[i] as number);
+              rule.window.addTo(tally.entry as Entry, time, contributed[i] as number);
             }
-            rule.window.settle(touched.map((tally) => tally.key));
+            rule.window.settle(entries);
             // Settling may drop entries: a second commit looks them up again.
-            for (const tally of touched) tally.entry = undefined;
+            for (const tally of touched) {
+              tally.touched = false;
+              tally.generation = -1;
+            }
           }
         },
       };

@@ -23,8 +23,14 @@ export interface Tally {
   /** `count` / `sum`. */
   total: number;
   crossed: boolean;
-  /** Its entry in the window, once a commit has looked it up: one lookup per key, not per flow. */
+  /**
+   * Its entry in the window as `crosses` found it (undefined: none yet), valid for the commit while the
+   * window's `generation` is the one recorded: one lookup per key, not one per step.
+   */
   entry: Entry | undefined;
+  generation: number;
+  /** Whether the commit under way has added to it already. */
+  touched: boolean;
 }
 
 // Rough V8 sizes, for the byte bound: a map entry with its key, a value in a Map, a number in an array.
@@ -49,6 +55,8 @@ export interface WindowLimits {
 export class KeyedWindow {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
+  /** Counts evictions: an entry looked up at one generation is still in the window at the same one. */
+  private generation = 0;
   private newest = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -69,6 +77,8 @@ export class KeyedWindow {
   crosses(tally: Tally): boolean {
     const threshold = this.threshold;
     const entry = this.entries.get(tally.key);
+    tally.entry = entry;
+    tally.generation = this.generation;
     const since = tally.earliest - this.limits.windowSeconds;
     if (this.aggregate === 'distinct') {
       const distinct = tally.values ? tally.values.size : 1;
@@ -93,8 +103,10 @@ export class KeyedWindow {
     return total >= threshold;
   }
 
-  /** The key's entry, made (empty) when it has none. */
-  entryOf(key: string, time: number): Entry {
+  /** The tally's key's entry, made (empty) when it has none; the one `crosses` found while still valid. */
+  entryOf(tally: Tally, time: number): Entry {
+    const key = tally.key;
+    if (tally.entry !== undefined && tally.generation === this.generation) return tally.entry;
     let entry = this.entries.get(key);
     if (entry === undefined) {
       entry = {
@@ -147,19 +159,21 @@ export class KeyedWindow {
     entry.bytes = bytes;
   }
 
-  /** Moves the entries a commit updated behind the others, then enforces the bounds. */
-  settle(updated: Iterable<string>): void {
-    for (const key of updated) {
-      const entry = this.entries.get(key);
-      if (entry === undefined) continue;
-      this.entries.delete(key);
-      this.entries.set(key, entry);
+  /**
+   * Moves the entries a commit updated (`entryOf` in this same synchronous commit, so all still in the
+   * window) behind the others, then enforces the bounds.
+   */
+  settle(updated: readonly Entry[]): void {
+    for (const entry of updated) {
+      this.entries.delete(entry.key);
+      this.entries.set(entry.key, entry);
     }
     const expired = this.newest - this.limits.windowSeconds;
     for (const [key, entry] of this.entries) {
       const over = this.entries.size > this.limits.maxKeys || this.bytes > this.limits.maxBytes;
       if (!over && entry.last >= expired) break;
       this.entries.delete(key);
+      this.generation++;
       this.bytes -= entry.bytes;
     }
   }

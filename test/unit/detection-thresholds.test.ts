@@ -708,6 +708,26 @@ describe('the window bound (DETECTION_WINDOW_MAX_SOURCES)', () => {
     expect(detector.windowSize()).toBe(100);
   });
 
+  it('commits to a fresh entry when another batch evicted the one it compared with', () => {
+    // Prepare: the attacker's 2 ports are in the window; batch B (2 more ports) is evaluated, then 100
+    // other sources are committed before B is, evicting the attacker's entry.
+    const detector = createDetector(detectionConfig({ DETECTION_WINDOW_MAX_SOURCES: '100' }));
+    detector.evaluate(scan(2, ATTACKER), repeat(2, INTERNAL), T0 * 1000).commit([0, 1]);
+    const b = detector.evaluate(scan(2, ATTACKER, T0 + 10, 2000), repeat(2, INTERNAL), (T0 + 10) * 1000);
+    const others = Array.from({ length: 100 }, (_, i) => flow({ srcaddr: address(i), start: T0 + 11 }));
+    detector.evaluate(others, repeat(100, INTERNAL), (T0 + 11) * 1000).commit(others.map((_, i) => i));
+
+    // Act
+    b.commit([0, 1]);
+
+    // Assess: the window holds B's 2 ports, not the evicted 2: with 2 new ports it is 4 (below 5), with 3 it is 5.
+    const later = (n: number) =>
+      detector.evaluate(scan(n, ATTACKER, T0 + 20, 3000), repeat(n, INTERNAL), (T0 + 20) * 1000).detections;
+    expect(later(2)).toStrictEqual([NONE, NONE]);
+    expect(later(3)).toStrictEqual(repeat(3, found('critical', 'port_scan')));
+    expect(detector.windowSize()).toBe(100);
+  });
+
   it('keeps the most recent source when the bound is reached', () => {
     // Prepare: 100 sources fill the window, then the attacker commits 4 ports.
     const detector = createDetector(detectionConfig({ DETECTION_WINDOW_MAX_SOURCES: '100' }));
