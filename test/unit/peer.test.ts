@@ -153,13 +153,23 @@ function readCsv<V extends 4 | 6>(file: string, v: V): CsvRow<V extends 4 ? numb
     });
 }
 
+/** Whether rows come in order of their first address: then a scan can stop at the first row past the address. */
+function inOrder<K extends number | bigint>(rows: readonly CsvRow<K>[]): boolean {
+  return rows.every((row, i) => i === 0 || (rows[i - 1] as CsvRow<K>).first <= row.first);
+}
+
 function scan<K extends number | bigint>(rows: readonly CsvRow<K>[], address: K): CsvRow<K> | undefined {
+  const ordered = sortedFiles.has(rows);
   let best: CsvRow<K> | undefined;
   for (const row of rows) {
+    if (ordered && row.first > address) break;
     if (row.first <= address && address <= row.last && (!best || row.width < best.width)) best = row;
   }
   return best;
 }
+
+/** The files whose rows are in order (checked when read, not assumed). */
+const sortedFiles = new WeakSet<readonly CsvRow<number | bigint>[]>();
 
 const reserved = PEER_RESERVED_RANGES.map((text) => parseCidr(text) as Cidr);
 
@@ -203,6 +213,10 @@ describe('peer lookup: the compact form agrees with a linear scan of the CSV fil
         6: readCsv(join(countryDir, 'geo-whois-asn-country-ipv6.csv'), 6),
       },
     };
+    for (const rows of [ref.asn[4], ref.asn[6], ref.country[4], ref.country[6]] as CsvRow<
+      number | bigint
+    >[][])
+      if (inOrder(rows)) sortedFiles.add(rows);
   }, 120_000);
 
   // An address at or next to a boundary of some row is where an off-by-one would show.
