@@ -1,5 +1,5 @@
 /**
- * An append-only byte buffer for the emitted JSON Lines of one invocation. Writing bytes straight into one
+ * An append-only byte buffer for one invocation: the reader's members of each flow, then the emitted JSON Lines. Writing bytes straight into one
  * reused Buffer avoids building a string per field (each `+=` allocates a rope node) and flattening them
  * again before encoding; each record's base64 is then a slice of this buffer.
  */

@@ -187,24 +187,27 @@ export function createDetector(
             const contributed = values[r] as Float64Array;
             const touched: Tally[] = [];
             const entries: Entry[] = [];
-            for (let k = 0; k < okIndexes.length; k++) {
-              const i = okIndexes[k] as number;
-              const tally = byFlow[i];
-              if (tally === undefined) continue;
-              const time = times[i] as number;
-              if (!tally.touched) {
-                tally.entry = rule.window.entryOf(tally, time);
-                tally.touched = true;
-                touched.push(tally);
-                entries.push(tally.entry);
+            try {
+              for (let k = 0; k < okIndexes.length; k++) {
+                const i = okIndexes[k] as number;
+                const tally = byFlow[i];
+                if (tally === undefined) continue;
+                const time = times[i] as number;
+                if (!tally.touched) {
+                  tally.entry = rule.window.entryOf(tally, time);
+                  tally.touched = true;
+                  touched.push(tally);
+                  entries.push(tally.entry);
+                }
+                rule.window.addTo(tally.entry as Entry, time, contributed[i] as number);
               }
-              rule.window.addTo(tally.entry as Entry, time, contributed[i] as number);
-            }
-            rule.window.settle(entries);
-            // Settling may drop entries: a second commit looks them up again.
-            for (const tally of touched) {
-              tally.touched = false;
-              tally.generation = -1;
+              rule.window.settle(entries);
+            } finally {
+              // Settling may drop entries, and so may a commit that threw half-way: the next looks them up again.
+              for (const tally of touched) {
+                tally.touched = false;
+                tally.generation = -1;
+              }
             }
           }
         },

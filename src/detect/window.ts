@@ -24,8 +24,9 @@ export interface Tally {
   total: number;
   crossed: boolean;
   /**
-   * Its entry in the window as `crosses` found it (undefined: none yet), valid for the commit while the
-   * window's `generation` is the one recorded: one lookup per key, not one per step.
+   * Its entry in the window as `crosses` found it (undefined: none yet) or a commit made it, valid while
+   * the window's `generation` is the one recorded (-1 once a commit is over): one lookup per key, not one
+   * per step.
    */
   entry: Entry | undefined;
   generation: number;

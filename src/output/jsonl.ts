@@ -11,7 +11,8 @@ import type { Flow } from '../flowlog/parse.js';
 /**
  * Writes one flow's line, given its Community ID's hash (`communityHash`: undefined for a flow without
  * one). With `fields` and a span in it (`start >= 0`), the flow's own members are copied from there (the
- * record reader wrote them: `FieldBytes`) rather than serialized from the object.
+ * record reader wrote them: `FieldBytes`) rather than serialized from the object. `fields` may be
+ * `out.buffer` itself (the transform writes after the members): the span then ends at or before `out.length`.
  */
 export type FlowWriter = (
   out: ByteWriter,
@@ -25,6 +26,12 @@ export type FlowWriter = (
 ) => void;
 
 /**
+ * Interfaces whose bytes the writer finds by their view's serial (a power of two). The slots hold up to this
+ * many views strongly, where the WeakMap behind them holds none: bounded, a few hundred KB at most.
+ */
+const VIEW_SLOTS = 4096;
+
+/**
  * Builds the writer of emitted records for one format: one JSON object per flow, `\n`-terminated, fields
  * in format order then enrichment then detection, absent values omitted. Hand-built rather than
  * `JSON.stringify`, straight into bytes: this runs for every line of every batch, so the format's keys
@@ -32,9 +39,6 @@ export type FlowWriter = (
  * members that take few values (`"peer_scope":"external"`, a service, the detection tail) are encoded
  * once per value and copied.
  */
-/** Interfaces whose bytes the writer finds by their view's serial (a power of two). */
-const VIEW_SLOTS = 4096;
-
 export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): FlowWriter {
   // Every token is at most the line long; keys, quotes and commas add a bounded amount per field.
   const reserveBytes = maxLineLength + format.fields.reduce((sum, field) => sum + field.key.length + 6, 64);
@@ -59,8 +63,6 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
     }
     return bytes;
   };
-  // Keyed by the detection object: a detector shares one per combination of flags; one that made one per
-  // flow would only cost this writer its reuse, never memory (a WeakMap lets them go).
   // An interface's members, its enrichment status first, encoded once per interface answer (enrichment
   // hands the same EniInfo to every flow of an interface while its cache entries are unchanged).
   const interfaces = new WeakMap<EniInfo, Buffer>();
@@ -84,6 +86,8 @@ export function createFlowWriter(format: FormatSpec, maxLineLength = 8192): Flow
     viewBytes[slot] = bytes;
     return bytes;
   };
+  // Keyed by the detection object: a detector shares one per combination of flags; one that made one per
+  // flow would only cost this writer its reuse, never memory (a WeakMap lets them go).
   const tails = new WeakMap<Detection, (Buffer | undefined)[]>();
   let lastDetection: Detection | undefined;
   let lastShapes: (Buffer | undefined)[] | undefined;

@@ -151,6 +151,8 @@ describe("createEnricher and an interface's own addresses", () => {
     });
     const flows: Flow[] = [
       { ...FLOW, dstaddr: '3.80.10.20' },
+      // The packet's own destination (pkt-dstaddr) is not the interface's address: its facts are looked up.
+      { ...FLOW, dstaddr: '10.0.1.7', pkt_dstaddr: '3.80.10.21' },
       { ...FLOW, dstaddr: '10.0.1.7' },
       { ...FLOW, srcaddr: '3.80.10.20', dstaddr: '198.51.100.23', srcport: 443, dstport: 40_000 },
     ];
@@ -164,6 +166,7 @@ describe("createEnricher and an interface's own addresses", () => {
         .enrichAll()
         .map((e) => [e?.flow_direction, e?.src_aws_service, e?.dst_aws_service, e?.peer_scope]),
     ).toStrictEqual([
+      ['ingress', undefined, 'EC2', 'external'],
       ['ingress', undefined, 'EC2', 'external'],
       ['ingress', undefined, undefined, 'external'],
       ['egress', 'EC2', undefined, 'external'],
