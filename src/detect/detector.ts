@@ -183,37 +183,55 @@ export function createDetector(
         commit(okIndexes) {
           for (let r = 0; r < windowRules.length; r++) {
             const rule = windowRules[r] as (typeof windowRules)[number];
-            const byFlow = tallies[r] as (Tally | undefined)[];
-            const contributed = values[r] as Float64Array;
-            const touched: Tally[] = [];
-            const entries: Entry[] = [];
-            try {
-              for (let k = 0; k < okIndexes.length; k++) {
-                const i = okIndexes[k] as number;
-                const tally = byFlow[i];
-                if (tally === undefined) continue;
-                const time = times[i] as number;
-                if (!tally.touched) {
-                  tally.entry = rule.window.entryOf(tally, time);
-                  tally.touched = true;
-                  touched.push(tally);
-                  entries.push(tally.entry);
-                }
-                rule.window.addTo(tally.entry as Entry, time, contributed[i] as number);
-              }
-              rule.window.settle(entries);
-            } finally {
-              // Settling may drop entries, and so may a commit that threw half-way: the next looks them up again.
-              for (const tally of touched) {
-                tally.touched = false;
-                tally.generation = -1;
-              }
-            }
+            commitWindow(
+              rule.window,
+              tallies[r] as (Tally | undefined)[],
+              values[r] as Float64Array,
+              times,
+              okIndexes,
+            );
           }
         },
       };
     },
   };
+}
+
+/**
+ * Adds the flows returned `Ok` to one windowed rule's window: each key's entry looked up once (the one the
+ * threshold check found, while still valid), then the touched entries settled.
+ */
+function commitWindow(
+  window: KeyedWindow,
+  byFlow: readonly (Tally | undefined)[],
+  contributed: Float64Array,
+  times: Float64Array,
+  okIndexes: readonly number[],
+): void {
+  const touched: Tally[] = [];
+  const entries: Entry[] = [];
+  try {
+    for (let k = 0; k < okIndexes.length; k++) {
+      const i = okIndexes[k] as number;
+      const tally = byFlow[i];
+      if (tally === undefined) continue;
+      const time = times[i] as number;
+      if (!tally.touched) {
+        tally.entry = window.entryOf(tally, time);
+        tally.touched = true;
+        touched.push(tally);
+        entries.push(tally.entry);
+      }
+      window.addTo(tally.entry as Entry, time, contributed[i] as number);
+    }
+    window.settle(entries);
+  } finally {
+    // Settling may drop entries, and so may a commit that threw half-way: the next looks them up again.
+    for (const tally of touched) {
+      tally.touched = false;
+      tally.generation = -1;
+    }
+  }
 }
 
 const EMPTY: Flow = Object.freeze({}) as Flow;

@@ -5,6 +5,7 @@ import { createDetector } from '../../src/detect/detector.js';
 import type { Detection } from '../../src/detect/types.js';
 import type { EniView, Enrichment } from '../../src/enrich/types.js';
 import type { Flow } from '../../src/flowlog/parse.js';
+import { enrichment } from '../helpers/enrichment.js';
 
 // Pure tests of the detector: flows and enrichments built by hand, thresholds small so that the edges are
 // a few flows apart, no AWS and no transform around it.
@@ -46,23 +47,6 @@ function flow(overrides: Partial<Flow> = {}): Flow {
     bytes: 100,
     start: T0,
     tcp_flags: 2,
-    ...overrides,
-  };
-}
-
-/** Every key present, as the enricher builds them; internal peer, ingress, unless overridden. */
-function enrichment(overrides: Partial<Enrichment> = {}): Enrichment {
-  return {
-    status: undefined,
-    eni: undefined,
-    src_aws_service: undefined,
-    dst_aws_service: undefined,
-    src_aws_region: undefined,
-    dst_aws_region: undefined,
-    peer: undefined,
-    flow_direction: undefined,
-    peer_scope: 'internal',
-    direction: 'ingress',
     ...overrides,
   };
 }

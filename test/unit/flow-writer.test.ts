@@ -1,30 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { ByteWriter } from '../../src/bytes/byte-writer.js';
 import { NO_FINDINGS } from '../../src/detect/types.js';
-import type { EniView, Enrichment } from '../../src/enrich/types.js';
+import type { EniView } from '../../src/enrich/types.js';
 import { DEFAULT_FORMAT } from '../../src/flowlog/fields.js';
 import { parseFormat } from '../../src/flowlog/format.js';
 import { createLineParser } from '../../src/flowlog/parse.js';
 import { createFlowWriter } from '../../src/output/jsonl.js';
+import { enrichment } from '../helpers/enrichment.js';
 
 const format = parseFormat(DEFAULT_FORMAT);
 // https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-records-examples.html
 const flow = createLineParser(format, { maxLineLength: 8192 })(
   '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK',
 );
-
-const enrichment = (eni: EniView): Enrichment => ({
-  status: 'ok',
-  eni,
-  src_aws_service: undefined,
-  dst_aws_service: undefined,
-  src_aws_region: undefined,
-  dst_aws_region: undefined,
-  peer: undefined,
-  flow_direction: undefined,
-  peer_scope: 'internal',
-  direction: 'ingress',
-});
 
 const view = (serial: number | undefined, tier: string): EniView => ({
   info: { interfaceId: 'eni-1235b8ca123456789', subnetTier: tier, eniType: 'interface' },
@@ -33,7 +21,7 @@ const view = (serial: number | undefined, tier: string): EniView => ({
 
 function line(writer: ReturnType<typeof createFlowWriter>, eni: EniView): Record<string, unknown> {
   const out = new ByteWriter(64);
-  writer(out, flow, enrichment(eni), NO_FINDINGS, undefined);
+  writer(out, flow, enrichment({ status: 'ok', eni }), NO_FINDINGS, undefined);
   return JSON.parse(out.toString()) as Record<string, unknown>;
 }
 

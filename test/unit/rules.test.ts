@@ -4,9 +4,9 @@ import { DETECTION_VARIABLES, loadConfig } from '../../src/config.js';
 import { createDetector } from '../../src/detect/detector.js';
 import type { FlowRule } from '../../src/detect/rule.js';
 import { FLAG_IDS, RULES } from '../../src/detect/rules/index.js';
-import type { Enrichment } from '../../src/enrich/types.js';
 import { ConfigError } from '../../src/errors.js';
 import type { Flow } from '../../src/flowlog/parse.js';
+import { enrichment } from '../helpers/enrichment.js';
 import { loadTemplate } from '../helpers/template.js';
 
 // The rule table is the one place a flag is defined: the README's table, the template's parameters and
@@ -135,18 +135,7 @@ describe('adding a rule', () => {
 describe('the windows (memory)', () => {
   const external = (i: number) => `52.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
   const source = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-  const egress: Enrichment = {
-    status: undefined,
-    eni: undefined,
-    src_aws_service: undefined,
-    dst_aws_service: undefined,
-    src_aws_region: undefined,
-    dst_aws_region: undefined,
-    peer: undefined,
-    flow_direction: undefined,
-    peer_scope: 'external',
-    direction: 'egress',
-  };
+  const egress = enrichment({ peer_scope: 'external', direction: 'egress' });
 
   it('stay within DETECTION_WINDOW_MAX_BYTES however many sources and destinations come', () => {
     // Prepare: a small byte bound, and far more keys than fit it.
